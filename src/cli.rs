@@ -1,0 +1,251 @@
+//! The command line. Parses arguments into [`Settings`], runs, prints, and maps the outcome to an exit
+//! status: 0 clean, 1 findings at or above `--min-severity`, 2 usage or I/O error.
+
+use crate::diagnostic::Severity;
+use crate::lint::{self, StdinFile};
+use crate::report::{self, Format, Summary};
+use crate::rules::{self, Selection};
+use crate::settings::{Kind, PathMapping, Settings, Version};
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wirelint",
+    version,
+    about = "Lints the wiring between nginx, php-fpm and docker compose configs, from the files alone"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check files or directories (default: the current directory).
+    Check(CheckArgs),
+    /// List every rule: code, name, default severity, summary.
+    Rules,
+    /// Show one rule's documentation.
+    Rule {
+        /// A rule code (`N001`) or name (`stale-upstream-dns`).
+        code: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check. Directories are walked, respecting `.gitignore`.
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: FormatArg,
+    /// Only these rules: codes, code prefixes (`N`, `N00`), names, or `ALL`. Comma-separated or repeated.
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules (same forms as --select).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Exit with status 1 when a finding has at least this severity.
+    #[arg(long, value_parser = parse_severity, default_value = "warning")]
+    pub min_severity: Severity,
+    /// Treat every given file as this kind instead of telling it from name and content.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+    /// Read the text of the file at PATH from standard input (for editors). PATH is used for its name,
+    /// kind and include resolution.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// nginx's config prefix: where relative `include` paths resolve (default: the main config's directory).
+    #[arg(long, value_name = "DIR")]
+    pub nginx_prefix: Option<PathBuf>,
+    /// The nginx version the configs run on (e.g. 1.27.3); changes which fixes are suggested.
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub nginx_version: Option<Version>,
+    /// Map a container path to a repository path, e.g. `--map /etc/nginx=./nginx`. Repeatable.
+    #[arg(long = "map", value_name = "CONTAINER=HOST", value_parser = parse_mapping)]
+    pub maps: Vec<PathMapping>,
+    /// When to color human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FormatArg {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("`{s}` is not one of info, warning, error"))
+}
+
+fn parse_version(s: &str) -> Result<Version, String> {
+    Version::parse(s).ok_or_else(|| format!("`{s}` is not a version like 1.27.3"))
+}
+
+fn parse_mapping(s: &str) -> Result<PathMapping, String> {
+    let (container, host) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not CONTAINER=HOST"))?;
+    if !container.starts_with('/') {
+        return Err(format!("container path `{container}` must be absolute"));
+    }
+    Ok(PathMapping {
+        container: container.into(),
+        host: host.into(),
+    })
+}
+
+impl CheckArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            rules: Selection {
+                select: self.select.clone(),
+                ignore: self.ignore.clone(),
+            },
+            min_severity: self.min_severity,
+            kind: self.kind,
+            nginx: crate::settings::NginxSettings {
+                prefix: self.nginx_prefix.clone(),
+                version: self.nginx_version,
+            },
+            path_map: self.maps.clone(),
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = err.exit_code();
+            let _ = err.print();
+            return ExitCode::from(if code == 0 { 0 } else { 2 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("wirelint: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs a parsed command; returns the exit status, or an error message for status 2.
+pub fn run(cli: Cli) -> Result<u8, String> {
+    let mut out = std::io::stdout().lock();
+    let write = |out: &mut dyn Write, text: &str| {
+        out.write_all(text.as_bytes())
+            .map_err(|e| format!("writing output: {e}"))
+    };
+    match cli.command {
+        Command::Rules => {
+            write(&mut out, &rules_table())?;
+            Ok(0)
+        }
+        Command::Rule { code } => {
+            let rule = rules::by_code(&code)
+                .ok_or_else(|| format!("no rule `{code}`; `wirelint rules` lists them"))?;
+            write(&mut out, &rule_docs(rule))?;
+            Ok(0)
+        }
+        Command::Check(args) => {
+            let color = match args.color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            let (text, code) = check(&args, color)?;
+            write(&mut out, &text)?;
+            Ok(code)
+        }
+    }
+}
+
+/// Runs `check` and renders its output; returns the text and the exit status.
+pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
+    let settings = args.settings();
+    let stdin = match &args.stdin_filename {
+        Some(path) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("reading standard input: {e}"))?;
+            Some(StdinFile {
+                path: path.clone(),
+                text,
+            })
+        }
+        None => None,
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let outcome = lint::check(&paths, stdin, &settings).map_err(|e| e.to_string())?;
+    for path in &outcome.skipped {
+        eprintln!(
+            "wirelint: skipped {}: not recognised as nginx, php-fpm or compose (use --kind)",
+            path.display()
+        );
+    }
+    let summary = Summary::new(outcome.files, &outcome.diagnostics);
+    let format = match args.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+    };
+    let text = report::render(
+        format,
+        &outcome.sources,
+        &outcome.diagnostics,
+        summary,
+        color,
+    );
+    let failed = outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.severity >= settings.min_severity);
+    Ok((text, u8::from(failed)))
+}
+
+pub fn rules_table() -> String {
+    let mut out = String::from("CODE  NAME                              SEVERITY  SUMMARY\n");
+    for r in rules::RULES {
+        out.push_str(&format!(
+            "{:<5} {:<33} {:<9} {}\n",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.summary
+        ));
+    }
+    out
+}
+
+pub fn rule_docs(rule: &rules::Rule) -> String {
+    format!(
+        "# {} ({})\n\nDefault severity: {}. Family: {}.\n\n{}\n\n{}",
+        rule.code,
+        rule.name,
+        rule.severity,
+        rule.family(),
+        rule.summary,
+        rule.docs_markdown()
+    )
+}

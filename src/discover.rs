@@ -1,0 +1,280 @@
+//! Finding the files to check and telling their kind (nginx, php-fpm, compose) by name, location and
+//! content.
+
+use crate::settings::Kind;
+use crate::source::display_name;
+use std::path::{Path, PathBuf};
+
+/// A file to check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub path: PathBuf,
+    /// As shown to the user.
+    pub name: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug)]
+pub enum DiscoverError {
+    NotFound(PathBuf),
+    Walk(String),
+}
+
+impl std::fmt::Display for DiscoverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiscoverError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+            DiscoverError::Walk(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Walks `paths` (files or directories; directories respecting `.gitignore`) and returns the files of a
+/// known kind, sorted by path. Explicitly named files whose kind cannot be told are returned in `skipped`.
+pub fn discover(
+    paths: &[PathBuf],
+    forced: Option<Kind>,
+) -> Result<(Vec<Input>, Vec<PathBuf>), DiscoverError> {
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    for root in paths {
+        let meta = std::fs::metadata(root).map_err(|_| DiscoverError::NotFound(root.clone()))?;
+        if meta.is_file() {
+            match forced.or_else(|| classify_path(root)) {
+                Some(kind) => inputs.push(input(root, kind)),
+                None => skipped.push(root.clone()),
+            }
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(false)
+            .require_git(false)
+            .follow_links(false)
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| DiscoverError::Walk(e.to_string()))?;
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = entry.path();
+            if !is_candidate(path) {
+                continue;
+            }
+            let kind = match forced {
+                Some(k) => Some(k),
+                None => classify_path(path),
+            };
+            if let Some(kind) = kind {
+                inputs.push(input(path, kind));
+            }
+        }
+    }
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    inputs.dedup_by(|a, b| a.path == b.path);
+    Ok((inputs, skipped))
+}
+
+fn input(path: &Path, kind: Kind) -> Input {
+    Input {
+        path: path.to_path_buf(),
+        name: display_name(path),
+        kind,
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn dir_names(path: &Path) -> Vec<String> {
+    path.parent()
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Cheap filter on the name before any file is read during a walk.
+fn is_candidate(path: &Path) -> bool {
+    let name = file_name(path);
+    name.ends_with(".conf")
+        || name.ends_with(".conf.template")
+        || name.ends_with(".template")
+        || name.ends_with(".nginx")
+        || name.ends_with(".vhost")
+        || name.ends_with(".yml")
+        || name.ends_with(".yaml")
+        || name == "nginx.conf"
+        || dir_names(path)
+            .iter()
+            .any(|d| d == "sites-available" || d == "sites-enabled")
+}
+
+/// The compose file names `docker compose` looks for, and their naming family.
+pub fn is_compose_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    (name.ends_with(".yml") || name.ends_with(".yaml"))
+        && (name.starts_with("docker-compose") || name.starts_with("compose"))
+}
+
+/// Tells a file's kind from its name, its directories and (for `.conf` and templates) its content.
+pub fn classify_path(path: &Path) -> Option<Kind> {
+    let name = file_name(path);
+    if name.ends_with(".yml") || name.ends_with(".yaml") {
+        return is_compose_name(&name).then_some(Kind::Compose);
+    }
+    // Reading the first 64 KiB is enough to tell nginx from INI.
+    let head = read_head(path, 64 * 1024)?;
+    classify(path, &head)
+}
+
+fn read_head(path: &Path, limit: usize) -> Option<String> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(limit.min(8192));
+    std::fs::File::open(path)
+        .ok()?
+        .take(limit as u64)
+        .read_to_end(&mut buf)
+        .ok()?;
+    if buf.contains(&0) {
+        return None; // binary
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Content-based part of [`classify_path`].
+pub fn classify(path: &Path, head: &str) -> Option<Kind> {
+    let name = file_name(path);
+    let dirs = dir_names(path);
+    let has_dir = |names: &[&str]| dirs.iter().any(|d| names.contains(&d.as_str()));
+    let shape = Shape::of(head);
+
+    let fpm_hint = name.starts_with("php-fpm")
+        || has_dir(&["php-fpm.d", "pool.d", "fpm"])
+        || dirs.iter().any(|d| d.starts_with("php"));
+    if shape.ini_lines > shape.nginx_lines
+        && (shape.fpm_keys > 0 || (fpm_hint && shape.ini_lines > 0))
+    {
+        return Some(Kind::PhpFpm);
+    }
+
+    let nginx_hint = name == "nginx.conf"
+        || name.ends_with(".conf.template")
+        || name.ends_with(".nginx")
+        || name.ends_with(".vhost")
+        || has_dir(&[
+            "nginx",
+            "conf.d",
+            "sites-available",
+            "sites-enabled",
+            "snippets",
+            "http.d",
+            "stream.d",
+            "templates",
+        ]);
+    if shape.nginx_lines > shape.ini_lines && (shape.nginx_keywords > 0 || nginx_hint) {
+        return Some(Kind::Nginx);
+    }
+    None
+}
+
+/// Line counts that tell nginx syntax from php-fpm's INI dialect.
+#[derive(Default, Debug)]
+struct Shape {
+    nginx_lines: usize,
+    ini_lines: usize,
+    fpm_keys: usize,
+    nginx_keywords: usize,
+}
+
+impl Shape {
+    fn of(text: &str) -> Shape {
+        let mut s = Shape::default();
+        for line in text.lines() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+                continue;
+            }
+            // Strip an nginx comment for the ending test (a rough cut is enough for sniffing).
+            let code = t.split(" #").next().unwrap_or(t).trim_end();
+            if code.ends_with(';') || code.ends_with('{') || code == "}" {
+                s.nginx_lines += 1;
+                let word = code.split_whitespace().next().unwrap_or("");
+                if matches!(
+                    word,
+                    "server" | "location" | "http" | "events" | "upstream" | "stream" | "map"
+                ) || word.ends_with("_pass")
+                    || matches!(
+                        word,
+                        "listen" | "server_name" | "root" | "include" | "worker_processes"
+                    )
+                {
+                    s.nginx_keywords += 1;
+                }
+            } else if (t.starts_with('[') && t.ends_with(']')) || is_ini_assignment(t) {
+                s.ini_lines += 1;
+                let key = t
+                    .split('=')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if key == "pm"
+                    || key.starts_with("pm.")
+                    || key.starts_with("listen")
+                    || key.starts_with("php_value[")
+                    || key.starts_with("php_admin_value[")
+                    || key.starts_with("php_flag[")
+                    || key.starts_with("php_admin_flag[")
+                    || key == "daemonize"
+                    || key == "catch_workers_output"
+                    || key == "request_terminate_timeout"
+                {
+                    s.fpm_keys += 1;
+                }
+            }
+        }
+        s
+    }
+}
+
+fn is_ini_assignment(t: &str) -> bool {
+    let Some((key, _)) = t.split_once('=') else {
+        return false;
+    };
+    let key = key.trim();
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-[]$".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tells_nginx_from_php_fpm() {
+        let nginx = "server {\n  listen 80;\n  location / { fastcgi_pass php:9000; }\n}\n";
+        let fpm = "[www]\nuser = www-data\nlisten = 127.0.0.1:9000\npm = dynamic\n";
+        let supervisord = "[program:x]\ncommand=/bin/true\nuser=root\n";
+        assert_eq!(classify(Path::new("x/site.conf"), nginx), Some(Kind::Nginx));
+        assert_eq!(classify(Path::new("x/www.conf"), fpm), Some(Kind::PhpFpm));
+        assert_eq!(classify(Path::new("x/supervisord.conf"), supervisord), None);
+        assert_eq!(classify(Path::new("x/empty.conf"), ""), None);
+    }
+
+    #[test]
+    fn compose_names() {
+        assert!(is_compose_name("docker-compose-prod.yml"));
+        assert!(is_compose_name("compose.override.yaml"));
+        assert!(!is_compose_name("values.yaml"));
+    }
+}

@@ -1,0 +1,14 @@
+//! wirelint: lints the wiring between nginx, php-fpm and docker compose configs, from the files alone.
+//!
+//! Data flows one way: `source` → language modules (`nginx`, later `phpfpm`, `compose`) → `stack` →
+//! `rules` → `report`. `lint` runs it; `cli` is the command line over it.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod lint;
+pub mod nginx;
+pub mod report;
+pub mod rules;
+pub mod settings;
+pub mod source;

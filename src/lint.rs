@@ -1,0 +1,112 @@
+//! One run: discover inputs, load each language, run the enabled rules, filter and sort the findings.
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::{self, Input};
+use crate::rules::{self, Check, NginxCx};
+use crate::settings::{Kind, Settings};
+use crate::source::SourceMap;
+use std::path::PathBuf;
+
+/// Text to check in place of a file's disk content (`--stdin-filename`).
+#[derive(Clone, Debug)]
+pub struct StdinFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// A usage or I/O problem: exit status 2.
+#[derive(Debug)]
+pub struct RunError(pub String);
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Outcome {
+    pub sources: SourceMap,
+    /// Enabled findings, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many files were checked (including files reached through includes).
+    pub files: usize,
+    /// Named files whose kind could not be told.
+    pub skipped: Vec<PathBuf>,
+}
+
+pub fn check(
+    paths: &[PathBuf],
+    stdin: Option<StdinFile>,
+    settings: &Settings,
+) -> Result<Outcome, RunError> {
+    settings.rules.validate().map_err(RunError)?;
+    let mut sources = SourceMap::new();
+    let (mut inputs, skipped) = match &stdin {
+        Some(file) => {
+            sources.set_overlay(&file.path, file.text.clone());
+            let kind = settings
+                .kind
+                .or_else(|| discover::classify(&file.path, &file.text))
+                .or_else(|| {
+                    discover::is_compose_name(&file.path.to_string_lossy()).then_some(Kind::Compose)
+                })
+                .ok_or_else(|| {
+                    RunError(format!(
+                        "{}: cannot tell whether this is an nginx, php-fpm or compose file; pass --kind",
+                        file.path.display()
+                    ))
+                })?;
+            (
+                vec![Input {
+                    path: file.path.clone(),
+                    name: crate::source::display_name(&file.path),
+                    kind,
+                }],
+                Vec::new(),
+            )
+        }
+        None => discover::discover(paths, settings.kind).map_err(|e| RunError(e.to_string()))?,
+    };
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let mut diagnostics = Vec::new();
+    let of_kind = |k: Kind| {
+        inputs
+            .iter()
+            .filter(move |i| i.kind == k)
+            .collect::<Vec<_>>()
+    };
+
+    let nginx = crate::nginx::load(&mut sources, &of_kind(Kind::Nginx), settings)
+        .map_err(|e| RunError(e.to_string()))?;
+    diagnostics.extend(nginx.diagnostics.iter().cloned());
+    for config in &nginx.configs {
+        let cx = NginxCx {
+            sources: &sources,
+            settings,
+            config,
+        };
+        for rule in rules::RULES {
+            if let Check::Nginx(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, &mut diagnostics);
+                }
+            }
+        }
+    }
+
+    let files = sources.len();
+    diagnostics.retain(|d| settings.rules.enabled(d.code));
+    crate::report::sort(&sources, &mut diagnostics);
+    diagnostics.dedup();
+    Ok(Outcome {
+        sources,
+        diagnostics,
+        files,
+        skipped,
+    })
+}

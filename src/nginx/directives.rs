@@ -1,0 +1,1 @@
+//! Placeholder: the directive table lands with `grammar/nginx/directives.tsv`.

@@ -1,0 +1,67 @@
+//! Output formats. Each renders the same [`Diagnostic`]s; line/column are computed here, late.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceMap;
+
+pub mod human;
+pub mod json;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Source excerpts with labels, help and related locations.
+    Human,
+    /// One JSON document per run (schema in the README).
+    Json,
+}
+
+/// Counts for the run's summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+impl Summary {
+    pub fn new(files: usize, diagnostics: &[Diagnostic]) -> Summary {
+        let mut s = Summary {
+            files,
+            ..Summary::default()
+        };
+        for d in diagnostics {
+            match d.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => s.infos += 1,
+            }
+        }
+        s
+    }
+}
+
+/// Sorts findings by file name, then position, then code — the order every format prints.
+pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        let fa = &sources.get(a.span.file).name;
+        let fb = &sources.get(b.span.file).name;
+        fa.cmp(fb)
+            .then(a.span.start.cmp(&b.span.start))
+            .then(a.span.end.cmp(&b.span.end))
+            .then(a.code.cmp(b.code))
+            .then(a.message.cmp(&b.message))
+    });
+}
+
+pub fn render(
+    format: Format,
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+    summary: Summary,
+    color: bool,
+) -> String {
+    match format {
+        Format::Human => human::render(sources, diagnostics, summary, color),
+        Format::Json => json::render(sources, diagnostics, summary),
+    }
+}

@@ -1,0 +1,195 @@
+//! The rule registry: one table that drives checking, `--select`/`--ignore`, `wirelint rules`,
+//! `wirelint rule CODE` and the generated rule docs.
+//!
+//! A rule is one file under `rules/<family>/` holding its documentation (doc comments on its
+//! [`declare_rule!`] invocation, with the fixed sections *What it does*, *Why is this bad?*, *Example*,
+//! *How to fix*) and its check function. Adding a rule = that file, one line in [`RULES`], and fixtures in
+//! `fixtures/<family>/<CODE-name>/`.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::settings::Settings;
+use crate::source::{SourceMap, Span};
+
+pub mod nginx;
+
+/// What a rule's check function looks at.
+pub struct NginxCx<'a> {
+    pub sources: &'a SourceMap,
+    pub settings: &'a Settings,
+    pub config: &'a crate::nginx::Config,
+}
+
+/// How a rule is run.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// Reported while loading (parse errors, includes, schema) rather than by a separate pass.
+    Loader,
+    Nginx(fn(&NginxCx<'_>, &mut Vec<Diagnostic>)),
+}
+
+pub struct Rule {
+    /// Stable code, e.g. `N001`. Never reused for another meaning.
+    pub code: &'static str,
+    /// Stable kebab-case name, e.g. `stale-upstream-dns`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line for `wirelint rules`.
+    pub summary: &'static str,
+    /// Markdown: the rule's doc comments.
+    pub docs: &'static str,
+    pub check: Check,
+}
+
+impl Rule {
+    /// A finding of this rule at its default severity.
+    pub fn diag(&'static self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.code, self.severity, span, message)
+    }
+
+    pub fn family(&self) -> &'static str {
+        match self.code.as_bytes()[0] {
+            b'N' => "nginx",
+            b'P' => "php-fpm",
+            b'C' => "compose",
+            b'S' => "stack",
+            _ => "wirelint",
+        }
+    }
+
+    /// The docs with the one-space indent of `///` comments removed.
+    pub fn docs_markdown(&self) -> String {
+        let mut out = String::new();
+        for line in self.docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Declares a rule. Its doc comments become its user-facing documentation.
+///
+/// ```ignore
+/// declare_rule! {
+///     /// ## What it does
+///     /// …
+///     pub static RULE = Rule {
+///         code: "N001",
+///         name: "stale-upstream-dns",
+///         severity: Warning,
+///         summary: "…",
+///         check: Check::Nginx(check),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub static $id:ident = Rule {
+            code: $code:literal,
+            name: $name:literal,
+            severity: $sev:ident,
+            summary: $summary:literal,
+            check: $check:expr $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub static $id: $crate::rules::Rule = $crate::rules::Rule {
+            code: $code,
+            name: $name,
+            severity: $crate::diagnostic::Severity::$sev,
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+            check: $check,
+        };
+    };
+}
+
+/// Every rule, in code order. The single registration point.
+pub static RULES: &[&Rule] = &[&nginx::n000_syntax_error::RULE];
+
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name.eq_ignore_ascii_case(code))
+}
+
+/// Which rules are enabled, from `--select`/`--ignore`. Selectors are codes (`N001`), prefixes (`N`, `N00`),
+/// names (`stale-upstream-dns`) or `ALL`.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+fn matches(selector: &str, rule: &Rule) -> bool {
+    selector.eq_ignore_ascii_case("ALL")
+        || rule.name.eq_ignore_ascii_case(selector)
+        || (!selector.is_empty()
+            && rule
+                .code
+                .to_ascii_uppercase()
+                .starts_with(&selector.to_ascii_uppercase()))
+}
+
+impl Selection {
+    /// Checks that every selector names at least one rule; returns the first one that does not.
+    pub fn validate(&self) -> Result<(), String> {
+        for s in self.select.iter().chain(&self.ignore) {
+            if !RULES.iter().any(|r| matches(s, r)) {
+                return Err(format!("unknown rule selector `{s}`"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn enabled(&self, code: &str) -> bool {
+        let Some(rule) = RULES.iter().find(|r| r.code == code) else {
+            // Meta findings not in the table (none today) are always on.
+            return true;
+        };
+        let selected = self.select.is_empty() || self.select.iter().any(|s| matches(s, rule));
+        selected && !self.ignore.iter().any(|s| matches(s, rule))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_documented() {
+        let mut prev = "";
+        for r in RULES {
+            assert!(r.code > prev, "{} out of order or duplicated", r.code);
+            prev = r.code;
+            let docs = r.docs_markdown();
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## How to fix",
+            ] {
+                assert!(docs.contains(section), "{} docs lack {section}", r.code);
+            }
+        }
+    }
+
+    #[test]
+    fn selection_by_prefix_name_and_ignore() {
+        let sel = Selection {
+            select: vec!["N".into()],
+            ignore: vec!["syntax-error".into()],
+        };
+        assert!(!sel.enabled("N000"));
+        assert!(Selection::default().enabled("N000"));
+        assert!(Selection {
+            select: vec!["X9".into()],
+            ignore: vec![]
+        }
+        .validate()
+        .is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! nginx rules (N).
+
+pub mod n000_syntax_error;

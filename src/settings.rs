@@ -1,0 +1,119 @@
+//! Everything that changes how a run checks: from the command line (and, later, `.wirelint.toml`).
+
+use crate::diagnostic::Severity;
+use crate::rules::Selection;
+use std::path::{Path, PathBuf};
+
+/// A file kind wirelint understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Kind {
+    Nginx,
+    #[value(name = "php-fpm")]
+    PhpFpm,
+    Compose,
+}
+
+/// A container path mapped to a repository path (`--map /etc/nginx=./nginx`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathMapping {
+    pub container: PathBuf,
+    pub host: PathBuf,
+}
+
+impl PathMapping {
+    /// Maps an absolute container path to the repository, if a mapping covers it. The longest matching
+    /// container prefix wins.
+    pub fn resolve(mappings: &[PathMapping], path: &Path) -> Option<PathBuf> {
+        mappings
+            .iter()
+            .filter(|m| path.starts_with(&m.container))
+            .max_by_key(|m| m.container.components().count())
+            .map(|m| m.host.join(path.strip_prefix(&m.container).unwrap_or(path)))
+    }
+}
+
+/// An nginx version, compared numerically (`1.27.3`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    pub fn parse(s: &str) -> Option<Version> {
+        let mut it = s.trim().split('.');
+        let major = it.next()?.parse().ok()?;
+        let minor = it.next().map(str::parse).transpose().ok()?.unwrap_or(0);
+        let patch = it.next().map(str::parse).transpose().ok()?.unwrap_or(0);
+        if it.next().is_some() {
+            return None;
+        }
+        Some(Version(major, minor, patch))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NginxSettings {
+    /// The config prefix relative includes resolve against; default: the main config's directory.
+    pub prefix: Option<PathBuf>,
+    /// The nginx version the configs run on, when known.
+    pub version: Option<Version>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub rules: Selection,
+    /// Findings at or above this severity make the exit status 1.
+    pub min_severity: Severity,
+    /// Forces every given file to this kind.
+    pub kind: Option<Kind>,
+    pub nginx: NginxSettings,
+    /// Container path → repository path.
+    pub path_map: Vec<PathMapping>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            rules: Selection::default(),
+            min_severity: Severity::Warning,
+            kind: None,
+            nginx: NginxSettings::default(),
+            path_map: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_order() {
+        assert!(Version::parse("1.22.1").unwrap() < Version::parse("1.27.3").unwrap());
+        assert_eq!(Version::parse("1.27"), Some(Version(1, 27, 0)));
+        assert_eq!(Version::parse("x"), None);
+    }
+
+    #[test]
+    fn longest_mapping_wins() {
+        let maps = vec![
+            PathMapping {
+                container: "/etc".into(),
+                host: "a".into(),
+            },
+            PathMapping {
+                container: "/etc/nginx".into(),
+                host: "b".into(),
+            },
+        ];
+        assert_eq!(
+            PathMapping::resolve(&maps, Path::new("/etc/nginx/conf.d/x.conf")),
+            Some(PathBuf::from("b/conf.d/x.conf"))
+        );
+        assert_eq!(PathMapping::resolve(&maps, Path::new("/usr/x")), None);
+    }
+}

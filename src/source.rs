@@ -1,0 +1,356 @@
+//! Source files and byte spans.
+//!
+//! Every parser works on byte offsets into a [`SourceFile`]; line and column are computed only when a
+//! diagnostic is rendered ([`SourceMap::location`]). Files are identified by a small [`FileId`] so spans are
+//! `Copy` and cheap to store in syntax trees.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A byte range `start..end` in one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        debug_assert!(start <= end);
+        Span {
+            file,
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// A zero-length span at `offset`.
+    pub fn point(file: FileId, offset: usize) -> Span {
+        Span::new(file, offset, offset)
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// The smallest span covering both (same file).
+    pub fn to(self, other: Span) -> Span {
+        debug_assert_eq!(self.file, other.file);
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// One loaded file.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as it is shown to the user (relative to the working directory when the user gave a relative
+    /// path), with `/` separators.
+    pub name: String,
+    /// Where the text was read from on disk, if anywhere (stdin and built-in stock files have none).
+    pub path: Option<PathBuf>,
+    pub text: Arc<str>,
+    /// Byte offset of the first byte that was not valid UTF-8, if the file was not. The text then holds a
+    /// lossy decoding (U+FFFD for each bad sequence); spans refer to that text.
+    pub invalid_utf8_at: Option<usize>,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    pub fn new(name: String, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> SourceFile {
+        let text: Arc<str> = text.into();
+        let line_starts = line_starts(&text);
+        SourceFile {
+            name,
+            path,
+            text,
+            invalid_utf8_at: None,
+            line_starts,
+        }
+    }
+
+    /// Builds a file from raw bytes; invalid UTF-8 is decoded lossily and remembered.
+    pub fn from_bytes(name: String, path: Option<PathBuf>, bytes: Vec<u8>) -> SourceFile {
+        match String::from_utf8(bytes) {
+            Ok(text) => SourceFile::new(name, path, text),
+            Err(err) => {
+                let at = err.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                let mut file = SourceFile::new(name, path, text);
+                file.invalid_utf8_at = Some(at);
+                file
+            }
+        }
+    }
+
+    /// 1-based line and 1-based column (in characters) of a byte offset. Offsets past the end clamp to it;
+    /// offsets inside a multi-byte character count that character.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let mut end = offset;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.text[start..end].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// The text of the 1-based line `line`, without its line terminator.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self.line_starts[line - 1] as usize;
+        let end = self
+            .line_starts
+            .get(line)
+            .map(|&e| e as usize)
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn line_starts(text: &str) -> Vec<u32> {
+    let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+    starts.push(0);
+    starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+    starts
+}
+
+fn memchr_iter(needle: u8, haystack: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    haystack
+        .iter()
+        .enumerate()
+        .filter(move |(_, &b)| b == needle)
+        .map(|(i, _)| i)
+}
+
+/// A resolved position for output.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub byte_start: usize,
+    pub byte_end: usize,
+}
+
+/// All files of one run. Files are only ever added, so a [`FileId`] stays valid.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+    by_path: HashMap<PathBuf, FileId>,
+    /// Texts that replace what is on disk (`--stdin-filename`, an editor's unsaved buffer).
+    overlays: HashMap<PathBuf, String>,
+}
+
+/// Largest file wirelint reads. Larger files are an I/O error (exit 2) rather than a slow run.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug)]
+pub enum LoadError {
+    Io { path: PathBuf, err: std::io::Error },
+    TooLarge { path: PathBuf, size: u64 },
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io { path, err } => write!(f, "{}: {}", path.display(), err),
+            LoadError::TooLarge { path, size } => write!(
+                f,
+                "{}: file is {} bytes, larger than the {} byte limit",
+                path.display(),
+                size,
+                MAX_FILE_BYTES
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl SourceMap {
+    pub fn new() -> SourceMap {
+        SourceMap::default()
+    }
+
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        if let Some(path) = &file.path {
+            self.by_path.insert(normalize(path), id);
+        }
+        self.files.push(file);
+        id
+    }
+
+    /// Makes `path` read as `text` instead of what is on disk.
+    pub fn set_overlay(&mut self, path: &Path, text: String) {
+        self.overlays.insert(normalize(path), text);
+    }
+
+    /// Whether `path` exists, on disk or as an overlay.
+    pub fn exists(&self, path: &Path) -> bool {
+        self.overlays.contains_key(&normalize(path)) || path.exists()
+    }
+
+    /// Reads `path` (an overlay first, then the disk) once; later calls return the same id. `name` is how
+    /// the file is shown to the user.
+    pub fn load(&mut self, path: &Path, name: String) -> Result<FileId, LoadError> {
+        if let Some(id) = self.find_path(path) {
+            return Ok(id);
+        }
+        if let Some(text) = self.overlays.get(&normalize(path)) {
+            let file = SourceFile::new(name, Some(path.to_path_buf()), text.clone());
+            return Ok(self.add(file));
+        }
+        let io = |err| LoadError::Io {
+            path: path.to_path_buf(),
+            err,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(LoadError::TooLarge {
+                path: path.to_path_buf(),
+                size: meta.len(),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        Ok(self.add(SourceFile::from_bytes(
+            name,
+            Some(path.to_path_buf()),
+            bytes,
+        )))
+    }
+
+    /// The file already loaded from `path`, if any.
+    pub fn find_path(&self, path: &Path) -> Option<FileId> {
+        self.by_path.get(&normalize(path)).copied()
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn text(&self, span: Span) -> &str {
+        &self.get(span.file).text[span.range()]
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    pub fn location(&self, span: Span) -> Location {
+        let file = self.get(span.file);
+        let (line, column) = file.line_col(span.start as usize);
+        let (end_line, end_column) = file.line_col(span.end as usize);
+        Location {
+            file: file.name.clone(),
+            line,
+            column,
+            end_line,
+            end_column,
+            byte_start: span.start as usize,
+            byte_end: span.end as usize,
+        }
+    }
+}
+
+/// Makes `path` absolute (against the working directory) and removes `.` and `..` lexically, without
+/// touching the file system: container paths and missing files normalise too.
+pub fn normalize(path: &Path) -> PathBuf {
+    let joined;
+    let path = if path.is_absolute() {
+        path
+    } else {
+        joined = std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path);
+        &joined
+    };
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Shows `path` the way the user would expect: relative paths stay as given (normalised to `/`), absolute
+/// paths under the working directory become relative to it.
+pub fn display_name(path: &Path) -> String {
+    let shown = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    let s = shown.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let f = SourceFile::new("a".into(), None, "ab\nçd\r\nx");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        assert_eq!(f.line_col(5), (2, 2)); // after the two-byte ç
+        assert_eq!(f.line_col(8), (3, 1));
+        assert_eq!(f.line_col(100), (3, 2));
+        assert_eq!(f.line_text(2), "çd");
+    }
+
+    #[test]
+    fn invalid_utf8_is_remembered() {
+        let f = SourceFile::from_bytes("a".into(), None, b"ok\n\xffbad".to_vec());
+        assert_eq!(f.invalid_utf8_at, Some(3));
+        assert!(f.text.contains('\u{fffd}'));
+    }
+}
