@@ -1,5 +1,6 @@
 //! nginx: source → syntax tree → semantic model (includes resolved, contexts known).
 
+pub mod args;
 pub mod directives;
 
 use crate::diagnostic::Diagnostic;
