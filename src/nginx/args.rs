@@ -271,10 +271,11 @@ fn authority(s: &str, uri_allowed: bool) -> Result<Authority, ArgError> {
     };
     if let Some(p) = after.strip_prefix(':') {
         let start = offset(s, p);
-        let len = p
-            .find(['/', '?'])
-            .filter(|_| uri_allowed)
-            .unwrap_or(p.len());
+        let len = if uri_allowed {
+            host_end(p, true)
+        } else {
+            p.len()
+        };
         let text = &p[..len];
         let range = start..start + len;
         // A port written with a variable (`$h:$port`) is known only per request.
@@ -744,6 +745,12 @@ mod tests {
         let p = t(PassKind::Proxy, "$target");
         assert_eq!(p.host, Host::Variable);
         assert_eq!(p.scheme, None);
+
+        let s = "http://bbb-web:8090$uri$is_args$args";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Name("bbb-web".into()));
+        assert_eq!(p.port, Some(8090));
+        assert_eq!(&s[p.uri_span.clone().unwrap()], "$uri$is_args$args");
 
         let s = "http://app:$port";
         let p = t(PassKind::Proxy, s);
