@@ -1,3 +1,7 @@
 //! nginx rules (N).
 
 pub mod n000_syntax_error;
+pub mod n004_include_not_found;
+pub mod n005_unknown_directive;
+pub mod n006_directive_not_allowed_here;
+pub mod n007_wrong_argument_count;
