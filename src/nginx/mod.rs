@@ -10,6 +10,7 @@ pub mod directives;
 pub mod includes;
 pub mod lexer;
 pub mod syntax;
+pub mod upstreams;
 pub mod validate;
 
 pub use directives::Context;

@@ -109,10 +109,14 @@ macro_rules! declare_rule {
 /// Every rule, in code order. The single registration point.
 pub static RULES: &[&Rule] = &[
     &nginx::n000_syntax_error::RULE,
+    &nginx::n001_stale_upstream_dns::RULE,
+    &nginx::n002_variable_pass_without_resolver::RULE,
+    &nginx::n003_upstream_resolve_incomplete::RULE,
     &nginx::n004_include_not_found::RULE,
     &nginx::n005_unknown_directive::RULE,
     &nginx::n006_directive_not_allowed_here::RULE,
     &nginx::n007_wrong_argument_count::RULE,
+    &nginx::n008_listen_loopback::RULE,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
