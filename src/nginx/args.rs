@@ -219,9 +219,14 @@ fn host_end(s: &str, uri_allowed: bool) -> usize {
     s.len()
 }
 
+/// `unix:…` (nginx compares the prefix case-insensitively).
+fn is_unix(s: &str) -> bool {
+    s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("unix:"))
+}
+
 /// Parses an authority at the start of `s`. `uri_allowed`: a `/` ends the authority (proxy_pass URLs).
 fn authority(s: &str, uri_allowed: bool) -> Result<Authority, ArgError> {
-    if s.len() >= 5 && s[..5].eq_ignore_ascii_case("unix:") {
+    if is_unix(s) {
         // ngx_parse_unix_domain_url: the path runs to the next `:` (which starts a URI) or the end.
         let path_start = 5;
         let path_end = s[path_start..]
@@ -547,7 +552,7 @@ impl Listen {
 /// Parses `listen address[:port] [params…]` / `listen port [params…]` / `listen unix:path [params…]`.
 pub fn parse_listen(addr: &str, params: &[&str]) -> Result<Listen, ArgError> {
     let params = parse_params(params);
-    if addr.len() >= 5 && addr[..5].eq_ignore_ascii_case("unix:") {
+    if is_unix(addr) {
         if addr.len() == 5 {
             return err("no path in unix domain socket", 0..addr.len());
         }
@@ -875,6 +880,33 @@ mod tests {
         assert!(parse_listen("99999", &[]).is_err());
         assert!(parse_listen("$port", &[]).is_err());
         assert!(parse_listen("unix:", &[]).is_err());
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text (multi-byte characters included) never panics, and every range returned lies on
+        /// character boundaries inside the input.
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,24}", t in "(http://|unix:|\\[|\\$|[a-zé:\\[\\]$/{}0-9.])*") {
+            for input in [s.as_str(), t.as_str()] {
+                for kind in [PassKind::Proxy, PassKind::FastCgi, PassKind::Uwsgi, PassKind::Grpc, PassKind::StreamProxy] {
+                    if let Ok(p) = parse_target(kind, input) {
+                        assert!(input.get(p.host_span.clone()).is_some());
+                        if let Some(r) = p.uri_span { assert!(input.get(r).is_some()); }
+                        if let Some(r) = p.port_span { assert!(input.get(r).is_some()); }
+                    }
+                }
+                if let Ok(l) = parse_listen(input, &[input]) {
+                    assert!(input.get(l.addr_span).is_some());
+                }
+                if let Ok(u) = parse_upstream_server(input, &[input]) {
+                    assert!(input.get(u.host_span).is_some());
+                }
+                for v in variables(input) {
+                    assert!(input.get(v.range).is_some());
+                }
+                let _ = pieces(input);
+            }
+        }
     }
 
     #[test]
