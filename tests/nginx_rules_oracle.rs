@@ -90,6 +90,11 @@ fn n001_matches_names_nginx_resolves_at_load() {
             "upstream php { server 10.0.0.2:9000; } server { location / { fastcgi_pass PHP; } }",
             false,
         ),
+        (
+            "server { location / { proxy_pass http://pool.invalid:9000; } } \
+             upstream pool.invalid { server 10.0.0.1; }",
+            false,
+        ),
         ("server { location / { fastcgi_pass 10.0.0.2:9000; } }", false),
         ("server { location / { fastcgi_pass [::1]:9000; } }", false),
         ("server { location / { fastcgi_pass unix:/run/php.sock; } }", false),
@@ -103,10 +108,41 @@ fn n001_matches_names_nginx_resolves_at_load() {
             false,
         ),
     ];
+    let mut configs: Vec<(String, bool)> = cases
+        .iter()
+        .map(|(body, r)| (format!("events {{}}\nhttp {{\n{body}\n}}\n"), *r))
+        .collect();
+    // stream is a dynamic module in Debian's build.
+    let stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
+    if Path::new(stream_module).exists() {
+        let stream_cases: &[(&str, bool)] = &[
+            ("server { listen 15432; proxy_pass db.invalid:5432; }", true),
+            (
+                "upstream pg { server db.invalid:5432; } server { listen 15432; proxy_pass pg; }",
+                true,
+            ),
+            (
+                "upstream pg { server 10.0.0.3:5432; } server { listen 15432; proxy_pass pg; }",
+                false,
+            ),
+            (
+                "server { listen 15432; set $x db.invalid:5432; proxy_pass $x; }",
+                false,
+            ),
+        ];
+        configs.extend(stream_cases.iter().map(|(body, r)| {
+            (
+                format!("load_module {stream_module};\nevents {{}}\nstream {{\n{body}\n}}\n"),
+                *r,
+            )
+        }));
+    } else {
+        eprintln!("{stream_module} not found: stream cases skipped");
+    }
     let dir = tempfile::tempdir().unwrap();
-    for (i, (body, resolved_at_load)) in cases.iter().enumerate() {
+    for (i, (body, resolved_at_load)) in configs.iter().enumerate() {
         let conf = dir.path().join(format!("case{i}.conf"));
-        std::fs::write(&conf, format!("events {{}}\nhttp {{\n{body}\n}}\n")).unwrap();
+        std::fs::write(&conf, body).unwrap();
         let stderr = nginx_t(&conf, dir.path());
         let nginx_resolves = stderr.contains("host not found in upstream");
         assert_eq!(

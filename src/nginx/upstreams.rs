@@ -226,14 +226,6 @@ impl<'a> Index<'a> {
             .find_map(|k| self.resolvers.get(&k).copied())
     }
 
-    /// Whether a literal target names an upstream block, so nginx never resolves it with DNS.
-    pub fn names_upstream(&self, target: &UpstreamTarget, stream: bool) -> bool {
-        match &target.host {
-            Host::Name(name) => target.port_span.is_none() && self.upstream(name, stream).is_some(),
-            _ => false,
-        }
-    }
-
     /// Whether a target evaluated at request time to this host and port is served by an upstream group
     /// (an explicit block when no port is given, or an implicit group of a literal target).
     pub fn runtime_match(&self, target: &UpstreamTarget, stream: bool) -> bool {

@@ -261,7 +261,9 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         let Host::Name(host) = &target.host else {
             return;
         };
-        if target.host.is_localhost() || index.names_upstream(&target, stream) {
+        // With a port, a name of an upstream block is an error of its own (`upstream "php" may not have
+        // port 9000`), not a DNS lookup.
+        if target.host.is_localhost() || index.upstream(host, stream).is_some() {
             return;
         }
         if snippet && target.port_span.is_none() {
