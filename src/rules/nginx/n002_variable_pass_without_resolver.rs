@@ -18,8 +18,10 @@ declare_rule! {
     /// IP literals and `unix:` sockets need no lookup. When the host comes from a variable, the rule follows
     /// `set` and `map` to its values and reports only when every value is known and one needs DNS.
     ///
-    /// A snippet checked on its own is reported only when it belongs in http (`conf.d/*.conf`) or stream,
-    /// and a host without a port there may be an `upstream` of the including file, so it is not reported.
+    /// A snippet checked on its own (no `nginx.conf` that includes it) is checked only when it belongs in
+    /// http (like `conf.d/*.conf`) or stream: a server- or location-level snippet may get its `resolver`
+    /// from the including file. In a snippet, a host without a port may name an `upstream` of the including
+    /// file and is not reported.
     ///
     /// ## Why is this bad?
     /// `nginx -t` passes and nginx starts, but every request through this target fails with
