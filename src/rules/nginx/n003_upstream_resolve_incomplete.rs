@@ -88,6 +88,9 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
             );
             return;
         }
+        if !matches!(server.host, args::Host::Name(_)) {
+            return; // an IP or socket needs no run-time resolution; what nginx requires then is unverified
+        }
         let zone = index.has_zone(upstream);
         // A snippet's `resolver` may sit in the http block of the file that includes it.
         let resolver = index.resolver_in_scope(visit.parents).is_some() || is_snippet(cx.config);
