@@ -305,7 +305,14 @@ pub fn load(
             continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        match by_dir.iter_mut().find(|(d, _)| *d == dir) {
+        if is_variant(path) {
+            by_dir.push((dir, vec![(path.clone(), *id)]));
+            continue;
+        }
+        match by_dir
+            .iter_mut()
+            .find(|(d, files)| *d == dir && !files.iter().any(|(p, _)| is_variant(p)))
+        {
             Some((_, files)) => files.push((path.clone(), *id)),
             None => by_dir.push((dir, vec![(path.clone(), *id)])),
         }
@@ -529,7 +536,7 @@ impl<'a> SetLoader<'a> {
     }
 
     fn entry(&mut self, line: Span, e: &syntax::Entry) {
-        let mut value = if e.value.expression {
+        let mut value = if e.value.expression || is_templated(&e.value.raw) {
             None
         } else {
             e.value.resolve(self.env)
@@ -660,6 +667,39 @@ impl<'a> SetLoader<'a> {
         });
     }
 
+    /// Finds where an absolute container path lives in the repository: the files beside the main config
+    /// usually mirror the container's tree (`repo/etc/php/8.2/fpm/php-fpm.conf` including
+    /// `/etc/php/8.2/fpm/pool.d/*.conf`). Tries the ancestors of the main file's directory, nearest first,
+    /// with the path's tails of two or more directories. The host's own root is used only when the path
+    /// shares a directory with the main file (a config checked in place, e.g. under `/etc`).
+    fn locate_container_path(&self, joined: &str) -> Option<PathBuf> {
+        let main = self.set.main.or(self.set.files.first().copied())?;
+        let main_path = self.sources.get(main).path.as_ref()?;
+        let main_dir = crate::source::normalize(main_path.parent()?);
+        let container = Path::new(joined);
+        let dir = container.parent()?;
+        let comps: Vec<_> = dir.components().skip(1).collect();
+        let file_name = container.file_name()?;
+        for ancestor in main_dir.ancestors().take(12) {
+            if ancestor.parent().is_none() {
+                let shared = main_dir.components().nth(1).is_some()
+                    && main_dir.components().nth(1) == container.components().nth(1);
+                if shared && dir.is_dir() {
+                    return Some(container.to_path_buf());
+                }
+                break;
+            }
+            for start in 0..comps.len().saturating_sub(1) {
+                let mut candidate = ancestor.to_path_buf();
+                candidate.extend(&comps[start..]);
+                if candidate.is_dir() {
+                    return Some(candidate.join(file_name));
+                }
+            }
+        }
+        None
+    }
+
     fn include(&mut self, e: &syntax::Entry, depth: usize) {
         let Some(pattern) = e.value.resolve(self.env) else {
             return;
@@ -689,12 +729,19 @@ impl<'a> SetLoader<'a> {
                 return;
             }
         }
-        let resolved = if joined.starts_with('/') {
+        let mapped = if joined.starts_with('/') {
             PathMapping::resolve(&self.settings.path_map, Path::new(&joined))
-                .unwrap_or_else(|| PathBuf::from(&joined))
+                .or_else(|| self.locate_container_path(&joined))
         } else {
-            PathBuf::from(&joined)
+            None
         };
+        // Whether a missing file is known to be missing: the path is in the repository (relative to a host
+        // prefix, or found under it), or its directory is here. A bare container path may exist only in
+        // the image.
+        let checkable = mapped.is_some()
+            || (!pattern.starts_with('/') && self.set.image.is_none())
+            || Path::new(&joined).parent().is_some_and(Path::is_dir);
+        let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
         let is_glob = pattern.contains(['*', '?', '[']);
         let mut matches: Vec<PathBuf> = Vec::new();
         if is_glob {
@@ -717,7 +764,7 @@ impl<'a> SetLoader<'a> {
             value_span: e.value_span,
             pattern: pattern.clone(),
             resolved: resolved.clone(),
-            missing: !is_glob && matches.is_empty(),
+            missing: !is_glob && matches.is_empty() && checkable,
         });
         for path in matches {
             let name = crate::source::display_name(&path);
@@ -731,6 +778,49 @@ impl<'a> SetLoader<'a> {
             }
         }
     }
+}
+
+/// A placeholder a template engine fills in before php-fpm reads the file (`{{ x }}`, `{% … %}`,
+/// `@NAME@`): the value is unknown, not wrong.
+pub fn is_templated(raw: &str) -> bool {
+    if raw.contains("{{") || raw.contains("{%") {
+        return true;
+    }
+    let mut parts = raw.split('@');
+    parts.next();
+    let inner: Vec<&str> = parts.collect();
+    // `@NAME@`: an odd split with a non-empty identifier between two `@`.
+    inner.len() >= 2
+        && inner[..inner.len() - 1]
+            .iter()
+            .any(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
+/// Files named as one variant of several (`zz-docker.production.conf`, `www.conf.example`) are
+/// alternatives, not files php-fpm loads side by side: each is checked on its own.
+fn is_variant(path: &Path) -> bool {
+    const MARKERS: &[&str] = &[
+        "example",
+        "sample",
+        "dist",
+        "default",
+        "template",
+        "tpl",
+        "orig",
+        "bak",
+        "production",
+        "prod",
+        "development",
+        "dev",
+        "staging",
+        "test",
+        "local",
+    ];
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.split('.').skip(1).any(|part| MARKERS.contains(&part))
 }
 
 fn value_help(ty: directives::ValueType) -> &'static str {
@@ -752,6 +842,21 @@ fn value_help(ty: directives::ValueType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_and_variants() {
+        assert!(is_templated("{{PHP_MAX_CHILDREN}}"));
+        assert!(is_templated("@FPM_PM_MAX_CHILDREN@"));
+        assert!(is_templated("{% if x %}"));
+        assert!(!is_templated("user@example.com"));
+        assert!(!is_templated("9000"));
+        assert!(is_variant(Path::new("x/zz-docker.production.conf")));
+        assert!(is_variant(Path::new("x/www.conf.example")));
+        assert!(!is_variant(Path::new("x/zz-docker.conf")));
+        assert!(!is_variant(Path::new(
+            "x/docker-php-serversideup-pool.conf"
+        )));
+    }
 
     #[test]
     fn listen_addresses() {
