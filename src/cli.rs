@@ -33,6 +33,80 @@ pub enum Command {
         /// A rule code (`N001`) or name (`stale-upstream-dns`).
         code: String,
     },
+    /// Show the effective configuration PATH loads to, with the file and line of every value and what it
+    /// overrode (php-fpm pool files and directories).
+    Explain(ExplainArgs),
+}
+
+/// How php-fpm is run: its prefix, image and environment.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PhpFpmArgs {
+    /// php-fpm's prefix (`-p`): where relative `include=` paths and unix sockets resolve (default: the main
+    /// config's directory, or its parent when that directory is `etc`).
+    #[arg(long, value_name = "DIR")]
+    pub php_prefix: Option<PathBuf>,
+    /// The image php-fpm runs in, e.g. `php:8.2.20-fpm`, `php:8.3-fpm` (or the package layouts
+    /// `debian:php8.2`, `alpine:php83`): its stock pool files load around a pool directory's own files.
+    #[arg(long, value_name = "IMAGE")]
+    pub php_image: Option<String>,
+    /// A file of `KEY=VALUE` lines: the environment php-fpm starts with. Resolves `${VAR}` and reports
+    /// unset ones (P007).
+    #[arg(long, value_name = "FILE")]
+    pub php_env: Option<PathBuf>,
+}
+
+impl PhpFpmArgs {
+    /// The php-fpm settings; reads the `--php-env` file.
+    pub fn settings(&self) -> Result<crate::settings::PhpFpmSettings, String> {
+        let env = match &self.php_env {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Some(parse_env_file(&text))
+            }
+            None => None,
+        };
+        Ok(crate::settings::PhpFpmSettings {
+            prefix: self.php_prefix.clone(),
+            image: self.php_image.clone(),
+            env,
+        })
+    }
+}
+
+/// `KEY=VALUE` lines; `#` comments, blank lines, `export ` and surrounding quotes are ignored.
+pub fn parse_env_file(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            let (k, v) = l.split_once('=')?;
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(v);
+            Some((k.trim().to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// A php-fpm main config, pool file or pool directory (`php-fpm.d/`, `pool.d/`).
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub phpfpm: PhpFpmArgs,
+    /// Treat every file as this kind instead of telling it from name and content.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+    /// Map a container path to a repository path, e.g. `--map /usr/local/etc=./php`. Repeatable.
+    #[arg(long = "map", value_name = "CONTAINER=HOST", value_parser = parse_mapping)]
+    pub maps: Vec<PathMapping>,
 }
 
 #[derive(Args, Debug)]
@@ -63,6 +137,8 @@ pub struct CheckArgs {
     /// The nginx version the configs run on (e.g. 1.27.3); changes which fixes are suggested.
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub nginx_version: Option<Version>,
+    #[command(flatten)]
+    pub phpfpm: PhpFpmArgs,
     /// Map a container path to a repository path, e.g. `--map /etc/nginx=./nginx`. Repeatable.
     #[arg(long = "map", value_name = "CONTAINER=HOST", value_parser = parse_mapping)]
     pub maps: Vec<PathMapping>,
@@ -120,6 +196,11 @@ impl CheckArgs {
                 prefix: self.nginx_prefix.clone(),
                 version: self.nginx_version,
             },
+            phpfpm: crate::settings::PhpFpmSettings {
+                prefix: self.phpfpm.php_prefix.clone(),
+                image: self.phpfpm.php_image.clone(),
+                env: None,
+            },
             path_map: self.maps.clone(),
         }
     }
@@ -162,6 +243,10 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             write(&mut out, &rule_docs(rule))?;
             Ok(0)
         }
+        Command::Explain(args) => {
+            write(&mut out, &explain(&args)?)?;
+            Ok(0)
+        }
         Command::Check(args) => {
             let color = match args.color {
                 ColorArg::Always => true,
@@ -179,7 +264,8 @@ pub fn run(cli: Cli) -> Result<u8, String> {
 
 /// Runs `check` and renders its output; returns the text and the exit status.
 pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
-    let settings = args.settings();
+    let mut settings = args.settings();
+    settings.phpfpm = args.phpfpm.settings()?;
     let stdin = match &args.stdin_filename {
         Some(path) => {
             let mut text = String::new();
@@ -222,6 +308,31 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         .iter()
         .any(|d| d.severity >= settings.min_severity);
     Ok((text, u8::from(failed)))
+}
+
+/// Runs `explain`: dispatches on what PATH holds (php-fpm today; compose stacks later).
+pub fn explain(args: &ExplainArgs) -> Result<String, String> {
+    let settings = Settings {
+        kind: args.kind,
+        phpfpm: args.phpfpm.settings()?,
+        path_map: args.maps.clone(),
+        ..Settings::default()
+    };
+    let (inputs, _) = crate::discover::discover(std::slice::from_ref(&args.path), args.kind)
+        .map_err(|e| e.to_string())?;
+    let fpm: Vec<_> = inputs.iter().filter(|i| i.kind == Kind::PhpFpm).collect();
+    if fpm.is_empty() {
+        return Err(format!(
+            "{}: no php-fpm files found (explain shows php-fpm pools; use --kind php-fpm to force)",
+            args.path.display()
+        ));
+    }
+    let mut sources = crate::source::SourceMap::new();
+    let loaded = crate::phpfpm::load(&mut sources, &fpm, &settings).map_err(|e| e.to_string())?;
+    Ok(match args.format {
+        FormatArg::Human => crate::phpfpm::explain::human(&sources, &loaded),
+        FormatArg::Json => crate::phpfpm::explain::json(&sources, &loaded),
+    })
 }
 
 pub fn rules_table() -> String {

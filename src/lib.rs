@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod lint;
 pub mod nginx;
+pub mod phpfpm;
 pub mod report;
 pub mod rules;
 pub mod settings;

@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Input};
-use crate::rules::{self, Check, NginxCx};
+use crate::rules::{self, Check, NginxCx, PhpFpmCx};
 use crate::settings::{Kind, Settings};
 use crate::source::SourceMap;
 use std::path::PathBuf;
@@ -92,6 +92,24 @@ pub fn check(
         };
         for rule in rules::RULES {
             if let Check::Nginx(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, &mut diagnostics);
+                }
+            }
+        }
+    }
+
+    let phpfpm = crate::phpfpm::load(&mut sources, &of_kind(Kind::PhpFpm), settings)
+        .map_err(|e| RunError(e.to_string()))?;
+    diagnostics.extend(phpfpm.diagnostics.iter().cloned());
+    for set in &phpfpm.sets {
+        let cx = PhpFpmCx {
+            sources: &sources,
+            settings,
+            set,
+        };
+        for rule in rules::RULES {
+            if let Check::PhpFpm(check) = rule.check {
                 if settings.rules.enabled(rule.code) {
                     check(&cx, &mut diagnostics);
                 }

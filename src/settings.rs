@@ -63,6 +63,19 @@ pub struct NginxSettings {
     pub version: Option<Version>,
 }
 
+#[derive(Clone, Debug, Default)]
+pub struct PhpFpmSettings {
+    /// php-fpm's prefix (`-p`): where relative `include=` paths and unix sockets resolve. Default: the main
+    /// config's directory (its parent when that directory is `etc`).
+    pub prefix: Option<PathBuf>,
+    /// The image (or package layout) whose stock pool files sit under a pool directory's own files,
+    /// e.g. `php:8.2.20-fpm`.
+    pub image: Option<String>,
+    /// The environment php-fpm starts with, when known: `${VAR}` values are read from it and unset
+    /// variables reported. `None`: unknown, `${VAR}` values stay unresolved and unreported.
+    pub env: Option<std::collections::HashMap<String, String>>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub rules: Selection,
@@ -71,6 +84,7 @@ pub struct Settings {
     /// Forces every given file to this kind.
     pub kind: Option<Kind>,
     pub nginx: NginxSettings,
+    pub phpfpm: PhpFpmSettings,
     /// Container path → repository path.
     pub path_map: Vec<PathMapping>,
 }
@@ -82,6 +96,7 @@ impl Default for Settings {
             min_severity: Severity::Warning,
             kind: None,
             nginx: NginxSettings::default(),
+            phpfpm: PhpFpmSettings::default(),
             path_map: Vec::new(),
         }
     }

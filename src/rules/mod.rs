@@ -11,6 +11,7 @@ use crate::settings::Settings;
 use crate::source::{SourceMap, Span};
 
 pub mod nginx;
+pub mod phpfpm;
 
 /// What a rule's check function looks at.
 pub struct NginxCx<'a> {
@@ -19,12 +20,20 @@ pub struct NginxCx<'a> {
     pub config: &'a crate::nginx::Config,
 }
 
+/// What a php-fpm rule's check function looks at: one pool set (a php-fpm process's configuration).
+pub struct PhpFpmCx<'a> {
+    pub sources: &'a SourceMap,
+    pub settings: &'a Settings,
+    pub set: &'a crate::phpfpm::PoolSet,
+}
+
 /// How a rule is run.
 #[derive(Clone, Copy)]
 pub enum Check {
     /// Reported while loading (parse errors, includes, schema) rather than by a separate pass.
     Loader,
     Nginx(fn(&NginxCx<'_>, &mut Vec<Diagnostic>)),
+    PhpFpm(fn(&PhpFpmCx<'_>, &mut Vec<Diagnostic>)),
 }
 
 pub struct Rule {
@@ -117,6 +126,14 @@ pub static RULES: &[&Rule] = &[
     &nginx::n006_directive_not_allowed_here::RULE,
     &nginx::n007_wrong_argument_count::RULE,
     &nginx::n008_listen_loopback::RULE,
+    &phpfpm::p000_syntax_error::RULE,
+    &phpfpm::p001_listen_loopback::RULE,
+    &phpfpm::p002_overridden_setting::RULE,
+    &phpfpm::p003_allowed_clients_excludes_peers::RULE,
+    &phpfpm::p004_duplicate_listen::RULE,
+    &phpfpm::p005_include_not_found::RULE,
+    &phpfpm::p006_unknown_directive::RULE,
+    &phpfpm::p007_undefined_env_var::RULE,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
