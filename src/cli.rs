@@ -23,6 +23,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per run; boxing `CheckArgs` would only complicate matching on it.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Check files or directories (default: the current directory).
     Check(CheckArgs),
@@ -142,6 +144,15 @@ pub struct CheckArgs {
     /// Map a container path to a repository path, e.g. `--map /etc/nginx=./nginx`. Repeatable.
     #[arg(long = "map", value_name = "CONTAINER=HOST", value_parser = parse_mapping)]
     pub maps: Vec<PathMapping>,
+    /// A compose file of the project to check (repeatable, merged in order like `docker compose -f`).
+    #[arg(short = 'f', long = "compose-file", value_name = "FILE")]
+    pub compose_files: Vec<PathBuf>,
+    /// A file of variables for compose interpolation, used instead of the project's `.env` (repeatable).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// The compose project name (default: `name:`, else the project directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub project_name: Option<String>,
     /// When to color human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
@@ -202,6 +213,19 @@ impl CheckArgs {
                 env: None,
             },
             path_map: self.maps.clone(),
+            compose: crate::settings::ComposeSettings {
+                // TEMPORARY: until `.wirelint.toml` loading lands, read `[compose] dev-ports` from the
+                // nearest `.wirelint.toml` above the first path.
+                dev_ports: crate::settings::read_compose_dev_ports(
+                    self.paths
+                        .first()
+                        .map_or(std::path::Path::new("."), |p| p.as_path()),
+                ),
+                files: self.compose_files.clone(),
+                env_files: self.env_files.clone(),
+                project_name: self.project_name.clone(),
+                environment: std::env::vars().collect(),
+            },
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `rules` → `report`. `lint` runs it; `cli` is the command line over it.
 
 pub mod cli;
+pub mod compose;
 pub mod diagnostic;
 pub mod discover;
 pub mod lint;

@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Input};
-use crate::rules::{self, Check, NginxCx, PhpFpmCx};
+use crate::rules::{self, Check, ComposeCx, NginxCx, PhpFpmCx};
 use crate::settings::{Kind, Settings};
 use crate::source::SourceMap;
 use std::path::PathBuf;
@@ -112,6 +112,30 @@ pub fn check(
             if let Check::PhpFpm(check) = rule.check {
                 if settings.rules.enabled(rule.code) {
                     check(&cx, &mut diagnostics);
+                }
+            }
+        }
+    }
+
+    let compose_paths: Vec<PathBuf> = of_kind(Kind::Compose)
+        .iter()
+        .map(|i| i.path.clone())
+        .collect();
+    if !compose_paths.is_empty() || !settings.compose.files.is_empty() {
+        let compose = crate::compose::load(&mut sources, &compose_paths, settings);
+        diagnostics.extend(compose.diagnostics.iter().cloned());
+        for loaded in &compose.projects {
+            let cx = ComposeCx {
+                sources: &sources,
+                settings,
+                project: &loaded.project,
+                undefined: &loaded.undefined,
+            };
+            for rule in rules::RULES {
+                if let Check::Compose(check) = rule.check {
+                    if settings.rules.enabled(rule.code) {
+                        check(&cx, &mut diagnostics);
+                    }
                 }
             }
         }

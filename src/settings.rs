@@ -76,6 +76,21 @@ pub struct PhpFpmSettings {
     pub env: Option<std::collections::HashMap<String, String>>,
 }
 
+/// How compose projects are read (`-f`, `--env-file`, `--project-name`, `[compose]` in `.wirelint.toml`).
+#[derive(Clone, Debug, Default)]
+pub struct ComposeSettings {
+    /// Ports a developer's local tools usually take (C001); `None`: the built-in list.
+    pub dev_ports: Option<Vec<u16>>,
+    /// `-f` files forming the one project to check (in order); empty: discover projects.
+    pub files: Vec<PathBuf>,
+    /// `--env-file`s used instead of the project's `.env`.
+    pub env_files: Vec<PathBuf>,
+    /// `--project-name`.
+    pub project_name: Option<String>,
+    /// The environment interpolation reads (the CLI passes the process environment; tests inject one).
+    pub environment: std::collections::HashMap<String, String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub rules: Selection,
@@ -87,6 +102,7 @@ pub struct Settings {
     pub phpfpm: PhpFpmSettings,
     /// Container path → repository path.
     pub path_map: Vec<PathMapping>,
+    pub compose: ComposeSettings,
 }
 
 impl Default for Settings {
@@ -98,8 +114,40 @@ impl Default for Settings {
             nginx: NginxSettings::default(),
             phpfpm: PhpFpmSettings::default(),
             path_map: Vec::new(),
+            compose: ComposeSettings::default(),
         }
     }
+}
+
+/// TEMPORARY (until the `.wirelint.toml` loader lands): reads only `[compose] dev-ports` from the nearest
+/// `.wirelint.toml` at or above `start`, stopping at the repository root (a directory holding `.git`).
+/// Unreadable or malformed files are ignored here; the real loader reports them.
+pub fn read_compose_dev_ports(start: &Path) -> Option<Vec<u16>> {
+    let start = crate::source::normalize(start);
+    let mut dir = if start.is_dir() {
+        Some(start.as_path())
+    } else {
+        start.parent()
+    };
+    while let Some(d) = dir {
+        let candidate = d.join(".wirelint.toml");
+        if let Ok(text) = std::fs::read_to_string(&candidate) {
+            let doc: toml::Table = text.parse().ok()?;
+            let ports = doc.get("compose")?.get("dev-ports")?.as_array()?;
+            return Some(
+                ports
+                    .iter()
+                    .filter_map(|p| p.as_integer())
+                    .filter_map(|p| u16::try_from(p).ok())
+                    .collect(),
+            );
+        }
+        if d.join(".git").exists() {
+            return None;
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 #[cfg(test)]

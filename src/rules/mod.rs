@@ -10,6 +10,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::settings::Settings;
 use crate::source::{SourceMap, Span};
 
+pub mod compose;
 pub mod nginx;
 pub mod phpfpm;
 
@@ -27,6 +28,15 @@ pub struct PhpFpmCx<'a> {
     pub set: &'a crate::phpfpm::PoolSet,
 }
 
+/// What a compose rule's check function looks at: one project, merged as compose runs it.
+pub struct ComposeCx<'a> {
+    pub sources: &'a SourceMap,
+    pub settings: &'a Settings,
+    pub project: &'a crate::compose::Project,
+    /// Variables used without a default that have no value (from interpolation).
+    pub undefined: &'a [crate::compose::UndefinedVar],
+}
+
 /// How a rule is run.
 #[derive(Clone, Copy)]
 pub enum Check {
@@ -34,6 +44,7 @@ pub enum Check {
     Loader,
     Nginx(fn(&NginxCx<'_>, &mut Vec<Diagnostic>)),
     PhpFpm(fn(&PhpFpmCx<'_>, &mut Vec<Diagnostic>)),
+    Compose(fn(&ComposeCx<'_>, &mut Vec<Diagnostic>)),
 }
 
 pub struct Rule {
@@ -117,6 +128,14 @@ macro_rules! declare_rule {
 
 /// Every rule, in code order. The single registration point.
 pub static RULES: &[&Rule] = &[
+    &compose::c000_invalid_compose::RULE,
+    &compose::c001_dev_port_collision::RULE,
+    &compose::c002_duplicate_published_port::RULE,
+    &compose::c003_published_on_all_interfaces::RULE,
+    &compose::c004_unquoted_port_mapping::RULE,
+    &compose::c005_undefined_variable::RULE,
+    &compose::c006_ports_ignored_by_network_mode::RULE,
+    &compose::c007_depends_on_not_healthy::RULE,
     &nginx::n000_syntax_error::RULE,
     &nginx::n001_stale_upstream_dns::RULE,
     &nginx::n002_variable_pass_without_resolver::RULE,
