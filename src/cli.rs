@@ -47,9 +47,9 @@ pub struct CheckArgs {
     /// Skip these rules (same forms as --select).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Exit with status 1 when a finding has at least this severity.
-    #[arg(long, value_parser = parse_severity, default_value = "warning")]
-    pub min_severity: Severity,
+    /// Exit with status 1 when a finding has at least this severity [default: warning].
+    #[arg(long, value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
     /// Treat every given file as this kind instead of telling it from name and content.
     #[arg(long, value_enum)]
     pub kind: Option<Kind>,
@@ -66,6 +66,12 @@ pub struct CheckArgs {
     /// Map a container path to a repository path, e.g. `--map /etc/nginx=./nginx`. Repeatable.
     #[arg(long = "map", value_name = "CONTAINER=HOST", value_parser = parse_mapping)]
     pub maps: Vec<PathMapping>,
+    /// Read settings from this file instead of the `.wirelint.toml` found from the working directory up.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore every `.wirelint.toml`.
+    #[arg(long)]
+    pub no_config: bool,
     /// When to color human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
@@ -108,20 +114,44 @@ fn parse_mapping(s: &str) -> Result<PathMapping, String> {
 }
 
 impl CheckArgs {
-    pub fn settings(&self) -> Settings {
+    /// The settings of the flags alone, without any config file.
+    pub fn flag_settings(&self) -> Settings {
         Settings {
             rules: Selection {
                 select: self.select.clone(),
                 ignore: self.ignore.clone(),
             },
-            min_severity: self.min_severity,
+            min_severity: self.min_severity.unwrap_or(Severity::Warning),
             kind: self.kind,
             nginx: crate::settings::NginxSettings {
                 prefix: self.nginx_prefix.clone(),
                 version: self.nginx_version,
             },
             path_map: self.maps.clone(),
+            ..Settings::default()
         }
+    }
+
+    /// The settings of this run: `.wirelint.toml` (found or `--config`), overridden by the flags.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let mut settings = self.flag_settings();
+        if self.no_config {
+            return Ok(settings);
+        }
+        let config = crate::config::load(self.config.as_deref()).map_err(|e| e.to_string())?;
+        if let Some(config) = config {
+            config.apply(
+                &mut settings,
+                &crate::config::CliOverrides {
+                    select: !self.select.is_empty(),
+                    ignore: !self.ignore.is_empty(),
+                    min_severity: self.min_severity.is_some(),
+                    nginx_prefix: self.nginx_prefix.is_some(),
+                    nginx_version: self.nginx_version.is_some(),
+                },
+            );
+        }
+        Ok(settings)
     }
 }
 
@@ -179,7 +209,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
 
 /// Runs `check` and renders its output; returns the text and the exit status.
 pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
-    let settings = args.settings();
+    let settings = args.settings()?;
     let stdin = match &args.stdin_filename {
         Some(path) => {
             let mut text = String::new();

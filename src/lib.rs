@@ -4,6 +4,7 @@
 //! `rules` → `report`. `lint` runs it; `cli` is the command line over it.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod lint;
@@ -12,3 +13,4 @@ pub mod report;
 pub mod rules;
 pub mod settings;
 pub mod source;
+pub mod suppress;

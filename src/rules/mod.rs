@@ -10,6 +10,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::settings::Settings;
 use crate::source::{SourceMap, Span};
 
+pub mod meta;
 pub mod nginx;
 
 /// What a rule's check function looks at.
@@ -107,7 +108,12 @@ macro_rules! declare_rule {
 }
 
 /// Every rule, in code order. The single registration point.
-pub static RULES: &[&Rule] = &[&nginx::n000_syntax_error::RULE];
+pub static RULES: &[&Rule] = &[
+    &nginx::n000_syntax_error::RULE,
+    &meta::w001_unused_suppression::RULE,
+    &meta::w002_suppression_without_reason::RULE,
+    &meta::w003_invalid_suppression::RULE,
+];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
     RULES
