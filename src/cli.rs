@@ -41,6 +41,9 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: FormatArg,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Only these rules: codes, code prefixes (`N`, `N00`), names, or `ALL`. Comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -82,6 +85,8 @@ pub enum FormatArg {
     #[default]
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -200,8 +205,13 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                 }
             };
+            let color = color && args.output.is_none();
             let (text, code) = check(&args, color)?;
-            write(&mut out, &text)?;
+            match &args.output {
+                Some(path) => std::fs::write(path, &text)
+                    .map_err(|e| format!("writing {}: {e}", path.display()))?,
+                None => write(&mut out, &text)?,
+            }
             Ok(code)
         }
     }
@@ -239,6 +249,8 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
     let format = match args.format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
     };
     let text = report::render(
         format,
