@@ -6,7 +6,7 @@ use crate::lint::{self, StdinFile};
 use crate::report::{self, Format, Summary};
 use crate::rules::{self, Selection};
 use crate::settings::{Kind, PathMapping, Settings, Version};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,13 +26,32 @@ pub struct Cli {
 pub enum Command {
     /// Check files or directories (default: the current directory).
     Check(CheckArgs),
-    /// List every rule: code, name, default severity, summary.
-    Rules,
+    /// List every rule: code, name, default severity, summary (`--format md`: the full rule reference).
+    Rules {
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
+    },
     /// Show one rule's documentation.
     Rule {
         /// A rule code (`N001`) or name (`stale-upstream-dns`).
         code: String,
     },
+    /// Print a shell completion script (e.g. `wirelint completions bash > /etc/bash_completion.d/wirelint`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `wirelint man > wirelint.1`.
+    Man,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RulesFormat {
+    /// One line per rule.
+    #[default]
+    Text,
+    /// The rule reference in Markdown (`docs/rules.md`).
+    Md,
 }
 
 #[derive(Args, Debug)]
@@ -187,8 +206,26 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             .map_err(|e| format!("writing output: {e}"))
     };
     match cli.command {
-        Command::Rules => {
-            write(&mut out, &rules_table())?;
+        Command::Rules { format } => {
+            let text = match format {
+                RulesFormat::Text => rules_table(),
+                RulesFormat::Md => crate::docs::rules_markdown(),
+            };
+            write(&mut out, &text)?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wirelint", &mut buf);
+            write(&mut out, &String::from_utf8_lossy(&buf))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| format!("rendering the man page: {e}"))?;
+            write(&mut out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
         Command::Rule { code } => {

@@ -302,10 +302,14 @@ impl Config {
             }
         }
         for (code, sev) in &f.rules.severity {
-            if let (Some(rule), Some(sev)) = (
-                rules::by_code(code.get_ref()),
-                Severity::parse(sev.get_ref()),
-            ) {
+            let Some(sev) = Severity::parse(sev.get_ref()) else {
+                continue;
+            };
+            // A name can belong to rules of several families (`listen-loopback`: N008 and P001).
+            for rule in rules::RULES.iter().filter(|r| {
+                r.code.eq_ignore_ascii_case(code.get_ref())
+                    || r.name.eq_ignore_ascii_case(code.get_ref())
+            }) {
                 settings.severity_overrides.retain(|(c, _)| *c != rule.code);
                 settings.severity_overrides.push((rule.code, sev));
             }

@@ -14,10 +14,7 @@ fn rules_doc_url() -> Option<String> {
     (!repo.is_empty()).then(|| format!("{}/blob/main/docs/rules.md", repo.trim_end_matches('/')))
 }
 
-/// The Markdown anchor of a rule's heading in `docs/rules.md` (`## N001 stale-upstream-dns`).
-pub fn anchor(rule: &Rule) -> String {
-    format!("{}-{}", rule.code.to_ascii_lowercase(), rule.name)
-}
+use crate::docs::anchor;
 
 fn level(s: Severity) -> &'static str {
     match s {
