@@ -94,6 +94,15 @@ pub struct CheckArgs {
     /// Ignore every `.wirelint.toml`.
     #[arg(long)]
     pub no_config: bool,
+    /// Apply the safe fixes findings carry, write the files, and report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// Print the fixes as a unified diff instead of writing them (exit status 1 when there is one).
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+    /// Also apply fixes that change behaviour (with `--fix` or `--diff`).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
     /// When to color human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
@@ -275,7 +284,37 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
     } else {
         args.paths.clone()
     };
-    let outcome = lint::check(&paths, stdin, &settings).map_err(|e| e.to_string())?;
+    if args.fix && stdin.is_some() {
+        return Err("--fix cannot rewrite standard input; use --diff".into());
+    }
+    let mut outcome = lint::check(&paths, stdin.clone(), &settings).map_err(|e| e.to_string())?;
+    if args.diff {
+        let plan = crate::fix::plan(&outcome.sources, &outcome.diagnostics, args.unsafe_fixes);
+        let text: String = plan.files.iter().map(crate::fix::unified_diff).collect();
+        eprintln!("{}", fix_summary("would fix", &plan));
+        return Ok((text, u8::from(!plan.files.is_empty())));
+    }
+    if args.fix {
+        let mut fixed = 0;
+        let mut last = crate::fix::Plan::default();
+        // Overlapping fixes are applied in later rounds, each after a fresh lint of the fixed files.
+        for _round in 0..8 {
+            last = crate::fix::plan(&outcome.sources, &outcome.diagnostics, args.unsafe_fixes);
+            if last.files.is_empty() {
+                break;
+            }
+            for file in &last.files {
+                if let Some(path) = &file.path {
+                    std::fs::write(path, &file.new)
+                        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+                }
+            }
+            fixed += last.applied;
+            outcome = lint::check(&paths, None, &settings).map_err(|e| e.to_string())?;
+        }
+        last.applied = fixed;
+        eprintln!("{}", fix_summary("fixed", &last));
+    }
     for path in &outcome.skipped {
         eprintln!(
             "wirelint: skipped {}: not recognised as nginx, php-fpm or compose (use --kind)",
@@ -301,6 +340,21 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         .iter()
         .any(|d| d.severity >= settings.min_severity);
     Ok((text, u8::from(failed)))
+}
+
+fn fix_summary(verb: &str, plan: &crate::fix::Plan) -> String {
+    let mut s = format!(
+        "wirelint: {verb} {} finding{}",
+        plan.applied,
+        if plan.applied == 1 { "" } else { "s" }
+    );
+    if plan.unsafe_skipped > 0 {
+        s.push_str(&format!(
+            "; {} more with --unsafe-fixes",
+            plan.unsafe_skipped
+        ));
+    }
+    s
 }
 
 pub fn rules_table() -> String {

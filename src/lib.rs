@@ -8,6 +8,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod docs;
+pub mod fix;
 pub mod lint;
 pub mod nginx;
 pub mod report;
