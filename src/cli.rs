@@ -94,6 +94,10 @@ pub struct CheckArgs {
     /// Ignore every `.wirelint.toml`.
     #[arg(long)]
     pub no_config: bool,
+    /// The given files are changed files (as pre-commit passes them): check the whole stack each belongs
+    /// to and report the findings that touch them.
+    #[arg(long, conflicts_with = "stdin_filename")]
+    pub stack: bool,
     /// Apply the safe fixes findings carry, write the files, and report what remains.
     #[arg(long)]
     pub fix: bool,
@@ -279,15 +283,41 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         }
         None => None,
     };
-    let paths = if args.paths.is_empty() {
+    let mut paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
+    // `--stack`: the changed files, absolute; empty when a change affects whole stacks.
+    let mut changed = Vec::new();
+    if args.stack {
+        let cwd = std::env::current_dir().map_err(|e| format!("working directory: {e}"))?;
+        if !paths.iter().any(|p| crate::changed::affects_whole_stack(p)) {
+            changed = paths.iter().map(|p| crate::source::normalize(p)).collect();
+        }
+        paths = crate::changed::stack_roots(&paths, &cwd)
+            .into_iter()
+            .map(|root| match root.strip_prefix(&cwd) {
+                Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+                Ok(rel) => rel.to_path_buf(),
+                Err(_) => root,
+            })
+            .collect();
+    }
     if args.fix && stdin.is_some() {
         return Err("--fix cannot rewrite standard input; use --diff".into());
     }
-    let mut outcome = lint::check(&paths, stdin.clone(), &settings).map_err(|e| e.to_string())?;
+    let lint_once = |stdin: Option<StdinFile>| -> Result<lint::Outcome, String> {
+        let mut outcome = lint::check(&paths, stdin, &settings).map_err(|e| e.to_string())?;
+        if !changed.is_empty() {
+            let sources = &outcome.sources;
+            outcome
+                .diagnostics
+                .retain(|d| crate::changed::touches(sources, d, &changed));
+        }
+        Ok(outcome)
+    };
+    let mut outcome = lint_once(stdin.clone())?;
     if args.diff {
         let plan = crate::fix::plan(&outcome.sources, &outcome.diagnostics, args.unsafe_fixes);
         let text: String = plan.files.iter().map(crate::fix::unified_diff).collect();
@@ -310,7 +340,7 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
                 }
             }
             fixed += last.applied;
-            outcome = lint::check(&paths, None, &settings).map_err(|e| e.to_string())?;
+            outcome = lint_once(None)?;
         }
         last.applied = fixed;
         eprintln!("{}", fix_summary("fixed", &last));

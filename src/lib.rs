@@ -3,6 +3,7 @@
 //! Data flows one way: `source` → language modules (`nginx`, later `phpfpm`, `compose`) → `stack` →
 //! `rules` → `report`. `lint` runs it; `cli` is the command line over it.
 
+pub mod changed;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
