@@ -6,7 +6,7 @@ use crate::lint::{self, StdinFile};
 use crate::report::{self, Format, Summary};
 use crate::rules::{self, Selection};
 use crate::settings::{Kind, PathMapping, Settings, Version};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,8 +28,11 @@ pub struct Cli {
 pub enum Command {
     /// Check files or directories (default: the current directory).
     Check(CheckArgs),
-    /// List every rule: code, name, default severity, summary.
-    Rules,
+    /// List every rule: code, name, default severity, summary (`--format md`: the full rule reference).
+    Rules {
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
+    },
     /// Show one rule's documentation.
     Rule {
         /// A rule code (`N001`) or name (`stale-upstream-dns`).
@@ -38,6 +41,22 @@ pub enum Command {
     /// Show the effective configuration PATH loads to, with the file and line of every value and what it
     /// overrode (php-fpm pool files and directories).
     Explain(ExplainArgs),
+    /// Print a shell completion script (e.g. `wirelint completions bash > /etc/bash_completion.d/wirelint`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `wirelint man > wirelint.1`.
+    Man,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RulesFormat {
+    /// One line per rule.
+    #[default]
+    Text,
+    /// The rule reference in Markdown (`docs/rules.md`).
+    Md,
 }
 
 /// How php-fpm is run: its prefix, image and environment.
@@ -100,7 +119,7 @@ pub struct ExplainArgs {
     /// A php-fpm main config, pool file or pool directory (`php-fpm.d/`, `pool.d/`).
     pub path: PathBuf,
     #[arg(long, value_enum, default_value = "human")]
-    pub format: FormatArg,
+    pub format: ExplainFormat,
     #[command(flatten)]
     pub phpfpm: PhpFpmArgs,
     /// Treat every file as this kind instead of telling it from name and content.
@@ -117,15 +136,18 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: FormatArg,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Only these rules: codes, code prefixes (`N`, `N00`), names, or `ALL`. Comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
     /// Skip these rules (same forms as --select).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Exit with status 1 when a finding has at least this severity.
-    #[arg(long, value_parser = parse_severity, default_value = "warning")]
-    pub min_severity: Severity,
+    /// Exit with status 1 when a finding has at least this severity [default: warning].
+    #[arg(long, value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
     /// Treat every given file as this kind instead of telling it from name and content.
     #[arg(long, value_enum)]
     pub kind: Option<Kind>,
@@ -153,9 +175,36 @@ pub struct CheckArgs {
     /// The compose project name (default: `name:`, else the project directory's name).
     #[arg(long, value_name = "NAME")]
     pub project_name: Option<String>,
+    /// Read settings from this file instead of the `.wirelint.toml` found from the working directory up.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore every `.wirelint.toml`.
+    #[arg(long)]
+    pub no_config: bool,
+    /// The given files are changed files (as pre-commit passes them): check the whole stack each belongs
+    /// to and report the findings that touch them.
+    #[arg(long, conflicts_with = "stdin_filename")]
+    pub stack: bool,
+    /// Apply the safe fixes findings carry, write the files, and report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// Print the fixes as a unified diff instead of writing them (exit status 1 when there is one).
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+    /// Also apply fixes that change behaviour (with `--fix` or `--diff`).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
     /// When to color human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
+}
+
+/// Output of `explain`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExplainFormat {
+    #[default]
+    Human,
+    Json,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -163,6 +212,8 @@ pub enum FormatArg {
     #[default]
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -195,13 +246,14 @@ fn parse_mapping(s: &str) -> Result<PathMapping, String> {
 }
 
 impl CheckArgs {
-    pub fn settings(&self) -> Settings {
+    /// The settings of the flags alone, without any config file.
+    pub fn flag_settings(&self) -> Settings {
         Settings {
             rules: Selection {
                 select: self.select.clone(),
                 ignore: self.ignore.clone(),
             },
-            min_severity: self.min_severity,
+            min_severity: self.min_severity.unwrap_or(Severity::Warning),
             kind: self.kind,
             nginx: crate::settings::NginxSettings {
                 prefix: self.nginx_prefix.clone(),
@@ -214,19 +266,37 @@ impl CheckArgs {
             },
             path_map: self.maps.clone(),
             compose: crate::settings::ComposeSettings {
-                // TEMPORARY: until `.wirelint.toml` loading lands, read `[compose] dev-ports` from the
-                // nearest `.wirelint.toml` above the first path.
-                dev_ports: crate::settings::read_compose_dev_ports(
-                    self.paths
-                        .first()
-                        .map_or(std::path::Path::new("."), |p| p.as_path()),
-                ),
+                // From `[compose] dev-ports` in `.wirelint.toml` (see `config::Config::apply`).
+                dev_ports: None,
                 files: self.compose_files.clone(),
                 env_files: self.env_files.clone(),
                 project_name: self.project_name.clone(),
                 environment: std::env::vars().collect(),
             },
+            ..Settings::default()
         }
+    }
+
+    /// The settings of this run: `.wirelint.toml` (found or `--config`), overridden by the flags.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let mut settings = self.flag_settings();
+        if self.no_config {
+            return Ok(settings);
+        }
+        let config = crate::config::load(self.config.as_deref()).map_err(|e| e.to_string())?;
+        if let Some(config) = config {
+            config.apply(
+                &mut settings,
+                &crate::config::CliOverrides {
+                    select: !self.select.is_empty(),
+                    ignore: !self.ignore.is_empty(),
+                    min_severity: self.min_severity.is_some(),
+                    nginx_prefix: self.nginx_prefix.is_some(),
+                    nginx_version: self.nginx_version.is_some(),
+                },
+            );
+        }
+        Ok(settings)
     }
 }
 
@@ -257,8 +327,26 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             .map_err(|e| format!("writing output: {e}"))
     };
     match cli.command {
-        Command::Rules => {
-            write(&mut out, &rules_table())?;
+        Command::Rules { format } => {
+            let text = match format {
+                RulesFormat::Text => rules_table(),
+                RulesFormat::Md => crate::docs::rules_markdown(),
+            };
+            write(&mut out, &text)?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wirelint", &mut buf);
+            write(&mut out, &String::from_utf8_lossy(&buf))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| format!("rendering the man page: {e}"))?;
+            write(&mut out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
         Command::Rule { code } => {
@@ -279,8 +367,13 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                 }
             };
+            let color = color && args.output.is_none();
             let (text, code) = check(&args, color)?;
-            write(&mut out, &text)?;
+            match &args.output {
+                Some(path) => std::fs::write(path, &text)
+                    .map_err(|e| format!("writing {}: {e}", path.display()))?,
+                None => write(&mut out, &text)?,
+            }
             Ok(code)
         }
     }
@@ -288,8 +381,9 @@ pub fn run(cli: Cli) -> Result<u8, String> {
 
 /// Runs `check` and renders its output; returns the text and the exit status.
 pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
-    let mut settings = args.settings();
-    settings.phpfpm = args.phpfpm.settings()?;
+    let mut settings = args.settings()?;
+    // `--php-env` is read here (flag_settings cannot fail).
+    settings.phpfpm.env = args.phpfpm.settings()?.env;
     let stdin = match &args.stdin_filename {
         Some(path) => {
             let mut text = String::new();
@@ -303,12 +397,68 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         }
         None => None,
     };
-    let paths = if args.paths.is_empty() {
+    let mut paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
-    let outcome = lint::check(&paths, stdin, &settings).map_err(|e| e.to_string())?;
+    // `--stack`: the changed files, absolute; empty when a change affects whole stacks.
+    let mut changed = Vec::new();
+    if args.stack {
+        let cwd = std::env::current_dir().map_err(|e| format!("working directory: {e}"))?;
+        if !paths.iter().any(|p| crate::changed::affects_whole_stack(p)) {
+            changed = paths.iter().map(|p| crate::source::normalize(p)).collect();
+        }
+        paths = crate::changed::stack_roots(&paths, &cwd)
+            .into_iter()
+            .map(|root| match root.strip_prefix(&cwd) {
+                Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+                Ok(rel) => rel.to_path_buf(),
+                Err(_) => root,
+            })
+            .collect();
+    }
+    if args.fix && stdin.is_some() {
+        return Err("--fix cannot rewrite standard input; use --diff".into());
+    }
+    let lint_once = |stdin: Option<StdinFile>| -> Result<lint::Outcome, String> {
+        let mut outcome = lint::check(&paths, stdin, &settings).map_err(|e| e.to_string())?;
+        if !changed.is_empty() {
+            let sources = &outcome.sources;
+            outcome
+                .diagnostics
+                .retain(|d| crate::changed::touches(sources, d, &changed));
+        }
+        Ok(outcome)
+    };
+    let mut outcome = lint_once(stdin.clone())?;
+    if args.diff {
+        let plan = crate::fix::plan(&outcome.sources, &outcome.diagnostics, args.unsafe_fixes);
+        let text: String = plan.files.iter().map(crate::fix::unified_diff).collect();
+        eprintln!("{}", fix_summary("would fix", &plan));
+        return Ok((text, u8::from(!plan.files.is_empty())));
+    }
+    if args.fix {
+        let mut fixed = 0;
+        let mut last = crate::fix::Plan::default();
+        // Overlapping fixes are applied in later rounds, each after a fresh lint of the fixed files.
+        for _round in 0..8 {
+            last = crate::fix::plan(&outcome.sources, &outcome.diagnostics, args.unsafe_fixes);
+            if last.files.is_empty() {
+                break;
+            }
+            for file in &last.files {
+                if let Some(path) = &file.path {
+                    std::fs::write(path, &file.new)
+                        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+                }
+            }
+            fixed += last.applied;
+            outcome = lint_once(None)?;
+        }
+        last.applied = fixed;
+        eprintln!("{}", fix_summary("fixed", &last));
+    }
     for path in &outcome.skipped {
         eprintln!(
             "wirelint: skipped {}: not recognised as nginx, php-fpm or compose (use --kind)",
@@ -319,6 +469,8 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
     let format = match args.format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
     };
     let text = report::render(
         format,
@@ -354,9 +506,24 @@ pub fn explain(args: &ExplainArgs) -> Result<String, String> {
     let mut sources = crate::source::SourceMap::new();
     let loaded = crate::phpfpm::load(&mut sources, &fpm, &settings).map_err(|e| e.to_string())?;
     Ok(match args.format {
-        FormatArg::Human => crate::phpfpm::explain::human(&sources, &loaded),
-        FormatArg::Json => crate::phpfpm::explain::json(&sources, &loaded),
+        ExplainFormat::Human => crate::phpfpm::explain::human(&sources, &loaded),
+        ExplainFormat::Json => crate::phpfpm::explain::json(&sources, &loaded),
     })
+}
+
+fn fix_summary(verb: &str, plan: &crate::fix::Plan) -> String {
+    let mut s = format!(
+        "wirelint: {verb} {} finding{}",
+        plan.applied,
+        if plan.applied == 1 { "" } else { "s" }
+    );
+    if plan.unsafe_skipped > 0 {
+        s.push_str(&format!(
+            "; {} more with --unsafe-fixes",
+            plan.unsafe_skipped
+        ));
+    }
+    s
 }
 
 pub fn rules_table() -> String {

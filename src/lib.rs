@@ -3,10 +3,14 @@
 //! Data flows one way: `source` → language modules (`nginx`, later `phpfpm`, `compose`) → `stack` →
 //! `rules` → `report`. `lint` runs it; `cli` is the command line over it.
 
+pub mod changed;
 pub mod cli;
 pub mod compose;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod docs;
+pub mod fix;
 pub mod lint;
 pub mod nginx;
 pub mod phpfpm;
@@ -14,3 +18,4 @@ pub mod report;
 pub mod rules;
 pub mod settings;
 pub mod source;
+pub mod suppress;

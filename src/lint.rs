@@ -4,7 +4,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Input};
 use crate::rules::{self, Check, ComposeCx, NginxCx, PhpFpmCx};
 use crate::settings::{Kind, Settings};
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap};
 use std::path::PathBuf;
 
 /// Text to check in place of a file's disk content (`--stdin-filename`).
@@ -121,8 +121,15 @@ pub fn check(
         .iter()
         .map(|i| i.path.clone())
         .collect();
+    let mut compose_files = Vec::new();
     if !compose_paths.is_empty() || !settings.compose.files.is_empty() {
         let compose = crate::compose::load(&mut sources, &compose_paths, settings);
+        compose_files.extend(
+            compose
+                .projects
+                .iter()
+                .flat_map(|p| p.project.files.iter().copied()),
+        );
         diagnostics.extend(compose.diagnostics.iter().cloned());
         for loaded in &compose.projects {
             let cx = ComposeCx {
@@ -141,8 +148,28 @@ pub fn check(
         }
     }
 
+    // Every file of a known kind, for inline suppressions.
+    let mut kinds: Vec<(FileId, Kind)> = nginx.files.iter().map(|&f| (f, Kind::Nginx)).collect();
+    kinds.extend(phpfpm.files.iter().map(|&f| (f, Kind::PhpFpm)));
+    kinds.extend(compose_files.iter().map(|&f| (f, Kind::Compose)));
+    for input in &inputs {
+        // Loading is idempotent: a file the language loaders read keeps its id.
+        let id = sources
+            .load(&input.path, input.name.clone())
+            .map_err(|e| RunError(e.to_string()))?;
+        kinds.push((id, input.kind));
+    }
+    kinds.sort();
+    kinds.dedup_by_key(|(f, _)| *f);
+
     let files = sources.len();
-    diagnostics.retain(|d| settings.rules.enabled(d.code));
+    diagnostics.retain(|d| settings.enabled_in(d.code, sources.get(d.span.file).path.as_deref()));
+    let mut diagnostics = crate::suppress::apply(&sources, &kinds, diagnostics, settings);
+    for d in &mut diagnostics {
+        if let Some(severity) = settings.severity_of(d.code) {
+            d.severity = severity;
+        }
+    }
     crate::report::sort(&sources, &mut diagnostics);
     diagnostics.dedup();
     Ok(Outcome {

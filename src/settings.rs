@@ -91,6 +91,32 @@ pub struct ComposeSettings {
     pub environment: std::collections::HashMap<String, String>,
 }
 
+/// `[[overrides]]` from `.wirelint.toml`: rules ignored for files matching globs relative to `base`.
+#[derive(Clone, Debug)]
+pub struct PathOverride {
+    /// The directory of the config file the globs are relative to.
+    pub base: PathBuf,
+    /// The globs as written (for messages).
+    pub patterns: Vec<String>,
+    pub globs: Vec<globset::GlobMatcher>,
+    /// Rule selectors ignored for matching files.
+    pub ignore: Vec<String>,
+}
+
+impl PathOverride {
+    /// Whether `path` (absolute or relative to the working directory) matches: the glob matches the path
+    /// relative to `base` or one of its parent directories (so `legacy` covers `legacy/a/b.conf`).
+    pub fn matches(&self, path: &Path) -> bool {
+        let path = crate::source::normalize(path);
+        let Ok(rel) = path.strip_prefix(&self.base) else {
+            return false;
+        };
+        rel.ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .any(|a| self.globs.iter().any(|g| g.is_match(a)))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub rules: Selection,
@@ -103,6 +129,37 @@ pub struct Settings {
     /// Container path → repository path.
     pub path_map: Vec<PathMapping>,
     pub compose: ComposeSettings,
+    /// Rule code → severity that replaces the rule's (`[rules.severity]`).
+    pub severity_overrides: Vec<(&'static str, Severity)>,
+    /// Per-path ignores (`[[overrides]]`).
+    pub overrides: Vec<PathOverride>,
+}
+
+impl Settings {
+    /// Whether findings of `code` are reported in the file at `path`: selected, not ignored, and not
+    /// ignored by an override matching the file.
+    pub fn enabled_in(&self, code: &str, path: Option<&Path>) -> bool {
+        if !self.rules.enabled(code) {
+            return false;
+        }
+        let Some(path) = path else { return true };
+        !self.overrides.iter().any(|o| {
+            o.matches(path)
+                && !Selection {
+                    select: Vec::new(),
+                    ignore: o.ignore.clone(),
+                }
+                .enabled(code)
+        })
+    }
+
+    /// The severity findings of `code` are reported with, if configured.
+    pub fn severity_of(&self, code: &str) -> Option<Severity> {
+        self.severity_overrides
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, s)| *s)
+    }
 }
 
 impl Default for Settings {
@@ -115,39 +172,10 @@ impl Default for Settings {
             phpfpm: PhpFpmSettings::default(),
             path_map: Vec::new(),
             compose: ComposeSettings::default(),
+            severity_overrides: Vec::new(),
+            overrides: Vec::new(),
         }
     }
-}
-
-/// TEMPORARY (until the `.wirelint.toml` loader lands): reads only `[compose] dev-ports` from the nearest
-/// `.wirelint.toml` at or above `start`, stopping at the repository root (a directory holding `.git`).
-/// Unreadable or malformed files are ignored here; the real loader reports them.
-pub fn read_compose_dev_ports(start: &Path) -> Option<Vec<u16>> {
-    let start = crate::source::normalize(start);
-    let mut dir = if start.is_dir() {
-        Some(start.as_path())
-    } else {
-        start.parent()
-    };
-    while let Some(d) = dir {
-        let candidate = d.join(".wirelint.toml");
-        if let Ok(text) = std::fs::read_to_string(&candidate) {
-            let doc: toml::Table = text.parse().ok()?;
-            let ports = doc.get("compose")?.get("dev-ports")?.as_array()?;
-            return Some(
-                ports
-                    .iter()
-                    .filter_map(|p| p.as_integer())
-                    .filter_map(|p| u16::try_from(p).ok())
-                    .collect(),
-            );
-        }
-        if d.join(".git").exists() {
-            return None;
-        }
-        dir = d.parent();
-    }
-    None
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -12,6 +14,10 @@ pub enum Format {
     Human,
     /// One JSON document per run (schema in the README).
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions annotations (`::error file=…`).
+    Github,
 }
 
 /// Counts for the run's summary line.
@@ -63,5 +69,7 @@ pub fn render(
     match format {
         Format::Human => human::render(sources, diagnostics, summary, color),
         Format::Json => json::render(sources, diagnostics, summary),
+        Format::Sarif => sarif::render(sources, diagnostics),
+        Format::Github => github::render(sources, diagnostics),
     }
 }

@@ -11,6 +11,7 @@ use crate::settings::Settings;
 use crate::source::{SourceMap, Span};
 
 pub mod compose;
+pub mod meta;
 pub mod nginx;
 pub mod phpfpm;
 
@@ -153,6 +154,9 @@ pub static RULES: &[&Rule] = &[
     &phpfpm::p005_include_not_found::RULE,
     &phpfpm::p006_unknown_directive::RULE,
     &phpfpm::p007_undefined_env_var::RULE,
+    &meta::w001_unused_suppression::RULE,
+    &meta::w002_suppression_without_reason::RULE,
+    &meta::w003_invalid_suppression::RULE,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
