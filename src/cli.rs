@@ -258,6 +258,7 @@ impl CheckArgs {
             nginx: crate::settings::NginxSettings {
                 prefix: self.nginx_prefix.clone(),
                 version: self.nginx_version,
+                container: None,
             },
             phpfpm: crate::settings::PhpFpmSettings {
                 prefix: self.phpfpm.php_prefix.clone(),

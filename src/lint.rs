@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Input};
-use crate::rules::{self, Check, ComposeCx, NginxCx, PhpFpmCx};
+use crate::rules::{self, Check, ComposeCx, NginxCx, PhpFpmCx, StackCx, StackView};
 use crate::settings::{Kind, Settings};
 use crate::source::{FileId, SourceMap};
 use std::path::PathBuf;
@@ -81,47 +81,13 @@ pub fn check(
             .collect::<Vec<_>>()
     };
 
-    let nginx = crate::nginx::load(&mut sources, &of_kind(Kind::Nginx), settings)
-        .map_err(|e| RunError(e.to_string()))?;
-    diagnostics.extend(nginx.diagnostics.iter().cloned());
-    for config in &nginx.configs {
-        let cx = NginxCx {
-            sources: &sources,
-            settings,
-            config,
-        };
-        for rule in rules::RULES {
-            if let Check::Nginx(check) = rule.check {
-                if settings.rules.enabled(rule.code) {
-                    check(&cx, &mut diagnostics);
-                }
-            }
-        }
-    }
-
-    let phpfpm = crate::phpfpm::load(&mut sources, &of_kind(Kind::PhpFpm), settings)
-        .map_err(|e| RunError(e.to_string()))?;
-    diagnostics.extend(phpfpm.diagnostics.iter().cloned());
-    for set in &phpfpm.sets {
-        let cx = PhpFpmCx {
-            sources: &sources,
-            settings,
-            set,
-        };
-        for rule in rules::RULES {
-            if let Check::PhpFpm(check) = rule.check {
-                if settings.rules.enabled(rule.code) {
-                    check(&cx, &mut diagnostics);
-                }
-            }
-        }
-    }
-
+    // Compose first: the stack decides which nginx and php-fpm files run in which service.
     let compose_paths: Vec<PathBuf> = of_kind(Kind::Compose)
         .iter()
         .map(|i| i.path.clone())
         .collect();
     let mut compose_files = Vec::new();
+    let mut stack = crate::stack::Stack::default();
     if !compose_paths.is_empty() || !settings.compose.files.is_empty() {
         let compose = crate::compose::load(&mut sources, &compose_paths, settings);
         compose_files.extend(
@@ -146,11 +112,107 @@ pub fn check(
                 }
             }
         }
+        stack = crate::stack::build(&mut sources, compose.projects, settings);
+        diagnostics.extend(stack.diagnostics.iter().cloned());
+    }
+    // Files placed into a service are linted there (stack mode), not again on their own.
+    let standalone = |k: Kind| -> Vec<&Input> {
+        of_kind(k)
+            .into_iter()
+            .filter(|i| {
+                !stack
+                    .placed_files
+                    .contains(&crate::source::normalize(&i.path))
+            })
+            .collect()
+    };
+
+    let nginx = crate::nginx::load(&mut sources, &standalone(Kind::Nginx), settings)
+        .map_err(|e| RunError(e.to_string()))?;
+    diagnostics.extend(nginx.diagnostics.iter().cloned());
+    let placed_nginx = stack
+        .placements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.nginx.as_ref().map(|c| (c, Some(i))));
+    for (config, placement) in nginx.configs.iter().map(|c| (c, None)).chain(placed_nginx) {
+        let cx = NginxCx {
+            sources: &sources,
+            settings,
+            config,
+            stack: placement.map(|placement| StackView {
+                stack: &stack,
+                placement,
+            }),
+        };
+        for rule in rules::RULES {
+            if let Check::Nginx(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, &mut diagnostics);
+                }
+            }
+        }
+    }
+
+    let phpfpm = crate::phpfpm::load(&mut sources, &standalone(Kind::PhpFpm), settings)
+        .map_err(|e| RunError(e.to_string()))?;
+    diagnostics.extend(phpfpm.diagnostics.iter().cloned());
+    let placed_fpm = stack
+        .placements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.fpm.as_ref().map(|s| (s, Some(i))));
+    for (set, placement) in phpfpm.sets.iter().map(|s| (s, None)).chain(placed_fpm) {
+        let cx = PhpFpmCx {
+            sources: &sources,
+            settings,
+            set,
+            stack: placement.map(|placement| StackView {
+                stack: &stack,
+                placement,
+            }),
+        };
+        for rule in rules::RULES {
+            if let Check::PhpFpm(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, &mut diagnostics);
+                }
+            }
+        }
+    }
+
+    if !stack.placements.is_empty() {
+        let cx = StackCx {
+            sources: &sources,
+            settings,
+            stack: &stack,
+        };
+        for rule in rules::RULES {
+            if let Check::Stack(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, &mut diagnostics);
+                }
+            }
+        }
     }
 
     // Every file of a known kind, for inline suppressions.
     let mut kinds: Vec<(FileId, Kind)> = nginx.files.iter().map(|&f| (f, Kind::Nginx)).collect();
     kinds.extend(phpfpm.files.iter().map(|&f| (f, Kind::PhpFpm)));
+    for p in &stack.placements {
+        kinds.extend(
+            p.nginx
+                .iter()
+                .flat_map(|c| c.files())
+                .map(|f| (f, Kind::Nginx)),
+        );
+        kinds.extend(
+            p.fpm
+                .iter()
+                .flat_map(|s| s.files.iter())
+                .map(|&f| (f, Kind::PhpFpm)),
+        );
+    }
     kinds.extend(compose_files.iter().map(|&f| (f, Kind::Compose)));
     for input in &inputs {
         // Loading is idempotent: a file the language loaders read keeps its id.

@@ -61,6 +61,38 @@ pub struct NginxSettings {
     pub prefix: Option<PathBuf>,
     /// The nginx version the configs run on, when known.
     pub version: Option<Version>,
+    /// Stack mode: the container's filesystem as the repository shows it. Absolute and relative
+    /// `include`s then resolve in it (relative ones against `/etc/nginx/`), and nothing else is read.
+    pub container: Option<ContainerFiles>,
+}
+
+/// Files of one container that the repository holds: container path → repository path (or a stock
+/// file's overlay path), from bind mounts, `configs:`, the image's stock files and Dockerfile copies.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerFiles {
+    /// `(container path, repository path)`, sorted by container path bytes.
+    pub files: Vec<(String, PathBuf)>,
+    /// Container directories whose whole content the repository shows (a bind-mounted directory):
+    /// a path under one of them that is not in `files` does not exist.
+    pub complete_dirs: Vec<String>,
+}
+
+impl ContainerFiles {
+    pub fn get(&self, container: &str) -> Option<&Path> {
+        self.files
+            .binary_search_by(|(c, _)| c.as_str().cmp(container))
+            .ok()
+            .map(|i| self.files[i].1.as_path())
+    }
+
+    /// Whether the repository shows everything at `container` (so a missing file is really missing).
+    pub fn is_complete(&self, container: &str) -> bool {
+        self.complete_dirs.iter().any(|d| {
+            container
+                .strip_prefix(d.as_str())
+                .is_some_and(|r| r.starts_with('/'))
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default)]

@@ -261,6 +261,9 @@ impl Builder<'_, '_> {
         if path.contains('$') || path.contains("@@") || path.is_empty() {
             return Vec::new();
         }
+        if let Some(fs) = &self.settings.nginx.container {
+            return self.resolve_in_container(fs, span, arg_span, path, chain);
+        }
         let Some(cands) = self.candidates(path) else {
             return Vec::new();
         };
@@ -292,6 +295,57 @@ impl Builder<'_, '_> {
                 arg_span,
                 format!("included file `{path}` does not exist (looked for `{shown}`)"),
                 "fix the path (relative paths are relative to the nginx prefix, the directory of nginx.conf, not to the including file), or use a glob if the file is optional",
+                chain,
+            );
+            self.out.diagnostics.push(d);
+        }
+        Vec::new()
+    }
+}
+
+impl Builder<'_, '_> {
+    /// Stack mode: `path` is resolved in the container's filesystem as the repository shows it.
+    fn resolve_in_container(
+        &mut self,
+        fs: &crate::settings::ContainerFiles,
+        span: Span,
+        arg_span: Span,
+        path: &str,
+        chain: &[Span],
+    ) -> Vec<FileId> {
+        let full = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/etc/nginx/{}", path.trim_start_matches("./"))
+        };
+        if is_glob(&full) {
+            let Ok(pattern) = glob::Pattern::new(&full.replace("**", "*")) else {
+                return Vec::new();
+            };
+            let opts = glob::MatchOptions {
+                case_sensitive: true,
+                require_literal_separator: true,
+                require_literal_leading_dot: true,
+            };
+            let hosts: Vec<PathBuf> = fs
+                .files
+                .iter()
+                .filter(|(c, _)| pattern.matches_with(c, opts))
+                .map(|(_, h)| h.clone())
+                .collect();
+            return hosts
+                .iter()
+                .filter_map(|h| self.load(h, span, chain))
+                .collect();
+        }
+        if let Some(host) = fs.get(&full).map(Path::to_path_buf) {
+            return self.load(&host, span, chain).into_iter().collect();
+        }
+        if fs.is_complete(&full) && !is_stock(path) {
+            let d = self.n004(
+                arg_span,
+                format!("included file `{path}` does not exist in the container (`{full}` is not in the mounted directory)"),
+                "fix the path, or mount the file into the container",
                 chain,
             );
             self.out.diagnostics.push(d);

@@ -14,12 +14,31 @@ pub mod compose;
 pub mod meta;
 pub mod nginx;
 pub mod phpfpm;
+pub mod stack;
+
+/// Stack mode: the compose service a configuration runs in.
+#[derive(Clone, Copy)]
+pub struct StackView<'a> {
+    pub stack: &'a crate::stack::Stack,
+    /// Index into [`crate::stack::Stack::placements`].
+    pub placement: usize,
+}
+
+/// What a stack (cross-file) rule's check function looks at: every compose project with its services
+/// placed.
+pub struct StackCx<'a> {
+    pub sources: &'a SourceMap,
+    pub settings: &'a Settings,
+    pub stack: &'a crate::stack::Stack,
+}
 
 /// What a rule's check function looks at.
 pub struct NginxCx<'a> {
     pub sources: &'a SourceMap,
     pub settings: &'a Settings,
     pub config: &'a crate::nginx::Config,
+    /// The service the configuration runs in, in stack mode.
+    pub stack: Option<StackView<'a>>,
 }
 
 /// What a php-fpm rule's check function looks at: one pool set (a php-fpm process's configuration).
@@ -27,6 +46,8 @@ pub struct PhpFpmCx<'a> {
     pub sources: &'a SourceMap,
     pub settings: &'a Settings,
     pub set: &'a crate::phpfpm::PoolSet,
+    /// The service the pool set runs in, in stack mode.
+    pub stack: Option<StackView<'a>>,
 }
 
 /// What a compose rule's check function looks at: one project, merged as compose runs it.
@@ -46,6 +67,7 @@ pub enum Check {
     Nginx(fn(&NginxCx<'_>, &mut Vec<Diagnostic>)),
     PhpFpm(fn(&PhpFpmCx<'_>, &mut Vec<Diagnostic>)),
     Compose(fn(&ComposeCx<'_>, &mut Vec<Diagnostic>)),
+    Stack(fn(&StackCx<'_>, &mut Vec<Diagnostic>)),
 }
 
 pub struct Rule {
@@ -154,6 +176,12 @@ pub static RULES: &[&Rule] = &[
     &phpfpm::p005_include_not_found::RULE,
     &phpfpm::p006_unknown_directive::RULE,
     &phpfpm::p007_undefined_env_var::RULE,
+    &stack::s001_upstream_host_unknown::RULE,
+    &stack::s002_upstream_port_mismatch::RULE,
+    &stack::s003_fpm_unreachable::RULE,
+    &stack::s004_app_binds_loopback::RULE,
+    &stack::s005_docroot_mismatch::RULE,
+    &stack::s006_loopback_upstream_in_container::RULE,
     &meta::w001_unused_suppression::RULE,
     &meta::w002_suppression_without_reason::RULE,
     &meta::w003_invalid_suppression::RULE,

@@ -204,6 +204,46 @@ fn server_help(
     }
 }
 
+/// Stack mode: a host that is a compose service makes the finding an error naming the service and Docker's
+/// DNS; a host no service answers to is left to S001; other hosts keep the single-file finding.
+fn in_stack(cx: &NginxCx<'_>, host: &str, mut d: Diagnostic) -> Option<Diagnostic> {
+    use crate::stack::resolve::{resolve, Resolution};
+    let Some(view) = cx.stack else {
+        return Some(d);
+    };
+    match resolve(view.stack, view.placement, host) {
+        Resolution::Service {
+            placement,
+            via,
+            span,
+            ..
+        } => {
+            let stack = view.stack;
+            let me = stack.name(view.placement).to_string();
+            let target = stack.name(placement).to_string();
+            let how = if via == crate::stack::resolve::Via::ServiceName {
+                format!("compose service `{target}`")
+            } else {
+                format!("compose service `{target}` (its {})", via.describe())
+            };
+            d.severity = crate::diagnostic::Severity::Error;
+            d.message = format!(
+                "`{host}` is {how}: nginx in service `{me}` resolves it once at start-up, and when `{target}` is recreated it gets a new IP while nginx keeps the old one (502 until reload)"
+            );
+            d.help = d.help.map(|h| {
+                if h.contains("127.0.0.11") {
+                    h
+                } else {
+                    format!("{h}. Docker's embedded DNS is `resolver 127.0.0.11 valid=10s;` on every compose network")
+                }
+            });
+            Some(d.with_related(span, format!("`{host}` is defined here")))
+        }
+        Resolution::NotFound { .. } => None,
+        _ => Some(d),
+    }
+}
+
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
     let index = Index::build(cx.config);
     let snippet = is_snippet(cx.config);
@@ -231,8 +271,7 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                 .map_or("backend", |w| &*w.text);
             let has_zone = upstream.is_some_and(|u| index.has_zone(u));
             let has_resolver = index.resolver_in_scope(visit.parents).is_some();
-            out.push(
-                RULE.diag(
+            let d = RULE.diag(
                     sub_span(cx.sources, word, server.host_span.clone()),
                     format!(
                         "`{host}` in upstream `{upstream_name}` is resolved once at start-up; nginx keeps that \
@@ -245,8 +284,8 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                     stream,
                     has_zone,
                     has_resolver,
-                )),
-            );
+                ));
+            out.extend(in_stack(cx, host, d));
             return;
         }
         let Some(kind) = PassKind::from_directive(name, stream) else {
@@ -294,6 +333,6 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                 "this `resolver` is used only for targets with variables",
             );
         }
-        out.push(diag);
+        out.extend(in_stack(cx, host, diag));
     });
 }

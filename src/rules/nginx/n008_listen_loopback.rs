@@ -64,8 +64,7 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
             args::ListenAddr::Ip(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
             _ => word.text[listen.addr_span.clone()].to_string(),
         };
-        out.push(
-            RULE.diag(
+        let mut d = RULE.diag(
                 sub_span(cx.sources, word, listen.addr_span.clone()),
                 format!(
                     "listens on loopback `{addr}`{port}: reachable only from this host (or container)"
@@ -75,7 +74,18 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                 "if other hosts or containers must reach this server, listen on the port alone (`listen {};`) or \
                  on a non-loopback address",
                 listen.port.unwrap_or(80)
-            )),
-        );
+            ));
+        // Stack mode: a port the container publishes is unreachable through the publication.
+        if let (Some(view), Some(port)) = (cx.stack, listen.port) {
+            let svc = view.stack.name(view.placement).to_string();
+            if let Some(span) = view.stack.publishes(view.placement, port) {
+                d.severity = crate::diagnostic::Severity::Error;
+                d.message = format!(
+                    "listens on loopback `{addr}` port {port}, but service `{svc}` publishes port {port}: the published port reaches nothing"
+                );
+                d = d.with_related(span, format!("service `{svc}` publishes port {port} here"));
+            }
+        }
+        out.push(d);
     });
 }

@@ -37,7 +37,41 @@ declare_rule! {
     }
 }
 
+/// Stack mode: `None` to stay quiet (nginx in the same container; or S003 reports the unreachable
+/// pool), `Some(true)` when another service depends on the php-fpm service.
+fn in_stack(cx: &PhpFpmCx<'_>) -> Option<bool> {
+    let Some(view) = cx.stack else {
+        return Some(false);
+    };
+    let p = &view.stack.placements[view.placement];
+    if crate::stack::runs_nginx(p) {
+        return None;
+    }
+    let me = view.stack.name(view.placement);
+    let project = view.stack.project(p);
+    let depended = project
+        .active_services()
+        .any(|s| s.name.value != me && s.depends_on.iter().any(|d| d.service.value == me));
+    let targeted = view.stack.placements.iter().enumerate().any(|(i, o)| {
+        i != view.placement
+            && o.nginx.as_ref().is_some_and(|c| {
+                crate::stack::targets::pass_targets(cx.sources, c).iter().any(|t| {
+                    matches!(&t.host, crate::nginx::args::Host::Name(h)
+                        if matches!(crate::stack::resolve::resolve(view.stack, i, h),
+                            crate::stack::resolve::Resolution::Service { placement, .. } if placement == view.placement))
+                })
+            })
+    });
+    if targeted && p.fpm_complete {
+        return None; // S003 reports a pass that cannot connect, with this listen as related
+    }
+    Some(depended)
+}
+
 fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(upgrade) = in_stack(cx) else {
+        return;
+    };
     for pool in &cx.set.pools {
         let Some((addr, listen)) = cx.set.listen(pool) else {
             continue;
@@ -66,6 +100,11 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                     a.shown()
                 ),
             );
+        }
+        if upgrade {
+            d.severity = crate::diagnostic::Severity::Error;
+            d.message
+                .push_str(", and other services of the stack depend on it");
         }
         out.push(d);
     }

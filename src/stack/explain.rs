@@ -1,0 +1,1 @@
+//! `wirelint explain SERVICE`.

@@ -1,0 +1,141 @@
+//! Images wirelint knows: which program they run (nginx, php-fpm), their stock configuration files and the
+//! port their default command listens on. Data and sources in `grammar/images/`.
+
+use crate::source::Span;
+
+/// The stock `/etc/nginx/nginx.conf` of the official nginx image.
+pub const NGINX_CONF: &str = include_str!("../../grammar/images/nginx/nginx.conf");
+/// The stock `/etc/nginx/conf.d/default.conf` of the official nginx image.
+pub const NGINX_DEFAULT_CONF: &str = include_str!("../../grammar/images/nginx/default.conf");
+const PORTS: &str = include_str!("../../grammar/images/ports.tsv");
+
+/// What an image runs, as far as wirelint knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Nginx,
+    PhpFpm,
+    Other,
+}
+
+/// An image reference with what wirelint makes of it.
+#[derive(Clone, Debug)]
+pub struct ImageRef {
+    /// As written (`php:8.3-fpm`), after build-arg substitution for a Dockerfile's `FROM`.
+    pub reference: String,
+    /// The repository's last path component (`php`, `nginx`).
+    pub repo: String,
+    pub tag: String,
+    pub family: Family,
+    /// Where it is named (compose `image:` or the Dockerfile's `FROM`).
+    pub span: Span,
+    /// Reached through a `build:` Dockerfile's `FROM` chain.
+    pub via_build: bool,
+}
+
+impl ImageRef {
+    pub fn parse(reference: &str, span: Span, via_build: bool) -> ImageRef {
+        let no_digest = reference.split('@').next().unwrap_or(reference);
+        let (repo_path, tag) = match no_digest.rsplit_once(':') {
+            Some((r, t)) if !t.contains('/') => (r, t),
+            _ => (no_digest, "latest"),
+        };
+        let repo = repo_path
+            .rsplit('/')
+            .next()
+            .unwrap_or(repo_path)
+            .to_ascii_lowercase();
+        let family = match repo.as_str() {
+            "nginx" | "nginx-unprivileged" => Family::Nginx,
+            "php" if tag.contains("fpm") => Family::PhpFpm,
+            _ => Family::Other,
+        };
+        // Only the official images' layouts are known; other namespaces may differ.
+        let official = !repo_path.contains('/')
+            || repo_path.starts_with("library/")
+            || repo_path.starts_with("docker.io/library/")
+            || repo_path == "nginxinc/nginx-unprivileged";
+        ImageRef {
+            reference: reference.to_string(),
+            repo,
+            tag: tag.to_string(),
+            family: if official { family } else { Family::Other },
+            span,
+            via_build,
+        }
+    }
+
+    /// The TCP ports the image's default command listens on.
+    pub fn default_ports(&self) -> Vec<u16> {
+        if self.repo == "nginx-unprivileged" {
+            return vec![8080];
+        }
+        if self.repo == "php" && self.family != Family::PhpFpm {
+            return Vec::new();
+        }
+        PORTS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                let repo = cols.next()?;
+                let ports = cols.next()?;
+                (repo == self.repo).then(|| {
+                    ports
+                        .split(',')
+                        .filter_map(|p| p.trim().parse().ok())
+                        .collect()
+                })
+            })
+            .next()
+            .unwrap_or_default()
+    }
+}
+
+/// The stock configuration files an image puts in the container: `(container path, text)`.
+pub fn stock_files(image: &ImageRef) -> Vec<(&'static str, String)> {
+    match image.family {
+        Family::Nginx if image.repo == "nginx" => vec![
+            ("/etc/nginx/nginx.conf", NGINX_CONF.to_string()),
+            (
+                "/etc/nginx/conf.d/default.conf",
+                NGINX_DEFAULT_CONF.to_string(),
+            ),
+        ],
+        // php-fpm's stock pool files are put under the user's by the php-fpm loader (`--php-image`).
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    #[test]
+    fn families_and_ports() {
+        let s = Span::point(FileId(0), 0);
+        let i = ImageRef::parse("nginx:1.27-alpine", s, false);
+        assert_eq!((i.family, i.default_ports()), (Family::Nginx, vec![80]));
+        let i = ImageRef::parse("php:8.3-fpm", s, false);
+        assert_eq!((i.family, i.default_ports()), (Family::PhpFpm, vec![9000]));
+        assert_eq!(
+            ImageRef::parse("php:8.3-apache", s, false).family,
+            Family::Other
+        );
+        assert!(ImageRef::parse("php:8.3-apache", s, false)
+            .default_ports()
+            .is_empty());
+        assert_eq!(
+            ImageRef::parse("bitnami/nginx", s, false).family,
+            Family::Other
+        );
+        assert_eq!(
+            ImageRef::parse("postgres:16", s, false).default_ports(),
+            vec![5432]
+        );
+        assert_eq!(
+            ImageRef::parse("docker.io/library/nginx", s, false).family,
+            Family::Nginx
+        );
+    }
+}
