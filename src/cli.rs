@@ -39,8 +39,11 @@ pub enum Command {
         code: String,
     },
     /// Show the effective configuration PATH loads to, with the file and line of every value and what it
-    /// overrode (php-fpm pool files and directories).
+    /// overrode (php-fpm pool files and directories); or, for a compose SERVICE name, the service's wiring.
     Explain(ExplainArgs),
+    /// Draw the stack (compose services, published ports, nginx → upstream edges, findings highlighted) as
+    /// Mermaid or Graphviz DOT.
+    Graph(GraphArgs),
     /// Print a shell completion script (e.g. `wirelint completions bash > /etc/bash_completion.d/wirelint`).
     Completions {
         #[arg(value_enum)]
@@ -115,9 +118,21 @@ pub fn parse_env_file(text: &str) -> std::collections::HashMap<String, String> {
 }
 
 #[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// Files or directories holding the stack (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub format: crate::stack::graph::GraphFormat,
+}
+
+#[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// A php-fpm main config, pool file or pool directory (`php-fpm.d/`, `pool.d/`).
+    /// A compose service name (searched in the compose projects under `--dir`), or a php-fpm main config,
+    /// pool file or pool directory (`php-fpm.d/`, `pool.d/`).
     pub path: PathBuf,
+    /// Where to look for the compose projects of a SERVICE (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: ExplainFormat,
     #[command(flatten)]
@@ -360,6 +375,10 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             write(&mut out, &explain(&args)?)?;
             Ok(0)
         }
+        Command::Graph(args) => {
+            write(&mut out, &graph(&args)?)?;
+            Ok(0)
+        }
         Command::Check(args) => {
             let color = match args.color {
                 ColorArg::Always => true,
@@ -489,6 +508,11 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
 
 /// Runs `explain`: dispatches on what PATH holds (php-fpm today; compose stacks later).
 pub fn explain(args: &ExplainArgs) -> Result<String, String> {
+    if !args.path.is_file() {
+        if let Some(text) = explain_service(args)? {
+            return Ok(text);
+        }
+    }
     let settings = Settings {
         kind: args.kind,
         phpfpm: args.phpfpm.settings()?,
@@ -510,6 +534,70 @@ pub fn explain(args: &ExplainArgs) -> Result<String, String> {
         ExplainFormat::Human => crate::phpfpm::explain::human(&sources, &loaded),
         ExplainFormat::Json => crate::phpfpm::explain::json(&sources, &loaded),
     })
+}
+
+/// The settings `explain SERVICE` and `graph` check with: the `.wirelint.toml` found from the working
+/// directory, else the defaults.
+fn stack_settings() -> Settings {
+    let mut settings = Settings::default();
+    if let Ok(Some(cfg)) = crate::config::load(None) {
+        cfg.apply(
+            &mut settings,
+            &crate::config::CliOverrides {
+                select: false,
+                ignore: false,
+                min_severity: false,
+                nginx_prefix: false,
+                nginx_version: false,
+            },
+        );
+    }
+    settings.compose.environment = std::env::vars().collect();
+    settings
+}
+
+/// `explain SERVICE`: `None` when no compose project under `--dir` has a service of that name.
+fn explain_service(args: &ExplainArgs) -> Result<Option<String>, String> {
+    let name = args.path.to_string_lossy().to_string();
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let settings = stack_settings();
+    let outcome = crate::lint::check(&[dir], None, &settings).map_err(|e| e.to_string())?;
+    let stack = &outcome.stack;
+    let found: Vec<usize> = (0..stack.placements.len())
+        .filter(|&i| stack.name(i) == name)
+        .collect();
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let mut out = String::new();
+    for i in found {
+        out.push_str(&match args.format {
+            ExplainFormat::Human => {
+                crate::stack::explain::human(&outcome.sources, stack, i, &outcome.diagnostics)
+            }
+            ExplainFormat::Json => crate::stack::explain::json(&outcome.sources, stack, i),
+        });
+    }
+    Ok(Some(out))
+}
+
+/// `graph`: the stack of PATHS as Mermaid or DOT.
+pub fn graph(args: &GraphArgs) -> Result<String, String> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let outcome = crate::lint::check(&paths, None, &stack_settings()).map_err(|e| e.to_string())?;
+    if outcome.stack.placements.is_empty() {
+        return Err("no compose services found: `graph` draws compose stacks".into());
+    }
+    Ok(crate::stack::graph::render(
+        &outcome.sources,
+        &outcome.stack,
+        &outcome.diagnostics,
+        args.format,
+    ))
 }
 
 fn fix_summary(verb: &str, plan: &crate::fix::Plan) -> String {

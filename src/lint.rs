@@ -36,6 +36,8 @@ pub struct Outcome {
     pub files: usize,
     /// Named files whose kind could not be told.
     pub skipped: Vec<PathBuf>,
+    /// The compose projects with their services placed (empty without compose files).
+    pub stack: crate::stack::Stack,
 }
 
 pub fn check(
@@ -239,5 +241,6 @@ pub fn check(
         diagnostics,
         files,
         skipped,
+        stack,
     })
 }

@@ -139,6 +139,26 @@ fn join_container(dir: &str, rel: &str) -> String {
 const MAX_DIR_DEPTH: usize = 6;
 const MAX_DIR_FILES: usize = 4000;
 
+/// Container directories where nginx and php-fpm configuration lives: only mounts at, above or under
+/// them are listed (an application's code mounted at `/var/www/html` is not).
+const CONFIG_ROOTS: &[&str] = &[
+    "/etc",
+    "/usr/local/etc",
+    "/usr/local/openresty",
+    "/opt/bitnami",
+];
+
+fn config_dir(container: &str) -> bool {
+    let c = container.trim_end_matches('/');
+    CONFIG_ROOTS.iter().any(|r| {
+        c.is_empty()
+            || r.strip_prefix(c)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            || c.strip_prefix(r)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// Lists the files under `host` as container paths under `container`.
 fn list_dir(host: &Path, container: &str, out: &mut Vec<(String, PathBuf)>) {
     fn walk(h: &Path, c: &str, depth: usize, out: &mut Vec<(String, PathBuf)>) {
@@ -150,11 +170,19 @@ fn list_dir(host: &Path, container: &str, out: &mut Vec<(String, PathBuf)>) {
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
+            if matches!(name.as_str(), ".git" | "node_modules" | "vendor") {
+                continue;
+            }
             let path = e.path();
             let cpath = format!("{}/{}", c.trim_end_matches('/'), name);
-            if path.is_dir() {
-                walk(&path, &cpath, depth + 1, out);
-            } else if path.is_file() {
+            let Ok(ty) = e.file_type() else { continue };
+            // A symlink is followed the way the container would (cheaply: one stat).
+            let ty_dir = ty.is_dir() || (ty.is_symlink() && path.is_dir());
+            if ty_dir {
+                if config_dir(&cpath) {
+                    walk(&path, &cpath, depth + 1, out);
+                }
+            } else {
                 out.push((cpath, path));
             }
         }
