@@ -809,8 +809,27 @@ pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> 
         vec![settings.compose.files.clone()]
     };
     let mut loaded = Loaded::default();
+    let mut results = Vec::new();
     for g in groups {
         let (project, diags) = load_project(sources, &g, settings);
+        let own: Vec<FileId> = g.iter().filter_map(|f| sources.find_path(f)).collect();
+        results.push((own, project, diags));
+    }
+    // A file another project pulls in with `include` (or `extends: file:`) is a fragment of that project,
+    // not a project of its own: alone it refers to networks and volumes the includer declares.
+    let pulled_in: std::collections::HashSet<FileId> = results
+        .iter()
+        .flat_map(|(own, p, _)| {
+            p.iter()
+                .flat_map(|p| p.project.files.iter().copied())
+                .filter(|f| !own.contains(f))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (own, project, diags) in results {
+        if !own.is_empty() && own.iter().all(|f| pulled_in.contains(f)) {
+            continue;
+        }
         loaded.diagnostics.extend(diags);
         loaded.projects.extend(project);
     }

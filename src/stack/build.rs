@@ -7,7 +7,7 @@
 use super::images::ImageRef;
 use crate::compose::yaml::Node;
 use crate::compose::{Project, Service};
-use crate::source::{normalize, Span};
+use crate::source::Span;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -51,7 +51,7 @@ pub fn for_service(project: &Project, svc: &Service) -> Option<Built> {
     if context.contains("://") || context.starts_with("git@") {
         return None;
     }
-    let context = normalize(&project.dir.join(context));
+    let context = super::clean(&project.dir, context);
     let dockerfile = build
         .dockerfile
         .as_ref()
@@ -186,7 +186,7 @@ fn read(
                     if src.contains("://") || src.contains(['*', '?']) {
                         continue;
                     }
-                    let host = normalize(&context.join(src));
+                    let host = super::clean(context, src);
                     let container = if host.is_dir() {
                         dest.trim_end_matches('/').to_string()
                     } else if dest_dir {

@@ -120,6 +120,30 @@ impl Stack {
     }
 }
 
+/// `dir/rel` with `.` and inner `..` removed lexically, kept relative when `dir` is (for display; compare
+/// with [`normalize`]).
+pub fn clean(dir: &Path, rel: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in dir.join(rel).components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                let last_is_parent = matches!(
+                    out.components().next_back(),
+                    None | Some(std::path::Component::ParentDir)
+                );
+                if last_is_parent {
+                    out.push("..");
+                } else {
+                    out.pop();
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// The raw node of a service in the merged compose tree.
 fn service_node<'a>(project: &'a Project, name: &str) -> Option<&'a Node> {
     project.root.get("services")?.get(name)
@@ -355,7 +379,7 @@ fn container_fs(
                 Some(t) => format!("{default_dir}{t}"),
                 None => format!("{default_dir}{source}"),
             };
-            let host = normalize(&project.dir.join(file));
+            let host = clean(&project.dir, file);
             b.add_file(target.clone(), host.clone());
             b.origins.push(Origin {
                 container: target,
@@ -374,7 +398,7 @@ fn container_fs(
         if src.value.starts_with('~') || !target.starts_with('/') {
             continue;
         }
-        let host = normalize(&project.dir.join(&src.value));
+        let host = clean(&project.dir, &src.value);
         if host.is_dir() {
             b.mount_dir(&target, &host);
         } else {
@@ -407,7 +431,7 @@ fn container_fs(
             };
             let rel = &c["/etc/nginx/templates/".len()..c.len() - ".template".len()];
             let out = format!("/etc/nginx/conf.d/{rel}");
-            let rendered = PathBuf::from(format!("{}#rendered", host.display()));
+            let rendered = PathBuf::from(format!("{} (rendered)", host.display()));
             sources.set_overlay(&rendered, envsubst(&text, env_map));
             b.add_file(out.clone(), rendered);
             b.origins.push(Origin {
