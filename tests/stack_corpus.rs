@@ -17,8 +17,10 @@ fn corpus_findings_listed() {
         );
         return;
     }
-    let mut settings = wirelint::settings::Settings::default();
-    settings.min_severity = Severity::Info;
+    let settings = wirelint::settings::Settings {
+        min_severity: Severity::Info,
+        ..Default::default()
+    };
     let start = std::time::Instant::now();
     let outcome = wirelint::lint::check(&[corpus], None, &settings).expect("corpus checks");
     let elapsed = start.elapsed();
