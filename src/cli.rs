@@ -43,6 +43,8 @@ pub enum Command {
     },
     /// Print the man page (roff): `wirelint man > wirelint.1`.
     Man,
+    /// Run the language server on standard input and output (for editors).
+    Lsp,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -213,6 +215,11 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command; returns the exit status, or an error message for status 2.
 pub fn run(cli: Cli) -> Result<u8, String> {
+    if let Command::Lsp = cli.command {
+        // Before locking stdout below: the server's writer thread owns it.
+        crate::lsp::run()?;
+        return Ok(0);
+    }
     let mut out = std::io::stdout().lock();
     let write = |out: &mut dyn Write, text: &str| {
         out.write_all(text.as_bytes())
@@ -233,6 +240,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             write(&mut out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
+        Command::Lsp => unreachable!("handled above"),
         Command::Man => {
             let mut buf = Vec::new();
             clap_mangen::Man::new(Cli::command())

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod docs;
 pub mod fix;
 pub mod lint;
+pub mod lsp;
 pub mod nginx;
 pub mod report;
 pub mod rules;

@@ -43,8 +43,21 @@ pub fn check(
     stdin: Option<StdinFile>,
     settings: &Settings,
 ) -> Result<Outcome, RunError> {
+    check_with_overlays(paths, stdin, &[], settings)
+}
+
+/// Like [`check`], with `overlays` read in place of those files' disk content (an editor's unsaved buffers).
+pub fn check_with_overlays(
+    paths: &[PathBuf],
+    stdin: Option<StdinFile>,
+    overlays: &[StdinFile],
+    settings: &Settings,
+) -> Result<Outcome, RunError> {
     settings.rules.validate().map_err(RunError)?;
     let mut sources = SourceMap::new();
+    for o in overlays {
+        sources.set_overlay(&o.path, o.text.clone());
+    }
     let (mut inputs, skipped) = match &stdin {
         Some(file) => {
             sources.set_overlay(&file.path, file.text.clone());
