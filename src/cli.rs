@@ -121,6 +121,7 @@ pub enum FormatArg {
     Json,
     Sarif,
     Github,
+    Gitlab,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -365,6 +366,7 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         FormatArg::Json => Format::Json,
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Github => Format::Github,
+        FormatArg::Gitlab => Format::Gitlab,
     };
     let text = report::render(
         format,

@@ -192,3 +192,20 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
     let (code, _) = run(dir.path(), &["--output", "no/such/dir/x", "nginx"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn gitlab_code_quality_report() {
+    let dir = project();
+    let (code, out) = run(dir.path(), &["--format", "gitlab", "nginx"]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let issues = doc.as_array().unwrap();
+    assert_eq!(issues.len(), 3);
+    assert_eq!(issues[0]["check_name"], "W003");
+    assert_eq!(issues[0]["severity"], "major");
+    assert_eq!(issues[0]["location"]["path"], "nginx/site.conf");
+    assert_eq!(issues[0]["location"]["positions"]["begin"]["line"], 2);
+    // Same input, same fingerprints: GitLab tracks findings across pipelines by them.
+    let (_, again) = run(dir.path(), &["--format", "gitlab", "nginx"]);
+    assert_eq!(out, again);
+}
