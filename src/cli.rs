@@ -23,6 +23,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per run; boxing `CheckArgs` would only complicate matching on it.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Check files or directories (default: the current directory).
     Check(CheckArgs),
@@ -36,6 +38,9 @@ pub enum Command {
         /// A rule code (`N001`) or name (`stale-upstream-dns`).
         code: String,
     },
+    /// Show the effective configuration PATH loads to, with the file and line of every value and what it
+    /// overrode (php-fpm pool files and directories).
+    Explain(ExplainArgs),
     /// Print a shell completion script (e.g. `wirelint completions bash > /etc/bash_completion.d/wirelint`).
     Completions {
         #[arg(value_enum)]
@@ -54,6 +59,77 @@ pub enum RulesFormat {
     Text,
     /// The rule reference in Markdown (`docs/rules.md`).
     Md,
+}
+
+/// How php-fpm is run: its prefix, image and environment.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PhpFpmArgs {
+    /// php-fpm's prefix (`-p`): where relative `include=` paths and unix sockets resolve (default: the main
+    /// config's directory, or its parent when that directory is `etc`).
+    #[arg(long, value_name = "DIR")]
+    pub php_prefix: Option<PathBuf>,
+    /// The image php-fpm runs in, e.g. `php:8.2.20-fpm`, `php:8.3-fpm` (or the package layouts
+    /// `debian:php8.2`, `alpine:php83`): its stock pool files load around a pool directory's own files.
+    #[arg(long, value_name = "IMAGE")]
+    pub php_image: Option<String>,
+    /// A file of `KEY=VALUE` lines: the environment php-fpm starts with. Resolves `${VAR}` and reports
+    /// unset ones (P007).
+    #[arg(long, value_name = "FILE")]
+    pub php_env: Option<PathBuf>,
+}
+
+impl PhpFpmArgs {
+    /// The php-fpm settings; reads the `--php-env` file.
+    pub fn settings(&self) -> Result<crate::settings::PhpFpmSettings, String> {
+        let env = match &self.php_env {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Some(parse_env_file(&text))
+            }
+            None => None,
+        };
+        Ok(crate::settings::PhpFpmSettings {
+            prefix: self.php_prefix.clone(),
+            image: self.php_image.clone(),
+            env,
+        })
+    }
+}
+
+/// `KEY=VALUE` lines; `#` comments, blank lines, `export ` and surrounding quotes are ignored.
+pub fn parse_env_file(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            let (k, v) = l.split_once('=')?;
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(v);
+            Some((k.trim().to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// A php-fpm main config, pool file or pool directory (`php-fpm.d/`, `pool.d/`).
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ExplainFormat,
+    #[command(flatten)]
+    pub phpfpm: PhpFpmArgs,
+    /// Treat every file as this kind instead of telling it from name and content.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+    /// Map a container path to a repository path, e.g. `--map /usr/local/etc=./php`. Repeatable.
+    #[arg(long = "map", value_name = "CONTAINER=HOST", value_parser = parse_mapping)]
+    pub maps: Vec<PathMapping>,
 }
 
 #[derive(Args, Debug)]
@@ -87,9 +163,20 @@ pub struct CheckArgs {
     /// The nginx version the configs run on (e.g. 1.27.3); changes which fixes are suggested.
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub nginx_version: Option<Version>,
+    #[command(flatten)]
+    pub phpfpm: PhpFpmArgs,
     /// Map a container path to a repository path, e.g. `--map /etc/nginx=./nginx`. Repeatable.
     #[arg(long = "map", value_name = "CONTAINER=HOST", value_parser = parse_mapping)]
     pub maps: Vec<PathMapping>,
+    /// A compose file of the project to check (repeatable, merged in order like `docker compose -f`).
+    #[arg(short = 'f', long = "compose-file", value_name = "FILE")]
+    pub compose_files: Vec<PathBuf>,
+    /// A file of variables for compose interpolation, used instead of the project's `.env` (repeatable).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// The compose project name (default: `name:`, else the project directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub project_name: Option<String>,
     /// Read settings from this file instead of the `.wirelint.toml` found from the working directory up.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
@@ -112,6 +199,14 @@ pub struct CheckArgs {
     /// When to color human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
+}
+
+/// Output of `explain`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExplainFormat {
+    #[default]
+    Human,
+    Json,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -167,7 +262,20 @@ impl CheckArgs {
                 prefix: self.nginx_prefix.clone(),
                 version: self.nginx_version,
             },
+            phpfpm: crate::settings::PhpFpmSettings {
+                prefix: self.phpfpm.php_prefix.clone(),
+                image: self.phpfpm.php_image.clone(),
+                env: None,
+            },
             path_map: self.maps.clone(),
+            compose: crate::settings::ComposeSettings {
+                // From `[compose] dev-ports` in `.wirelint.toml` (see `config::Config::apply`).
+                dev_ports: None,
+                files: self.compose_files.clone(),
+                env_files: self.env_files.clone(),
+                project_name: self.project_name.clone(),
+                environment: std::env::vars().collect(),
+            },
             ..Settings::default()
         }
     }
@@ -256,6 +364,10 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             write(&mut out, &rule_docs(rule))?;
             Ok(0)
         }
+        Command::Explain(args) => {
+            write(&mut out, &explain(&args)?)?;
+            Ok(0)
+        }
         Command::Check(args) => {
             let color = match args.color {
                 ColorArg::Always => true,
@@ -278,7 +390,9 @@ pub fn run(cli: Cli) -> Result<u8, String> {
 
 /// Runs `check` and renders its output; returns the text and the exit status.
 pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
+    // `--php-env` is read here (flag_settings cannot fail).
+    settings.phpfpm.env = args.phpfpm.settings()?.env;
     let stdin = match &args.stdin_filename {
         Some(path) => {
             let mut text = String::new();
@@ -380,6 +494,31 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         .iter()
         .any(|d| d.severity >= settings.min_severity);
     Ok((text, u8::from(failed)))
+}
+
+/// Runs `explain`: dispatches on what PATH holds (php-fpm today; compose stacks later).
+pub fn explain(args: &ExplainArgs) -> Result<String, String> {
+    let settings = Settings {
+        kind: args.kind,
+        phpfpm: args.phpfpm.settings()?,
+        path_map: args.maps.clone(),
+        ..Settings::default()
+    };
+    let (inputs, _) = crate::discover::discover(std::slice::from_ref(&args.path), args.kind)
+        .map_err(|e| e.to_string())?;
+    let fpm: Vec<_> = inputs.iter().filter(|i| i.kind == Kind::PhpFpm).collect();
+    if fpm.is_empty() {
+        return Err(format!(
+            "{}: no php-fpm files found (explain shows php-fpm pools; use --kind php-fpm to force)",
+            args.path.display()
+        ));
+    }
+    let mut sources = crate::source::SourceMap::new();
+    let loaded = crate::phpfpm::load(&mut sources, &fpm, &settings).map_err(|e| e.to_string())?;
+    Ok(match args.format {
+        ExplainFormat::Human => crate::phpfpm::explain::human(&sources, &loaded),
+        ExplainFormat::Json => crate::phpfpm::explain::json(&sources, &loaded),
+    })
 }
 
 fn fix_summary(verb: &str, plan: &crate::fix::Plan) -> String {

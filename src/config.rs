@@ -394,15 +394,21 @@ impl Config {
     }
 }
 
-/// MERGE POINT: the php-fpm and compose settings live on other branches (`Settings.phpfpm`,
-/// `Settings.compose`). Connect them here, letting flags win the same way as above:
-/// ```ignore
-/// if settings.phpfpm.prefix.is_none() { settings.phpfpm.prefix = config.php_fpm_prefix(); }
-/// if let Some(p) = config.compose_dev_ports() { settings.compose.dev_ports.get_or_insert(p); }
-/// if settings.compose.files.is_empty() { settings.compose.files = config.compose_files().unwrap_or_default(); }
-/// if settings.compose.env_files.is_empty() { settings.compose.env_files = config.compose_env_files().unwrap_or_default(); }
-/// ```
-fn apply_php_fpm_and_compose(_config: &Config, _settings: &mut Settings) {}
+/// `[php-fpm]` and `[compose]`, where the command line left them unset.
+fn apply_php_fpm_and_compose(config: &Config, settings: &mut Settings) {
+    if settings.phpfpm.prefix.is_none() {
+        settings.phpfpm.prefix = config.php_fpm_prefix();
+    }
+    if settings.compose.dev_ports.is_none() {
+        settings.compose.dev_ports = config.compose_dev_ports();
+    }
+    if settings.compose.files.is_empty() {
+        settings.compose.files = config.compose_files().unwrap_or_default();
+    }
+    if settings.compose.env_files.is_empty() {
+        settings.compose.env_files = config.compose_env_files().unwrap_or_default();
+    }
+}
 
 /// Which settings were given on the command line (and so win over the file).
 #[derive(Clone, Copy, Debug, Default)]

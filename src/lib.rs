@@ -5,6 +5,7 @@
 
 pub mod changed;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
@@ -13,6 +14,7 @@ pub mod fix;
 pub mod lint;
 pub mod lsp;
 pub mod nginx;
+pub mod phpfpm;
 pub mod report;
 pub mod rules;
 pub mod settings;

@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Input};
-use crate::rules::{self, Check, NginxCx};
+use crate::rules::{self, Check, ComposeCx, NginxCx, PhpFpmCx};
 use crate::settings::{Kind, Settings};
 use crate::source::{FileId, SourceMap};
 use std::path::PathBuf;
@@ -112,9 +112,59 @@ pub fn check_with_overlays(
         }
     }
 
-    // Every file of a known kind, for inline suppressions. MERGE: add the php-fpm and compose loaders'
-    // files here with their kinds.
+    let phpfpm = crate::phpfpm::load(&mut sources, &of_kind(Kind::PhpFpm), settings)
+        .map_err(|e| RunError(e.to_string()))?;
+    diagnostics.extend(phpfpm.diagnostics.iter().cloned());
+    for set in &phpfpm.sets {
+        let cx = PhpFpmCx {
+            sources: &sources,
+            settings,
+            set,
+        };
+        for rule in rules::RULES {
+            if let Check::PhpFpm(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, &mut diagnostics);
+                }
+            }
+        }
+    }
+
+    let compose_paths: Vec<PathBuf> = of_kind(Kind::Compose)
+        .iter()
+        .map(|i| i.path.clone())
+        .collect();
+    let mut compose_files = Vec::new();
+    if !compose_paths.is_empty() || !settings.compose.files.is_empty() {
+        let compose = crate::compose::load(&mut sources, &compose_paths, settings);
+        compose_files.extend(
+            compose
+                .projects
+                .iter()
+                .flat_map(|p| p.project.files.iter().copied()),
+        );
+        diagnostics.extend(compose.diagnostics.iter().cloned());
+        for loaded in &compose.projects {
+            let cx = ComposeCx {
+                sources: &sources,
+                settings,
+                project: &loaded.project,
+                undefined: &loaded.undefined,
+            };
+            for rule in rules::RULES {
+                if let Check::Compose(check) = rule.check {
+                    if settings.rules.enabled(rule.code) {
+                        check(&cx, &mut diagnostics);
+                    }
+                }
+            }
+        }
+    }
+
+    // Every file of a known kind, for inline suppressions.
     let mut kinds: Vec<(FileId, Kind)> = nginx.files.iter().map(|&f| (f, Kind::Nginx)).collect();
+    kinds.extend(phpfpm.files.iter().map(|&f| (f, Kind::PhpFpm)));
+    kinds.extend(compose_files.iter().map(|&f| (f, Kind::Compose)));
     for input in &inputs {
         // Loading is idempotent: a file the language loaders read keeps its id.
         let id = sources

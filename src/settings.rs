@@ -63,6 +63,34 @@ pub struct NginxSettings {
     pub version: Option<Version>,
 }
 
+#[derive(Clone, Debug, Default)]
+pub struct PhpFpmSettings {
+    /// php-fpm's prefix (`-p`): where relative `include=` paths and unix sockets resolve. Default: the main
+    /// config's directory (its parent when that directory is `etc`).
+    pub prefix: Option<PathBuf>,
+    /// The image (or package layout) whose stock pool files sit under a pool directory's own files,
+    /// e.g. `php:8.2.20-fpm`.
+    pub image: Option<String>,
+    /// The environment php-fpm starts with, when known: `${VAR}` values are read from it and unset
+    /// variables reported. `None`: unknown, `${VAR}` values stay unresolved and unreported.
+    pub env: Option<std::collections::HashMap<String, String>>,
+}
+
+/// How compose projects are read (`-f`, `--env-file`, `--project-name`, `[compose]` in `.wirelint.toml`).
+#[derive(Clone, Debug, Default)]
+pub struct ComposeSettings {
+    /// Ports a developer's local tools usually take (C001); `None`: the built-in list.
+    pub dev_ports: Option<Vec<u16>>,
+    /// `-f` files forming the one project to check (in order); empty: discover projects.
+    pub files: Vec<PathBuf>,
+    /// `--env-file`s used instead of the project's `.env`.
+    pub env_files: Vec<PathBuf>,
+    /// `--project-name`.
+    pub project_name: Option<String>,
+    /// The environment interpolation reads (the CLI passes the process environment; tests inject one).
+    pub environment: std::collections::HashMap<String, String>,
+}
+
 /// `[[overrides]]` from `.wirelint.toml`: rules ignored for files matching globs relative to `base`.
 #[derive(Clone, Debug)]
 pub struct PathOverride {
@@ -97,8 +125,10 @@ pub struct Settings {
     /// Forces every given file to this kind.
     pub kind: Option<Kind>,
     pub nginx: NginxSettings,
+    pub phpfpm: PhpFpmSettings,
     /// Container path → repository path.
     pub path_map: Vec<PathMapping>,
+    pub compose: ComposeSettings,
     /// Rule code → severity that replaces the rule's (`[rules.severity]`).
     pub severity_overrides: Vec<(&'static str, Severity)>,
     /// Per-path ignores (`[[overrides]]`).
@@ -139,7 +169,9 @@ impl Default for Settings {
             min_severity: Severity::Warning,
             kind: None,
             nginx: NginxSettings::default(),
+            phpfpm: PhpFpmSettings::default(),
             path_map: Vec::new(),
+            compose: ComposeSettings::default(),
             severity_overrides: Vec::new(),
             overrides: Vec::new(),
         }

@@ -26,7 +26,12 @@ fn run(case: &Path) -> (String, String) {
     argv.push(case.to_string_lossy().into_owned());
     let args_file = PathBuf::from(format!("{}.args", case.display()));
     if let Ok(extra) = std::fs::read_to_string(&args_file) {
-        argv.extend(extra.lines().filter(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()));
+        argv.extend(
+            extra
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.trim().to_string()),
+        );
     }
     let mut human_argv = argv.clone();
     human_argv.push("--format=human".into());
@@ -47,7 +52,9 @@ trait ParseArgs {
 impl ParseArgs for Cli {
     fn try_parse_from_args(argv: Vec<String>) -> Command {
         use clap::Parser;
-        Cli::try_parse_from(argv).expect("fixture args parse").command
+        Cli::try_parse_from(argv)
+            .expect("fixture args parse")
+            .command
     }
 }
 
@@ -105,9 +112,18 @@ fn fixtures() {
                 .count();
             let case_name = case.file_name().unwrap().to_string_lossy().to_string();
             if case_name.starts_with("bad") {
-                assert!(count > 0, "{}: expected a {code} finding\n{human}", case.display());
+                assert!(
+                    count > 0,
+                    "{}: expected a {code} finding\n{human}",
+                    case.display()
+                );
             } else {
-                assert_eq!(count, 0, "{}: expected no {code} finding\n{human}", case.display());
+                assert_eq!(
+                    count,
+                    0,
+                    "{}: expected no {code} finding\n{human}",
+                    case.display()
+                );
             }
             let snapshot_name = format!("{dir_name}__{}", case_name.replace('.', "_"));
             insta::assert_snapshot!(snapshot_name, format!("{human}\n---- json ----\n{json}"));

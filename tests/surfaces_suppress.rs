@@ -111,7 +111,8 @@ fn php_fpm_uses_semicolon_comments() {
 #[test]
 fn compose_uses_hash_comments() {
     let text = "services:\n  web:\n    image: nginx\n    # wirelint: ignore[N000] own line\n    ports:\n      - \"8080:80\" # wirelint: ignore[N0] typo\n      - \"# wirelint: ignore[N0] in a string\"\n";
-    let (_, found) = check("compose.yml", text, &[]);
+    // Only the meta findings: the compose rules (C001, C003) have their own fixtures.
+    let (_, found) = check("compose.yml", text, &["--ignore=C"]);
     assert_eq!(codes_lines(&found), [("W001", 4), ("W003", 6)]);
 }
 

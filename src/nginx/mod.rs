@@ -1,16 +1,176 @@
-//! nginx: source → syntax tree → semantic model (includes resolved, contexts known).
+//! nginx: source → syntax tree ([`syntax`]) → configuration model ([`Config`]: includes resolved, contexts
+//! known).
+//!
+//! [`load`] reads every nginx input, parses it, resolves `include`s the way nginx does and decides which
+//! files are *roots* (linted on their own) and which are only reached through an `include` (linted in the
+//! including file's context).
 
+pub mod args;
 pub mod directives;
+pub mod includes;
+pub mod lexer;
+pub mod syntax;
+pub mod upstreams;
+pub mod validate;
+
+pub use directives::Context;
+pub use syntax::{parse, Block, Comment, Directive, ParsedFile, SyntaxError, Text, Word};
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Input;
 use crate::settings::Settings;
-use crate::source::{FileId, SourceMap};
+use crate::source::{FileId, SourceMap, Span};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-/// One nginx configuration as nginx would load it: a main file with its includes.
+/// Deepest chain of `include`s followed (nginx has no limit, but a chain this long is a loop in practice).
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Every parsed file of a run, shared by the configurations that include it.
+pub type ParsedFiles = HashMap<FileId, ParsedFile>;
+
+/// One nginx configuration as nginx would load it: a root file with its includes.
 #[derive(Debug)]
 pub struct Config {
+    /// The root file (`nginx.conf`, or a snippet nothing includes).
     pub main: FileId,
+    /// The context of the root file's top level: `Main` for a full configuration; for a snippet, the
+    /// context it fits (see [`infer_context`]).
+    pub context: Context,
+    /// Whether [`Config::context`] was inferred from a snippet's content and some directive does not
+    /// fit it (then context checks stay quiet at the snippet's top level).
+    pub context_guessed: bool,
+    /// What each `include` directive (by its span) expands to, in nginx's order.
+    pub includes: HashMap<Span, Vec<FileId>>,
+    /// The files of this configuration in load order (root first), each once.
+    pub load_order: Vec<FileId>,
+    pub parsed: Arc<ParsedFiles>,
+}
+
+/// One directive seen by [`Config::walk`].
+pub struct Visit<'a, 'p> {
+    pub directive: &'a Directive,
+    /// The context the directive sits in.
+    pub context: Context,
+    /// Whether `context` is known for sure. False inside blocks wirelint does not model (an unknown
+    /// directive's block, a block of a third-party module) and at the top level of a snippet that fits
+    /// no context: checks that depend on the context should stay quiet then.
+    pub context_known: bool,
+    /// Enclosing block directives, outermost first (across includes).
+    pub parents: &'p [&'a Directive],
+    /// The `include` directives through which this directive's file was reached, outermost first.
+    pub via: &'p [&'a Directive],
+    pub file: FileId,
+}
+
+/// Context of the children of block directive `name` sitting in `ctx`, if wirelint models it.
+pub fn child_context(name: &str, ctx: Context) -> Option<Context> {
+    use Context::*;
+    Some(match (name, ctx) {
+        ("events", Main) => Events,
+        ("http", Main) => Http,
+        ("mail", Main) => Mail,
+        ("stream", Main) => Stream,
+        ("server", Http) => Server,
+        ("server", Mail) => MailServer,
+        ("server", Stream) => StreamServer,
+        ("location", Server | Location) => Location,
+        ("if", Server) => ServerIf,
+        ("if", Location) => LocationIf,
+        ("limit_except", Location) => LimitExcept,
+        ("upstream", Http) => Upstream,
+        ("upstream", Stream) => StreamUpstream,
+        _ => return None,
+    })
+}
+
+struct WalkState<'a> {
+    parents: Vec<&'a Directive>,
+    via: Vec<&'a Directive>,
+    open_files: Vec<FileId>,
+}
+
+impl Config {
+    /// Every directive in nginx's load order with includes expanded in place, with its context and
+    /// enclosing directives. Entries of table blocks (`map`, `types`, …) and raw blocks are not visited.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&Visit<'a, '_>)) {
+        let Some(root) = self.parsed.get(&self.main) else {
+            return;
+        };
+        let mut st = WalkState {
+            parents: Vec::new(),
+            via: Vec::new(),
+            open_files: vec![self.main],
+        };
+        self.walk_list(
+            &root.directives,
+            self.context,
+            !self.context_guessed,
+            self.main,
+            &mut st,
+            f,
+        );
+    }
+
+    fn walk_list<'a>(
+        &'a self,
+        list: &'a [Directive],
+        ctx: Context,
+        known: bool,
+        file: FileId,
+        st: &mut WalkState<'a>,
+        f: &mut dyn FnMut(&Visit<'a, '_>),
+    ) {
+        for d in list {
+            f(&Visit {
+                directive: d,
+                context: ctx,
+                context_known: known,
+                parents: &st.parents,
+                via: &st.via,
+                file,
+            });
+            if let Some(block) = &d.block {
+                if block.raw || block.entries || st.parents.len() >= syntax::MAX_DEPTH {
+                    continue;
+                }
+                let (child, child_known) = match child_context(&d.name.text, ctx) {
+                    Some(c) => (c, known),
+                    None => (ctx, false),
+                };
+                st.parents.push(d);
+                self.walk_list(&block.directives, child, child_known, file, st, f);
+                st.parents.pop();
+            } else if d.name.text == "include" {
+                let Some(targets) = self.includes.get(&d.span) else {
+                    continue;
+                };
+                for &t in targets {
+                    if st.open_files.contains(&t) || st.via.len() >= MAX_INCLUDE_DEPTH {
+                        continue;
+                    }
+                    let Some(parsed) = self.parsed.get(&t) else {
+                        continue;
+                    };
+                    st.via.push(d);
+                    st.open_files.push(t);
+                    self.walk_list(&parsed.directives, ctx, known, t, st, f);
+                    st.open_files.pop();
+                    st.via.pop();
+                }
+            }
+        }
+    }
+
+    /// The files of this configuration in load order, each once.
+    pub fn files(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.load_order.iter().copied()
+    }
+
+    /// The parsed form of one of this configuration's files.
+    pub fn file(&self, id: FileId) -> Option<&ParsedFile> {
+        self.parsed.get(&id)
+    }
 }
 
 /// Everything loaded from the nginx inputs of a run.
@@ -23,17 +183,243 @@ pub struct Loaded {
     pub files: Vec<FileId>,
 }
 
+/// Whether a file's top level makes it a full configuration (`nginx -c` material).
+fn is_main_config(parsed: &ParsedFile) -> bool {
+    parsed.directives.iter().any(|d| {
+        d.block.is_some() && matches!(&*d.name.text, "http" | "events" | "stream" | "mail")
+    })
+}
+
+/// Counts directives under `list` (not following includes) that the table rejects in the context they
+/// would have if `list` sat in `ctx`.
+fn misfits(list: &[Directive], ctx: Context, depth: usize) -> usize {
+    let mut n = 0;
+    for d in list {
+        if !directives::lookup(&d.name.text).is_empty()
+            && directives::lookup_in(&d.name.text, ctx).is_none()
+        {
+            n += 1;
+        }
+        if let Some(b) = &d.block {
+            if b.raw || b.entries || depth >= 32 {
+                continue;
+            }
+            if let Some(child) = child_context(&d.name.text, ctx) {
+                n += misfits(&b.directives, child, depth + 1);
+            }
+        }
+    }
+    n
+}
+
+/// The top-level context of a file that nothing includes.
+///
+/// A file with a top-level `http`, `events`, `stream` or `mail` block is a full configuration (`Main`).
+/// Anything else is a snippet meant to be included somewhere (the official image includes
+/// `conf.d/*.conf` inside `http`; `snippets/` files go inside `server` or `location`). As wirelint cannot
+/// know where, it picks the context in which the fewest of the snippet's directives (counting nested
+/// blocks) would be rejected, preferring `http`, then `server`, `location`, `main`, `stream`, … on ties:
+/// the most permissive reading, so context checks do not fire on a snippet that is valid somewhere.
+/// Returns the context and whether some directive still does not fit.
+pub fn infer_context(parsed: &ParsedFile) -> (Context, bool) {
+    use Context::*;
+    if is_main_config(parsed) {
+        return (Main, false);
+    }
+    let mut best = (Http, usize::MAX);
+    for ctx in [
+        Http,
+        Server,
+        Location,
+        Main,
+        Stream,
+        StreamServer,
+        Upstream,
+        StreamUpstream,
+        LocationIf,
+        ServerIf,
+        LimitExcept,
+        Events,
+        Mail,
+        MailServer,
+    ] {
+        let n = misfits(&parsed.directives, ctx, 0);
+        if n < best.1 {
+            best = (ctx, n);
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    (best.0, best.1 > 0)
+}
+
+fn parse_into(
+    sources: &SourceMap,
+    parsed: &mut ParsedFiles,
+    id: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if parsed.contains_key(&id) {
+        return;
+    }
+    let file = sources.get(id);
+    let text: &str = &file.text;
+    let rule = &crate::rules::nginx::n000_syntax_error::RULE;
+    if let Some(nul) = memchr::memchr(0, text.as_bytes()) {
+        diagnostics.push(
+            rule.diag(
+                Span::new(id, nul, nul + 1),
+                format!(
+                    "binary file: NUL byte at offset {nul}; this is not an nginx configuration"
+                ),
+            )
+            .with_help("check that the path points at a text configuration file"),
+        );
+        parsed.insert(
+            id,
+            ParsedFile {
+                file: id,
+                directives: Vec::new(),
+                comments: Vec::new(),
+                errors: Vec::new(),
+            },
+        );
+        return;
+    }
+    let p = syntax::parse(id, text);
+    if text.starts_with('\u{feff}') {
+        diagnostics.push(
+            rule.diag(
+                Span::new(id, 0, 3),
+                "the file starts with a UTF-8 byte order mark, which nginx reads as part of the first directive's name",
+            )
+            .with_help("save the file as UTF-8 without BOM"),
+        );
+    }
+    if file.invalid_utf8_at.is_some() {
+        // nginx passes bytes through, so bad bytes in a comment are harmless; in a directive they reach
+        // nginx unchanged but wirelint only sees U+FFFD there, so say so once.
+        let outside_comment = text.match_indices('\u{fffd}').map(|(i, _)| i).find(|&i| {
+            !p.comments
+                .iter()
+                .any(|c| c.span.start as usize <= i && i < c.span.end as usize)
+        });
+        if let Some(bad) = outside_comment {
+            diagnostics.push(
+                rule.diag(
+                    Span::new(id, bad, bad + '\u{fffd}'.len_utf8()),
+                    "bytes that are not valid UTF-8 in a directive; wirelint cannot check them reliably",
+                )
+                .with_help("save the file as UTF-8 (nginx itself passes the bytes through unchanged)"),
+            );
+        }
+    }
+    for e in &p.errors {
+        let mut d = rule
+            .diag(e.span, e.message.clone())
+            .with_help(e.help.clone());
+        if let Some((span, msg)) = &e.related {
+            d = d.with_related(*span, msg.clone());
+        }
+        diagnostics.push(d);
+    }
+    parsed.insert(id, p);
+}
+
 /// Loads every nginx input. Files included by another input are checked in that context, not alone.
 pub fn load(
     sources: &mut SourceMap,
     inputs: &[&Input],
-    _settings: &Settings,
+    settings: &Settings,
 ) -> Result<Loaded, crate::source::LoadError> {
     let mut loaded = Loaded::default();
+    let mut parsed = ParsedFiles::new();
+    let mut syntax_diags: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
+    let mut input_ids = Vec::new();
     for input in inputs {
         let id = sources.load(&input.path, input.name.clone())?;
-        loaded.files.push(id);
-        loaded.configs.push(Config { main: id });
+        if !input_ids.contains(&id) {
+            input_ids.push(id);
+        }
+    }
+    let mut parse = |sources: &SourceMap, parsed: &mut ParsedFiles, id: FileId| {
+        let mut diags = Vec::new();
+        parse_into(sources, parsed, id, &mut diags);
+        if !diags.is_empty() {
+            syntax_diags.entry(id).or_default().extend(diags);
+        }
+    };
+    for &id in &input_ids {
+        parse(sources, &mut parsed, id);
+    }
+
+    // Full configurations first, then snippets; each built as if it were a root.
+    let mut order: Vec<FileId> = input_ids.clone();
+    order.sort_by_key(|id| !is_main_config(&parsed[id]));
+    let mut candidates = Vec::new();
+    for &id in &order {
+        let (context, guessed) = infer_context(&parsed[&id]);
+        let built = includes::build(sources, &mut parsed, &mut parse, id, context, settings);
+        candidates.push((id, context, guessed, built));
+    }
+
+    // A root is an input no other input reaches. Inputs reached only through a cycle of inputs become
+    // roots in turn so that every input is checked once.
+    let mut reached_by_other: HashSet<FileId> = HashSet::new();
+    for (id, _, _, built) in &candidates {
+        for f in &built.load_order {
+            if f != id {
+                reached_by_other.insert(*f);
+            }
+        }
+    }
+    let mut covered: HashSet<FileId> = HashSet::new();
+    let mut keep = vec![false; candidates.len()];
+    for (i, (id, ..)) in candidates.iter().enumerate() {
+        if !reached_by_other.contains(id) {
+            keep[i] = true;
+            covered.extend(candidates[i].3.load_order.iter().copied());
+        }
+    }
+    for i in 0..candidates.len() {
+        if !covered.contains(&candidates[i].0) {
+            keep[i] = true;
+            covered.extend(candidates[i].3.load_order.iter().copied());
+        }
+    }
+
+    let mut kept = Vec::new();
+    let mut seen_files = HashSet::new();
+    for (i, (id, context, guessed, built)) in candidates.into_iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        loaded.diagnostics.extend(built.diagnostics);
+        for f in &built.load_order {
+            if seen_files.insert(*f) {
+                loaded.files.push(*f);
+            }
+        }
+        kept.push((id, context, guessed, built.includes, built.load_order));
+    }
+    let mut files: Vec<FileId> = seen_files.iter().copied().collect();
+    files.sort();
+    for f in files {
+        if let Some(d) = syntax_diags.remove(&f) {
+            loaded.diagnostics.extend(d);
+        }
+    }
+    let parsed = Arc::new(parsed);
+    for (main, context, context_guessed, includes, load_order) in kept {
+        loaded.configs.push(Config {
+            main,
+            context,
+            context_guessed,
+            includes,
+            load_order,
+            parsed: Arc::clone(&parsed),
+        });
     }
     Ok(loaded)
 }

@@ -10,8 +10,10 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::settings::Settings;
 use crate::source::{SourceMap, Span};
 
+pub mod compose;
 pub mod meta;
 pub mod nginx;
+pub mod phpfpm;
 
 /// What a rule's check function looks at.
 pub struct NginxCx<'a> {
@@ -20,12 +22,30 @@ pub struct NginxCx<'a> {
     pub config: &'a crate::nginx::Config,
 }
 
+/// What a php-fpm rule's check function looks at: one pool set (a php-fpm process's configuration).
+pub struct PhpFpmCx<'a> {
+    pub sources: &'a SourceMap,
+    pub settings: &'a Settings,
+    pub set: &'a crate::phpfpm::PoolSet,
+}
+
+/// What a compose rule's check function looks at: one project, merged as compose runs it.
+pub struct ComposeCx<'a> {
+    pub sources: &'a SourceMap,
+    pub settings: &'a Settings,
+    pub project: &'a crate::compose::Project,
+    /// Variables used without a default that have no value (from interpolation).
+    pub undefined: &'a [crate::compose::UndefinedVar],
+}
+
 /// How a rule is run.
 #[derive(Clone, Copy)]
 pub enum Check {
     /// Reported while loading (parse errors, includes, schema) rather than by a separate pass.
     Loader,
     Nginx(fn(&NginxCx<'_>, &mut Vec<Diagnostic>)),
+    PhpFpm(fn(&PhpFpmCx<'_>, &mut Vec<Diagnostic>)),
+    Compose(fn(&ComposeCx<'_>, &mut Vec<Diagnostic>)),
 }
 
 pub struct Rule {
@@ -109,7 +129,31 @@ macro_rules! declare_rule {
 
 /// Every rule, in code order. The single registration point.
 pub static RULES: &[&Rule] = &[
+    &compose::c000_invalid_compose::RULE,
+    &compose::c001_dev_port_collision::RULE,
+    &compose::c002_duplicate_published_port::RULE,
+    &compose::c003_published_on_all_interfaces::RULE,
+    &compose::c004_unquoted_port_mapping::RULE,
+    &compose::c005_undefined_variable::RULE,
+    &compose::c006_ports_ignored_by_network_mode::RULE,
+    &compose::c007_depends_on_not_healthy::RULE,
     &nginx::n000_syntax_error::RULE,
+    &nginx::n001_stale_upstream_dns::RULE,
+    &nginx::n002_variable_pass_without_resolver::RULE,
+    &nginx::n003_upstream_resolve_incomplete::RULE,
+    &nginx::n004_include_not_found::RULE,
+    &nginx::n005_unknown_directive::RULE,
+    &nginx::n006_directive_not_allowed_here::RULE,
+    &nginx::n007_wrong_argument_count::RULE,
+    &nginx::n008_listen_loopback::RULE,
+    &phpfpm::p000_syntax_error::RULE,
+    &phpfpm::p001_listen_loopback::RULE,
+    &phpfpm::p002_overridden_setting::RULE,
+    &phpfpm::p003_allowed_clients_excludes_peers::RULE,
+    &phpfpm::p004_duplicate_listen::RULE,
+    &phpfpm::p005_include_not_found::RULE,
+    &phpfpm::p006_unknown_directive::RULE,
+    &phpfpm::p007_undefined_env_var::RULE,
     &meta::w001_unused_suppression::RULE,
     &meta::w002_suppression_without_reason::RULE,
     &meta::w003_invalid_suppression::RULE,

@@ -1,10 +1,14 @@
 use crate::declare_rule;
-use crate::rules::Check;
+use crate::diagnostic::Diagnostic;
+use crate::rules::{Check, NginxCx};
 
 declare_rule! {
     /// ## What it does
     /// Reports text that nginx itself would refuse to load: unbalanced braces, a missing `;`, an
-    /// unterminated quote, a block where the directive takes none.
+    /// unterminated quote, text glued to a closing quote, a stray `;`, a block after a directive that takes
+    /// none (or `;` after one that needs a block), a UTF-8 byte order mark, a binary file. Tokens are read
+    /// exactly as nginx reads them: `#` starts a comment only at the start of a word, `{` ends an unquoted
+    /// word (so a regular expression with `{n}` must be quoted), `}` does not.
     ///
     /// ## Why is this bad?
     /// `nginx -t` fails and the server does not start or reload; the previous configuration stays live.
@@ -30,6 +34,12 @@ declare_rule! {
         name: "syntax-error",
         severity: Error,
         summary: "nginx would reject the file's syntax",
-        check: Check::Loader,
+        check: Check::Nginx(check),
     }
+}
+
+/// The parser's findings come from the loader; this adds the block/`;` mismatches that need the
+/// directive table.
+fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
+    crate::nginx::validate::check(cx.config, cx.sources, "N000", out);
 }

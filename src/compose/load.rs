@@ -1,0 +1,818 @@
+//! Loading compose projects the way `docker compose config` does: which files form a project, `.env` and
+//! `--env-file`, interpolation, `include`, `extends`, merging, profiles, project name, and the checks compose
+//! itself makes before it accepts a project (reported as C000).
+
+use crate::compose::interp::{self, InterpError};
+use crate::compose::merge;
+use crate::compose::model::{self, Project};
+use crate::compose::schema;
+use crate::compose::yaml::{self, Node, Value};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::settings::Settings;
+use crate::source::{display_name, normalize, FileId, SourceMap, Span};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The file names compose looks for in a directory, in its order of preference.
+pub const CANONICAL: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+/// Override files compose merges onto the canonical file, in its order of preference.
+pub const OVERRIDES: [&str; 4] = [
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+];
+
+/// A variable used without default and without value; compose substitutes "".
+#[derive(Clone, Debug)]
+pub struct UndefinedVar {
+    pub name: String,
+    pub span: Span,
+}
+
+/// Everything loaded from the compose inputs of a run.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub projects: Vec<LoadedProject>,
+    /// C000 findings (YAML syntax, schema, interpolation and model errors).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug)]
+pub struct LoadedProject {
+    pub project: Project,
+    /// Variables used without a default that have no value (C005).
+    pub undefined: Vec<UndefinedVar>,
+    /// Whether compose would reject the project (a C000 was reported for it).
+    pub rejected: bool,
+}
+
+fn c000(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new("C000", Severity::Error, span, message)
+}
+
+/// Splits the compose files of a run into projects. In each directory the canonical file (and its override)
+/// is one project; every other compose file is its own project, unless it only adds to services of the
+/// canonical file (an overlay such as `docker-compose.prod.yml`, used as `-f base -f overlay`).
+pub fn group(paths: &[PathBuf], service_names: &dyn Fn(&Path) -> Vec<String>) -> Vec<Vec<PathBuf>> {
+    let mut by_dir: std::collections::BTreeMap<PathBuf, Vec<PathBuf>> = Default::default();
+    for p in paths {
+        by_dir
+            .entry(p.parent().map(Path::to_path_buf).unwrap_or_default())
+            .or_default()
+            .push(p.clone());
+    }
+    let mut projects = Vec::new();
+    for (_, mut files) in by_dir {
+        files.sort();
+        let name_of = |p: &PathBuf| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        };
+        let base = CANONICAL
+            .iter()
+            .find_map(|c| files.iter().find(|f| name_of(f) == *c).cloned());
+        let over = base.as_ref().and_then(|_| {
+            OVERRIDES
+                .iter()
+                .find_map(|c| files.iter().find(|f| name_of(f) == *c).cloned())
+        });
+        let base_services: HashSet<String> = base
+            .as_ref()
+            .map(|b| service_names(b).into_iter().collect())
+            .unwrap_or_default();
+        if let Some(b) = &base {
+            let mut p = vec![b.clone()];
+            p.extend(over.clone());
+            projects.push(p);
+        }
+        for f in files {
+            if Some(&f) == base.as_ref() || Some(&f) == over.as_ref() {
+                continue;
+            }
+            let names = service_names(&f);
+            match &base {
+                Some(b) if !names.is_empty() && names.iter().all(|n| base_services.contains(n)) => {
+                    projects.push(vec![b.clone(), f]);
+                }
+                _ => projects.push(vec![f]),
+            }
+        }
+    }
+    projects
+}
+
+/// Parses a `.env` file: `KEY=VALUE`, `export KEY=VALUE`, quotes, comments; values may use earlier
+/// variables and the environment.
+pub fn parse_env_file(text: &str, env: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().to_string();
+        let v = v.trim();
+        let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
+            inner.to_string()
+        } else {
+            let (raw, quoted) = match v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                Some(inner) => (inner.replace("\\n", "\n").replace("\\\"", "\""), true),
+                None => (
+                    // An unquoted value ends at ` #`.
+                    v.split(" #").next().unwrap_or("").trim_end().to_string(),
+                    false,
+                ),
+            };
+            let _ = quoted;
+            let mut scope: HashMap<String, String> = out.iter().cloned().collect();
+            for (ek, ev) in env {
+                scope.insert(ek.clone(), ev.clone());
+            }
+            interp::interpolate(&raw, &scope)
+                .map(|r| r.text)
+                .unwrap_or(raw)
+        };
+        out.retain(|(ok, _)| ok != &k);
+        out.push((k, value));
+    }
+    out
+}
+
+struct Ctx<'a> {
+    sources: &'a mut SourceMap,
+    diagnostics: Vec<Diagnostic>,
+    undefined: Vec<UndefinedVar>,
+    rejected: bool,
+    files: Vec<FileId>,
+}
+
+/// Span of `range` (byte offsets into the scalar's value) in the source, when the value is written
+/// verbatim; otherwise the whole scalar.
+fn inner_span(src: &str, n: &Node, original: &str, range: &std::ops::Range<usize>) -> Span {
+    let raw = src.get(n.span.range()).unwrap_or("");
+    let (content, off) = match n.as_scalar().map(|s| s.style) {
+        Some(yaml::Style::SingleQuoted | yaml::Style::DoubleQuoted) if raw.len() >= 2 => {
+            (&raw[1..raw.len() - 1], 1)
+        }
+        _ => (raw, 0),
+    };
+    if content == original && range.end <= original.len() {
+        let start = n.span.start as usize + off;
+        Span::new(n.span.file, start + range.start, start + range.end)
+    } else {
+        n.span
+    }
+}
+
+impl Ctx<'_> {
+    fn reject(&mut self, d: Diagnostic) {
+        self.rejected = true;
+        self.diagnostics.push(d);
+    }
+
+    fn interpolate(&mut self, n: &mut Node, src: &str, env: &HashMap<String, String>) {
+        match &mut n.value {
+            Value::Map(entries) => {
+                for e in entries {
+                    self.interpolate(&mut e.value, src, env);
+                }
+            }
+            Value::Seq(items) => {
+                for i in items {
+                    self.interpolate(i, src, env);
+                }
+            }
+            Value::Scalar(s) => {
+                if !interp::needs_interpolation(&s.text) {
+                    return;
+                }
+                let original = s.text.clone();
+                match interp::interpolate(&original, env) {
+                    Ok(r) => {
+                        s.text = r.text;
+                        s.interpolated = true;
+                        s.original = Some(original.clone().into_boxed_str());
+                        for u in r.undefined {
+                            let span = inner_span(src, n, &original, &u.range);
+                            self.undefined.push(UndefinedVar { name: u.name, span });
+                        }
+                    }
+                    Err(InterpError::Required {
+                        name,
+                        message,
+                        range,
+                    }) => {
+                        let span = inner_span(src, n, &original, &range);
+                        let msg = if message.is_empty() {
+                            format!("required variable {name} is missing a value")
+                        } else {
+                            format!("required variable {name} is missing a value: {message}")
+                        };
+                        self.reject(c000(span, msg).with_help(format!(
+                            "set {name} in the environment or in the project's `.env` file"
+                        )));
+                    }
+                    Err(InterpError::Invalid { range }) => {
+                        let span = inner_span(src, n, &original, &range);
+                        self.reject(c000(span, "invalid interpolation format").with_help(
+                            "use `${NAME}`, `${NAME:-default}` or `$$` for a literal `$`",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Loads, validates and interpolates one file; resolves its `include` and `extends`.
+    fn load_file(
+        &mut self,
+        path: &Path,
+        env: &HashMap<String, String>,
+        depth: usize,
+    ) -> Option<Node> {
+        let id = match self.sources.load(path, display_name(path)) {
+            Ok(id) => id,
+            Err(e) => {
+                self.rejected = true;
+                self.diagnostics.push(c000(
+                    self.files
+                        .last()
+                        .map(|f| Span::point(*f, 0))
+                        .unwrap_or(Span::point(FileId(0), 0)),
+                    format!("cannot read compose file: {e}"),
+                ));
+                return None;
+            }
+        };
+        if !self.files.contains(&id) {
+            self.files.push(id);
+        }
+        let text = self.sources.get(id).text.clone();
+        let doc = match yaml::parse(id, &text) {
+            Ok(d) => d,
+            Err(e) => {
+                let mut d = c000(e.span, format!("YAML syntax error: {}", e.message));
+                if let Some(r) = e.related {
+                    d = d.with_related(r, "first defined here");
+                }
+                self.reject(d);
+                return None;
+            }
+        };
+        let mut root: Option<Node> = None;
+        for mut r in doc.roots {
+            if r.as_map().is_none() {
+                self.reject(c000(
+                    r.head_span(),
+                    "a compose file must be a mapping (services:, networks:, …)",
+                ));
+                return None;
+            }
+            self.interpolate(&mut r, &text, env);
+            for e in schema::validate(&r) {
+                self.reject(c000(e.span, e.message));
+            }
+            root = Some(match root {
+                None => r,
+                Some(b) => merge::merge(b, r, &mut Vec::new()),
+            });
+        }
+        let mut root = root.unwrap_or(Node {
+            value: Value::Map(Vec::new()),
+            span: Span::point(id, 0),
+            tag: None,
+        });
+        self.apply_include(&mut root, path, env, depth);
+        self.apply_extends(&mut root, path, env, depth);
+        Some(root)
+    }
+
+    fn apply_include(
+        &mut self,
+        root: &mut Node,
+        path: &Path,
+        env: &HashMap<String, String>,
+        depth: usize,
+    ) {
+        let Value::Map(entries) = &mut root.value else {
+            return;
+        };
+        let Some(pos) = entries.iter().position(|e| e.key.text == "include") else {
+            return;
+        };
+        let inc = entries.remove(pos);
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let Some(items) = inc.value.as_seq() else {
+            return;
+        };
+        if depth > 16 {
+            self.reject(c000(inc.key.span, "include nesting is too deep (a cycle?)"));
+            return;
+        }
+        for item in items {
+            let mut paths = Vec::new();
+            let mut project_dir = None;
+            match &item.value {
+                Value::Scalar(s) => paths.push(Spanned2(s.text.clone(), item.span)),
+                Value::Map(_) => {
+                    match item.get("path").map(|p| &p.value) {
+                        Some(Value::Scalar(s)) => {
+                            paths.push(Spanned2(s.text.clone(), item.get("path").unwrap().span))
+                        }
+                        Some(Value::Seq(ps)) => {
+                            for p in ps {
+                                if let Some(s) = p.as_str() {
+                                    paths.push(Spanned2(s.to_string(), p.span));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    project_dir = item.get("project_directory").and_then(Node::as_str);
+                }
+                Value::Seq(_) => {}
+            }
+            let files: Vec<PathBuf> = paths.iter().map(|p| dir.join(&p.0)).collect();
+            if let Some(missing) = paths
+                .iter()
+                .zip(&files)
+                .find(|(_, f)| !self.sources.exists(f))
+            {
+                self.reject(c000(
+                    missing.0 .1,
+                    format!("included file \"{}\" does not exist", missing.0 .0),
+                ));
+                continue;
+            }
+            let inc_dir = project_dir
+                .map(|d| dir.join(d))
+                .or_else(|| {
+                    files
+                        .first()
+                        .and_then(|f| f.parent().map(Path::to_path_buf))
+                })
+                .unwrap_or_else(|| dir.clone());
+            let mut inc_env = env.clone();
+            if let Ok(t) = std::fs::read_to_string(inc_dir.join(".env")) {
+                for (k, v) in parse_env_file(&t, env) {
+                    inc_env.entry(k).or_insert(v);
+                }
+            }
+            let mut merged: Option<Node> = None;
+            for f in &files {
+                if let Some(n) = self.load_file(f, &inc_env, depth + 1) {
+                    merged = Some(match merged {
+                        None => n,
+                        Some(b) => merge::merge(b, n, &mut Vec::new()),
+                    });
+                }
+            }
+            let Some(included) = merged else { continue };
+            let Value::Map(inc_entries) = included.value else {
+                continue;
+            };
+            let Value::Map(entries) = &mut root.value else {
+                return;
+            };
+            for top in inc_entries {
+                if !matches!(
+                    top.key.text.as_str(),
+                    "services" | "networks" | "volumes" | "configs" | "secrets" | "models"
+                ) {
+                    continue;
+                }
+                let Value::Map(resources) = top.value.value else {
+                    continue;
+                };
+                let target = match entries.iter_mut().position(|e| e.key.text == top.key.text) {
+                    Some(i) => i,
+                    None => {
+                        entries.push(yaml::Entry {
+                            key: top.key.clone(),
+                            value: Node {
+                                value: Value::Map(Vec::new()),
+                                span: top.value.span,
+                                tag: None,
+                            },
+                        });
+                        entries.len() - 1
+                    }
+                };
+                let Value::Map(existing) = &mut entries[target].value.value else {
+                    continue;
+                };
+                for r in resources {
+                    if let Some(e) = existing.iter().find(|e| e.key.text == r.key.text) {
+                        let span = e.key.span;
+                        self.reject(
+                            c000(
+                                span,
+                                format!(
+                                    "{} \"{}\" conflicts with the one imported by `include`",
+                                    top.key.text.trim_end_matches('s'),
+                                    r.key.text
+                                ),
+                            )
+                            .with_related(r.key.span, "imported from here"),
+                        );
+                    } else {
+                        existing.push(r);
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply_extends(
+        &mut self,
+        root: &mut Node,
+        path: &Path,
+        env: &HashMap<String, String>,
+        depth: usize,
+    ) {
+        let Some(services) = root.get("services").and_then(Node::as_map) else {
+            return;
+        };
+        if !services.iter().any(|e| e.value.get("extends").is_some()) {
+            return;
+        }
+        let snapshot: Vec<yaml::Entry> = services.to_vec();
+        let mut resolved = Vec::with_capacity(snapshot.len());
+        for e in &snapshot {
+            let mut visiting = Vec::new();
+            match self.resolve_service(&snapshot, &e.key.text, path, env, depth, &mut visiting) {
+                Ok(n) => resolved.push(n),
+                Err((span, msg)) => {
+                    self.reject(c000(span, msg));
+                    resolved.push(e.value.clone());
+                }
+            }
+        }
+        if let Some(Value::Map(entries)) =
+            root.as_map()
+                .is_some()
+                .then_some(())
+                .and_then(|_| match &mut root.value {
+                    Value::Map(top) => top
+                        .iter_mut()
+                        .find(|e| e.key.text == "services")
+                        .map(|e| &mut e.value.value),
+                    _ => None,
+                })
+        {
+            for (e, n) in entries.iter_mut().zip(resolved) {
+                e.value = n;
+            }
+        }
+    }
+
+    fn resolve_service(
+        &mut self,
+        services: &[yaml::Entry],
+        name: &str,
+        path: &Path,
+        env: &HashMap<String, String>,
+        depth: usize,
+        visiting: &mut Vec<(PathBuf, String)>,
+    ) -> Result<Node, (Span, String)> {
+        let entry = services
+            .iter()
+            .find(|e| e.key.text == name)
+            .ok_or_else(|| {
+                (
+                    services
+                        .first()
+                        .map(|e| e.key.span)
+                        .unwrap_or(Span::point(FileId(0), 0)),
+                    format!("cannot extend service \"{name}\": no such service"),
+                )
+            })?;
+        let node = &entry.value;
+        let Some(ext) = node.get("extends") else {
+            return Ok(node.clone());
+        };
+        let key = (normalize(path), name.to_string());
+        if visiting.contains(&key) || visiting.len() > 32 {
+            return Err((
+                ext.head_span(),
+                format!("service \"{name}\" extends itself (a cycle)"),
+            ));
+        }
+        visiting.push(key);
+        let (base_name, file) = match &ext.value {
+            Value::Scalar(s) => (s.text.clone(), None),
+            Value::Map(_) => (
+                ext.get("service")
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                ext.get("file")
+                    .and_then(|f| f.as_str().map(|s| (s.to_string(), f.span))),
+            ),
+            Value::Seq(_) => {
+                return Err((
+                    ext.head_span(),
+                    "`extends` must be a name or a mapping".into(),
+                ))
+            }
+        };
+        let base = match file {
+            None => {
+                if !services.iter().any(|e| e.key.text == base_name) {
+                    return Err((
+                        ext.head_span(),
+                        format!("service \"{name}\" extends \"{base_name}\", which is not defined"),
+                    ));
+                }
+                self.resolve_service(services, &base_name, path, env, depth, visiting)?
+            }
+            Some((f, fspan)) => {
+                let other = path.parent().unwrap_or(Path::new(".")).join(&f);
+                if !self.sources.exists(&other) {
+                    return Err((fspan, format!("extended file \"{f}\" does not exist")));
+                }
+                if depth > 16 {
+                    return Err((fspan, "extends nesting is too deep".into()));
+                }
+                let Some(other_root) = self.load_file(&other, env, depth + 1) else {
+                    return Err((fspan, format!("extended file \"{f}\" could not be loaded")));
+                };
+                let other_services = other_root
+                    .get("services")
+                    .and_then(Node::as_map)
+                    .map(<[yaml::Entry]>::to_vec)
+                    .unwrap_or_default();
+                if !other_services.iter().any(|e| e.key.text == base_name) {
+                    return Err((
+                        ext.head_span(),
+                        format!("service \"{base_name}\" is not defined in \"{f}\""),
+                    ));
+                }
+                self.resolve_service(
+                    &other_services,
+                    &base_name,
+                    &other,
+                    env,
+                    depth + 1,
+                    visiting,
+                )?
+            }
+        };
+        let mut me = node.clone();
+        if let Value::Map(entries) = &mut me.value {
+            entries.retain(|e| e.key.text != "extends");
+        }
+        let mut p = vec!["services".to_string(), name.to_string()];
+        Ok(merge::merge(base, me, &mut p))
+    }
+}
+
+struct Spanned2(String, Span);
+
+/// Normalizes a project name as compose does: lower case, only `a-z0-9_-`, no leading `_`/`-`.
+pub fn normalize_project_name(s: &str) -> String {
+    let n: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    n.trim_start_matches(['_', '-']).to_string()
+}
+
+/// The variables a project interpolates with: `.env` in the project directory (or the `--env-file`s), with
+/// the environment taking precedence.
+pub fn project_env(
+    sources: &SourceMap,
+    dir: &Path,
+    settings: &Settings,
+) -> HashMap<String, String> {
+    let process = &settings.compose.environment;
+    let mut env: HashMap<String, String> = HashMap::new();
+    let files: Vec<PathBuf> = if settings.compose.env_files.is_empty() {
+        vec![dir.join(".env")]
+    } else {
+        settings.compose.env_files.clone()
+    };
+    for f in files {
+        let text = match sources.find_path(&f) {
+            Some(id) => Some(sources.get(id).text.to_string()),
+            None => std::fs::read_to_string(&f).ok(),
+        };
+        if let Some(t) = text {
+            for (k, v) in parse_env_file(&t, process) {
+                env.insert(k, v);
+            }
+        }
+    }
+    for (k, v) in process {
+        env.insert(k.clone(), v.clone());
+    }
+    env
+}
+
+/// Loads one project from its files (in `-f` order).
+pub fn load_project(
+    sources: &mut SourceMap,
+    files: &[PathBuf],
+    settings: &Settings,
+) -> (Option<LoadedProject>, Vec<Diagnostic>) {
+    let dir = files
+        .first()
+        .and_then(|f| f.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let env = project_env(sources, &dir, settings);
+    let mut cx = Ctx {
+        sources,
+        diagnostics: Vec::new(),
+        undefined: Vec::new(),
+        rejected: false,
+        files: Vec::new(),
+    };
+    let mut merged: Option<Node> = None;
+    let mut syntax_failed = false;
+    for f in files {
+        match cx.load_file(f, &env, 0) {
+            Some(n) => {
+                merged = Some(match merged {
+                    None => n,
+                    Some(b) => merge::merge(b, n, &mut Vec::new()),
+                })
+            }
+            None => syntax_failed = true,
+        }
+    }
+    let Some(mut root) = merged.filter(|_| !syntax_failed) else {
+        return (None, cx.diagnostics);
+    };
+    merge::strip_resets(&mut root);
+    let name = settings
+        .compose
+        .project_name
+        .clone()
+        .or_else(|| {
+            env.get("COMPOSE_PROJECT_NAME")
+                .cloned()
+                .filter(|s| !s.is_empty())
+        })
+        .or_else(|| root.get("name").and_then(Node::as_str).map(str::to_string))
+        .unwrap_or_else(|| {
+            normalize(&dir)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        });
+    let profiles: Vec<String> = env
+        .get("COMPOSE_PROFILES")
+        .map(|p| {
+            p.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let files_ids = cx.files.clone();
+    let project = model::build(
+        root,
+        normalize_project_name(&name),
+        dir,
+        files_ids,
+        env,
+        &profiles,
+    );
+    check_model(&project, &mut cx);
+    let loaded = LoadedProject {
+        project,
+        undefined: std::mem::take(&mut cx.undefined),
+        rejected: cx.rejected,
+    };
+    (Some(loaded), cx.diagnostics)
+}
+
+/// The checks compose makes on the model before it accepts a project.
+fn check_model(p: &Project, cx: &mut Ctx<'_>) {
+    let top = |k: &str| -> HashSet<&str> {
+        p.root
+            .get(k)
+            .and_then(Node::as_map)
+            .map(|m| m.iter().map(|e| e.key.text.as_str()).collect())
+            .unwrap_or_default()
+    };
+    let networks = top("networks");
+    let volumes = top("volumes");
+    let configs = top("configs");
+    let secrets = top("secrets");
+    let names: HashSet<&str> = p.services.iter().map(|s| s.name.value.as_str()).collect();
+    for s in p.active_services() {
+        let svc = &s.name.value;
+        if s.image.is_none() && s.build.is_none() {
+            cx.reject(
+                c000(
+                    s.name.span,
+                    format!("service \"{svc}\" has neither an image nor a build context"),
+                )
+                .with_help("add `image:` or `build:` to the service"),
+            );
+        }
+        for d in &s.depends_on {
+            if !names.contains(d.service.value.as_str()) {
+                cx.reject(c000(
+                    d.service.span,
+                    format!(
+                        "service \"{svc}\" depends on undefined service \"{}\"",
+                        d.service.value
+                    ),
+                ));
+            }
+        }
+        for n in &s.networks {
+            if n.name.value != "default" && !networks.contains(n.name.value.as_str()) {
+                cx.reject(
+                    c000(
+                        n.name.span,
+                        format!(
+                            "service \"{svc}\" refers to undefined network \"{}\"",
+                            n.name.value
+                        ),
+                    )
+                    .with_help("declare it under the top-level `networks:`"),
+                );
+            }
+        }
+        for v in &s.volumes {
+            if v.kind == model::MountKind::Volume {
+                if let Some(src) = &v.source {
+                    if !volumes.contains(src.value.as_str()) {
+                        cx.reject(
+                            c000(
+                                src.span,
+                                format!(
+                                    "service \"{svc}\" refers to undefined volume \"{}\"",
+                                    src.value
+                                ),
+                            )
+                            .with_help("declare it under the top-level `volumes:`, or write a path (`./data`) for a bind mount"),
+                        );
+                    }
+                }
+            }
+        }
+        for (list, defined, what) in [
+            (&s.configs, &configs, "config"),
+            (&s.secrets, &secrets, "secret"),
+        ] {
+            for c in list {
+                if !defined.contains(c.value.as_str()) {
+                    cx.reject(c000(
+                        c.span,
+                        format!(
+                            "service \"{svc}\" refers to undefined {what} \"{}\"",
+                            c.value
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Loads every compose project among `paths` (or the `-f` files from the settings).
+pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> Loaded {
+    let groups = if settings.compose.files.is_empty() {
+        let names = |p: &Path| -> Vec<String> {
+            let Ok(text) = std::fs::read_to_string(p) else {
+                return Vec::new();
+            };
+            let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {
+                return Vec::new();
+            };
+            doc.roots
+                .first()
+                .and_then(|r| r.get("services"))
+                .and_then(Node::as_map)
+                .map(|m| m.iter().map(|e| e.key.text.clone()).collect())
+                .unwrap_or_default()
+        };
+        group(paths, &names)
+    } else {
+        vec![settings.compose.files.clone()]
+    };
+    let mut loaded = Loaded::default();
+    for g in groups {
+        let (project, diags) = load_project(sources, &g, settings);
+        loaded.diagnostics.extend(diags);
+        loaded.projects.extend(project);
+    }
+    loaded
+}

@@ -1,0 +1,944 @@
+//! Micro-grammars of directive arguments: `listen` addresses, `*_pass` targets, `upstream` `server` lines and
+//! nginx variables inside arguments.
+//!
+//! Each parser takes an argument's text (after quote processing) and returns byte ranges *within that text*,
+//! so a rule can underline exactly `legacy` in `fastcgi_pass legacy:9000;`. The grammars follow nginx's
+//! `ngx_parse_url` (src/core/ngx_inet.c) and were checked against `nginx -t` 1.22.1: `listen 8080` is a port,
+//! `listen 127.0.0.1` means port 80, `fastcgi_pass 127.0.0.1` is "no port in upstream", `proxy_pass` needs an
+//! `http://`/`https://` prefix ("invalid URL prefix").
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
+use nom::character::complete::char;
+use nom::combinator::{opt, recognize};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
+
+/// A malformed argument: what is wrong and where (byte range within the argument).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgError {
+    pub message: String,
+    pub range: Range<usize>,
+}
+
+fn err<T>(message: impl Into<String>, range: Range<usize>) -> Result<T, ArgError> {
+    Err(ArgError {
+        message: message.into(),
+        range,
+    })
+}
+
+/// Byte offset of `part` (a subslice) within `whole`.
+fn offset(whole: &str, part: &str) -> usize {
+    part.as_ptr() as usize - whole.as_ptr() as usize
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Variables
+// ---------------------------------------------------------------------------------------------------------
+
+/// A reference to a variable inside an argument: `$name`, `${name}` or a regex capture `$1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarRef {
+    pub name: String,
+    /// The whole reference, `$` included.
+    pub range: Range<usize>,
+}
+
+/// A piece of an argument: literal text or a variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    Literal(String),
+    Var(String),
+}
+
+fn is_var_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// `$name`, `${name}` or `$1` (nginx's script compiler: a digit after `$` is a capture and ends the name).
+fn variable(input: &str) -> IResult<&str, &str> {
+    preceded(
+        char('$'),
+        alt((
+            delimited(char('{'), take_while1(is_var_char), char('}')),
+            recognize(nom::character::complete::satisfy(|c| c.is_ascii_digit())),
+            take_while1(is_var_char),
+        )),
+    )
+    .parse(input)
+}
+
+/// The variables referenced in `s`, in order.
+pub fn variables(s: &str) -> Vec<VarRef> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        let at = &rest[i..];
+        match variable(at) {
+            Ok((after, name)) => {
+                let start = offset(s, at);
+                out.push(VarRef {
+                    name: name.to_string(),
+                    range: start..offset(s, after),
+                });
+                rest = after;
+            }
+            Err(_) => rest = &at[1..],
+        }
+    }
+    out
+}
+
+/// Whether `s` references a variable (a lone `$` does not).
+pub fn has_variables(s: &str) -> bool {
+    s.contains('$') && !variables(s).is_empty()
+}
+
+/// `s` split into literal text and variables.
+pub fn pieces(s: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut last = 0;
+    for v in variables(s) {
+        if v.range.start > last {
+            out.push(Piece::Literal(s[last..v.range.start].to_string()));
+        }
+        out.push(Piece::Var(v.name));
+        last = v.range.end;
+    }
+    if last < s.len() {
+        out.push(Piece::Literal(s[last..].to_string()));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hosts and ports
+// ---------------------------------------------------------------------------------------------------------
+
+/// Where a target or upstream server points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// A DNS name (`legacy`, `app.internal`, `localhost`).
+    Name(String),
+    /// An IP literal (`127.0.0.1`, `[::1]`).
+    Ip(IpAddr),
+    /// A unix socket path (`unix:/run/php.sock`).
+    Unix(String),
+    /// The host is built from variables at request time (`$backend`, `${name}.svc`).
+    Variable,
+}
+
+impl Host {
+    /// `localhost` (any case) or a `localhost.` name: resolved from `/etc/hosts`, never from DNS.
+    pub fn is_localhost(&self) -> bool {
+        matches!(self, Host::Name(n) if n.eq_ignore_ascii_case("localhost") || n.eq_ignore_ascii_case("localhost."))
+    }
+
+    /// 127.0.0.0/8, ::1, ::ffff:127.x.x.x or `localhost`.
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Host::Ip(ip) => is_loopback_ip(ip),
+            _ => self.is_localhost(),
+        }
+    }
+}
+
+pub fn is_loopback_ip(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// Classifies a host text without brackets: IPv4 literal, variable or name.
+fn classify_host(text: &str) -> Host {
+    if has_variables(text) {
+        Host::Variable
+    } else if let Ok(v4) = text.parse::<Ipv4Addr>() {
+        Host::Ip(IpAddr::V4(v4))
+    } else {
+        Host::Name(text.to_string())
+    }
+}
+
+/// `[v6]`: returns the text inside the brackets.
+fn bracketed(input: &str) -> IResult<&str, &str> {
+    delimited(char('['), take_while(|c| c != ']'), char(']')).parse(input)
+}
+
+/// A parsed `host[:port]`, `[v6][:port]` or `unix:/path`, with ranges relative to the start of the
+/// authority text handed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Authority {
+    host: Host,
+    host_range: Range<usize>,
+    port: Option<u16>,
+    port_range: Option<Range<usize>>,
+    /// Where the authority ends (start of the URI part, if any).
+    end: usize,
+}
+
+fn parse_port(text: &str, range: Range<usize>) -> Result<u16, ArgError> {
+    match text.parse::<u32>() {
+        Ok(p) if (1..=65535).contains(&p) && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(p as u16)
+        }
+        _ => err(format!("invalid port `{text}`"), range),
+    }
+}
+
+/// Built-in variables whose value starts a URI (`/…`, or `?…`/nothing for `$is_args`): in
+/// `http://backend$request_uri` they end the host.
+const URI_VARIABLES: &[&str] = &["request_uri", "uri", "document_uri", "is_args"];
+
+/// Where a (non-bracketed) host ends: at `:`, `?`, a `/` or a URI variable when a URI may follow.
+fn host_end(s: &str, uri_allowed: bool) -> usize {
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        let c = rest.chars().next().unwrap_or(' ');
+        if c == ':' || c == '?' || (uri_allowed && c == '/') {
+            return i;
+        }
+        if c == '$' {
+            if let Ok((after, name)) = variable(rest) {
+                if uri_allowed && URI_VARIABLES.contains(&name) {
+                    return i;
+                }
+                i = offset(s, after);
+                continue;
+            }
+        }
+        i += c.len_utf8();
+    }
+    s.len()
+}
+
+/// `unix:…` (nginx compares the prefix case-insensitively).
+fn is_unix(s: &str) -> bool {
+    s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("unix:"))
+}
+
+/// Parses an authority at the start of `s`. `uri_allowed`: a `/` ends the authority (proxy_pass URLs).
+fn authority(s: &str, uri_allowed: bool) -> Result<Authority, ArgError> {
+    if is_unix(s) {
+        // ngx_parse_unix_domain_url: the path runs to the next `:` (which starts a URI) or the end.
+        let path_start = 5;
+        let path_end = s[path_start..]
+            .find(':')
+            .map_or(s.len(), |i| path_start + i);
+        if path_end == path_start {
+            return err("no path in unix domain socket", 0..s.len());
+        }
+        return Ok(Authority {
+            host: Host::Unix(s[path_start..path_end].to_string()),
+            host_range: 0..path_end,
+            port: None,
+            port_range: None,
+            end: s.len(),
+        });
+    }
+    let (host, host_range, after) = if let Ok((after, inner)) = bracketed(s) {
+        let start = 1;
+        let host = if has_variables(inner) {
+            Host::Variable
+        } else {
+            match inner.parse::<Ipv6Addr>() {
+                Ok(v6) => Host::Ip(IpAddr::V6(v6)),
+                Err(_) => {
+                    return err(
+                        format!("invalid IPv6 address `{inner}`"),
+                        0..offset(s, after),
+                    )
+                }
+            }
+        };
+        (host, start..start + inner.len(), after)
+    } else {
+        let end = host_end(s, uri_allowed);
+        let text = &s[..end];
+        if text.is_empty() {
+            return err("no host", 0..s.len().min(1));
+        }
+        (classify_host(text), 0..end, &s[end..])
+    };
+    let mut a = Authority {
+        host,
+        host_range,
+        port: None,
+        port_range: None,
+        end: offset(s, after),
+    };
+    if let Some(p) = after.strip_prefix(':') {
+        let start = offset(s, p);
+        let len = if uri_allowed {
+            host_end(p, true)
+        } else {
+            p.len()
+        };
+        let text = &p[..len];
+        let range = start..start + len;
+        // A port written with a variable (`$h:$port`) is known only per request.
+        if !has_variables(text) {
+            a.port = Some(parse_port(text, range.clone())?);
+        }
+        a.port_range = Some(range.clone());
+        a.end = range.end;
+    }
+    Ok(a)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// *_pass targets
+// ---------------------------------------------------------------------------------------------------------
+
+/// Which directive passes requests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassKind {
+    /// http `proxy_pass` (URL with `http://`/`https://`).
+    Proxy,
+    /// stream `proxy_pass` (`host:port`, no scheme).
+    StreamProxy,
+    FastCgi,
+    Uwsgi,
+    Scgi,
+    Grpc,
+    Memcached,
+}
+
+impl PassKind {
+    /// The kind for a directive name; `stream` tells stream's `proxy_pass` from http's.
+    pub fn from_directive(name: &str, stream: bool) -> Option<PassKind> {
+        Some(match name {
+            "proxy_pass" if stream => PassKind::StreamProxy,
+            "proxy_pass" => PassKind::Proxy,
+            "fastcgi_pass" => PassKind::FastCgi,
+            "uwsgi_pass" => PassKind::Uwsgi,
+            "scgi_pass" => PassKind::Scgi,
+            "grpc_pass" => PassKind::Grpc,
+            "memcached_pass" => PassKind::Memcached,
+            _ => return None,
+        })
+    }
+
+    pub fn directive(self) -> &'static str {
+        match self {
+            PassKind::Proxy | PassKind::StreamProxy => "proxy_pass",
+            PassKind::FastCgi => "fastcgi_pass",
+            PassKind::Uwsgi => "uwsgi_pass",
+            PassKind::Scgi => "scgi_pass",
+            PassKind::Grpc => "grpc_pass",
+            PassKind::Memcached => "memcached_pass",
+        }
+    }
+}
+
+/// The URL scheme of a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+    Grpc,
+    Grpcs,
+    Uwsgi,
+    Suwsgi,
+    /// `$scheme://…`: known only at request time.
+    Variable,
+}
+
+impl Scheme {
+    /// The port nginx uses when the target names none (only http and https have one).
+    pub fn default_port(&self) -> Option<u16> {
+        match self {
+            Scheme::Http => Some(80),
+            Scheme::Https => Some(443),
+            _ => None,
+        }
+    }
+}
+
+/// Where a `*_pass` directive sends requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamTarget {
+    pub scheme: Option<Scheme>,
+    pub host: Host,
+    /// The host within the argument (`legacy` in `legacy:9000`, `::1` in `[::1]:9000`, the whole `unix:…`).
+    pub host_span: Range<usize>,
+    /// The port as written.
+    pub port: Option<u16>,
+    pub port_span: Option<Range<usize>>,
+    /// The URI part of a `proxy_pass` URL (`/api/` in `http://app/api/`).
+    pub uri_span: Option<Range<usize>>,
+    /// Any variable anywhere in the target: nginx then evaluates the whole target per request.
+    pub has_variables: bool,
+}
+
+impl UpstreamTarget {
+    /// The port nginx connects to: as written, or the scheme's default.
+    pub fn effective_port(&self) -> Option<u16> {
+        self.port
+            .or_else(|| self.scheme.as_ref().and_then(Scheme::default_port))
+    }
+
+    /// `host` and `host:port` as written, without scheme and URI: the name nginx matches against
+    /// `upstream` blocks. Only a target without a port can name an `upstream` block.
+    pub fn may_name_upstream(&self) -> bool {
+        self.port_span.is_none() && matches!(self.host, Host::Name(_) | Host::Variable)
+    }
+}
+
+/// `$name://`: a scheme given by a variable.
+fn variable_scheme(input: &str) -> IResult<&str, &str> {
+    recognize((variable, tag("://"))).parse(input)
+}
+
+fn scheme(kind: PassKind, input: &str) -> IResult<&str, Option<Scheme>> {
+    let known = |i| -> IResult<&str, Scheme> {
+        match kind {
+            PassKind::Proxy => alt((
+                tag_no_case("http://").map(|_| Scheme::Http),
+                tag_no_case("https://").map(|_| Scheme::Https),
+            ))
+            .parse(i),
+            PassKind::Grpc => alt((
+                tag_no_case("grpc://").map(|_| Scheme::Grpc),
+                tag_no_case("grpcs://").map(|_| Scheme::Grpcs),
+            ))
+            .parse(i),
+            PassKind::Uwsgi => alt((
+                tag_no_case("uwsgi://").map(|_| Scheme::Uwsgi),
+                tag_no_case("suwsgi://").map(|_| Scheme::Suwsgi),
+            ))
+            .parse(i),
+            _ => Err(nom::Err::Error(nom::error::Error::new(
+                i,
+                nom::error::ErrorKind::Tag,
+            ))),
+        }
+    };
+    opt(alt((known, variable_scheme.map(|_| Scheme::Variable)))).parse(input)
+}
+
+/// Parses a `*_pass` argument.
+pub fn parse_target(kind: PassKind, s: &str) -> Result<UpstreamTarget, ArgError> {
+    let has_vars = has_variables(s);
+    let (rest, scheme) = scheme(kind, s).map_err(|_| ArgError {
+        message: "invalid target".into(),
+        range: 0..s.len(),
+    })?;
+    let base = offset(s, rest);
+    if scheme.is_none() && kind == PassKind::Proxy {
+        if has_vars && s.starts_with('$') {
+            // `proxy_pass $url;`: scheme, host and URI all come from the variable.
+            return Ok(UpstreamTarget {
+                scheme: None,
+                host: Host::Variable,
+                host_span: 0..s.len(),
+                port: None,
+                port_span: None,
+                uri_span: None,
+                has_variables: true,
+            });
+        }
+        return err(
+            "invalid URL prefix: `proxy_pass` needs `http://` or `https://`",
+            0..s.len(),
+        );
+    }
+    let uri_allowed = kind == PassKind::Proxy;
+    let a = authority(rest, uri_allowed).map_err(|e| ArgError {
+        message: e.message,
+        range: base + e.range.start..base + e.range.end,
+    })?;
+    let uri_span = (uri_allowed && a.end < rest.len()).then(|| base + a.end..s.len());
+    Ok(UpstreamTarget {
+        scheme,
+        host: a.host,
+        host_span: base + a.host_range.start..base + a.host_range.end,
+        port: a.port,
+        port_span: a.port_range.map(|r| base + r.start..base + r.end),
+        uri_span,
+        has_variables: has_vars,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// `key=value` parameters (listen, upstream server)
+// ---------------------------------------------------------------------------------------------------------
+
+/// One parameter word after the address: `ssl`, `backlog=511`, `weight=5`, `resolve`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub value: Option<String>,
+    /// Index among the parameter words handed in (to find the word's span).
+    pub index: usize,
+}
+
+fn parse_params(params: &[&str]) -> Vec<Param> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(index, p)| match p.split_once('=') {
+            Some((name, value)) => Param {
+                name: name.to_string(),
+                value: Some(value.to_string()),
+                index,
+            },
+            None => Param {
+                name: p.to_string(),
+                value: None,
+                index,
+            },
+        })
+        .collect()
+}
+
+fn find_param<'p>(params: &'p [Param], name: &str) -> Option<&'p Param> {
+    params.iter().find(|p| p.name == name)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// listen
+// ---------------------------------------------------------------------------------------------------------
+
+/// The address part of a `listen`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenAddr {
+    /// `listen 8080;`: every address.
+    Port,
+    /// `listen *:80;`
+    Any,
+    Ip(IpAddr),
+    /// `listen localhost:80;` (nginx resolves it at start and binds every address it resolves to).
+    Host(String),
+    Unix(String),
+}
+
+/// A parsed `listen` directive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listen {
+    pub addr: ListenAddr,
+    /// The address (or port, for [`ListenAddr::Port`]) within the first argument.
+    pub addr_span: Range<usize>,
+    /// The port: as written, or 80 when only an address is given; `None` for unix sockets.
+    pub port: Option<u16>,
+    pub params: Vec<Param>,
+}
+
+impl Listen {
+    pub fn is_loopback(&self) -> bool {
+        match &self.addr {
+            ListenAddr::Ip(ip) => is_loopback_ip(ip),
+            ListenAddr::Host(h) => Host::Name(h.clone()).is_localhost(),
+            _ => false,
+        }
+    }
+
+    pub fn has(&self, param: &str) -> bool {
+        find_param(&self.params, param).is_some()
+    }
+
+    pub fn default_server(&self) -> bool {
+        self.has("default_server") || self.has("default")
+    }
+}
+
+/// Parses `listen address[:port] [params…]` / `listen port [params…]` / `listen unix:path [params…]`.
+pub fn parse_listen(addr: &str, params: &[&str]) -> Result<Listen, ArgError> {
+    let params = parse_params(params);
+    if is_unix(addr) {
+        if addr.len() == 5 {
+            return err("no path in unix domain socket", 0..addr.len());
+        }
+        return Ok(Listen {
+            addr: ListenAddr::Unix(addr[5..].to_string()),
+            addr_span: 0..addr.len(),
+            port: None,
+            params,
+        });
+    }
+    if !addr.is_empty() && addr.bytes().all(|b| b.is_ascii_digit()) {
+        let port = parse_port(addr, 0..addr.len())?;
+        return Ok(Listen {
+            addr: ListenAddr::Port,
+            addr_span: 0..addr.len(),
+            port: Some(port),
+            params,
+        });
+    }
+    let a = authority(addr, false)?;
+    if a.end != addr.len() {
+        return err(format!("invalid address `{addr}`"), 0..addr.len());
+    }
+    let text = &addr[a.host_range.clone()];
+    let listen_addr = match a.host {
+        Host::Ip(ip) => ListenAddr::Ip(ip),
+        Host::Name(_) if text == "*" => ListenAddr::Any,
+        Host::Name(n) => ListenAddr::Host(n),
+        Host::Variable => return err("variables are not allowed in `listen`", 0..addr.len()),
+        Host::Unix(p) => ListenAddr::Unix(p),
+    };
+    Ok(Listen {
+        addr: listen_addr,
+        addr_span: a.host_range,
+        port: Some(a.port.unwrap_or(80)),
+        params,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// upstream { server … }
+// ---------------------------------------------------------------------------------------------------------
+
+/// A `server` line of an `upstream` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamServer {
+    pub host: Host,
+    /// The host within the address argument.
+    pub host_span: Range<usize>,
+    /// The port as written (nginx uses 80 in http when absent).
+    pub port: Option<u16>,
+    pub port_span: Option<Range<usize>>,
+    pub params: Vec<Param>,
+}
+
+impl UpstreamServer {
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        find_param(&self.params, name)
+    }
+
+    /// `resolve`: nginx re-resolves the name at run time (open source ≥ 1.27.3).
+    pub fn resolve(&self) -> Option<&Param> {
+        self.param("resolve")
+    }
+}
+
+/// Parses `server address [weight=n] [max_fails=n] … [backup] [down] [resolve] [service=name]`.
+pub fn parse_upstream_server(addr: &str, params: &[&str]) -> Result<UpstreamServer, ArgError> {
+    let a = authority(addr, false)?;
+    if a.end != addr.len() {
+        return err(format!("invalid address `{addr}`"), 0..addr.len());
+    }
+    if matches!(a.host, Host::Variable) {
+        // nginx takes `$` literally here; such a name cannot resolve.
+        return Ok(UpstreamServer {
+            host: Host::Name(addr[a.host_range.clone()].to_string()),
+            host_span: a.host_range,
+            port: a.port,
+            port_span: a.port_range,
+            params: parse_params(params),
+        });
+    }
+    Ok(UpstreamServer {
+        host: a.host,
+        host_span: a.host_range,
+        port: a.port,
+        port_span: a.port_range,
+        params: parse_params(params),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(kind: PassKind, s: &str) -> UpstreamTarget {
+        parse_target(kind, s).unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    fn host_text<'s>(s: &'s str, t: &UpstreamTarget) -> &'s str {
+        &s[t.host_span.clone()]
+    }
+
+    #[test]
+    fn variables_and_pieces() {
+        let v = variables("http://${host}x:$port/$1/$uri$");
+        let names: Vec<_> = v.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["host", "port", "1", "uri"]);
+        assert_eq!(
+            &"http://${host}x:$port/$1/$uri$"[v[0].range.clone()],
+            "${host}"
+        );
+        assert!(!has_variables("price: 5$"));
+        assert!(has_variables("$a"));
+        assert_eq!(
+            pieces("$upstream:9000"),
+            [
+                Piece::Var("upstream".into()),
+                Piece::Literal(":9000".into())
+            ]
+        );
+        // A capture ends at one digit: `$12` is `$1` then "2".
+        assert_eq!(
+            pieces("$12"),
+            [Piece::Var("1".into()), Piece::Literal("2".into())]
+        );
+    }
+
+    #[test]
+    fn proxy_pass_urls() {
+        let s = "http://legacy:9000/api/";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.scheme, Some(Scheme::Http));
+        assert_eq!(p.host, Host::Name("legacy".into()));
+        assert_eq!(host_text(s, &p), "legacy");
+        assert_eq!(p.port, Some(9000));
+        assert_eq!(&s[p.port_span.clone().unwrap()], "9000");
+        assert_eq!(&s[p.uri_span.clone().unwrap()], "/api/");
+        assert!(!p.has_variables);
+
+        let p = t(PassKind::Proxy, "HTTPS://app");
+        assert_eq!(p.scheme, Some(Scheme::Https));
+        assert_eq!(p.effective_port(), Some(443));
+        assert!(p.may_name_upstream());
+        assert_eq!(t(PassKind::Proxy, "http://app").effective_port(), Some(80));
+        assert_eq!(t(PassKind::Proxy, "http://app?x").uri_span, Some(10..12));
+
+        let s = "http://[::1]:8080";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Ip("::1".parse().unwrap()));
+        assert_eq!(host_text(s, &p), "::1");
+        assert_eq!(p.port, Some(8080));
+
+        let s = "http://unix:/tmp/app.sock:/uri/";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Unix("/tmp/app.sock".into()));
+        assert_eq!(host_text(s, &p), "unix:/tmp/app.sock");
+
+        assert!(parse_target(PassKind::Proxy, "app:80").is_err());
+        assert!(parse_target(PassKind::Proxy, "http://app:0").is_err());
+        assert!(parse_target(PassKind::Proxy, "http://app:99999").is_err());
+        assert!(parse_target(PassKind::Proxy, "http://[zz]:1").is_err());
+        assert!(parse_target(PassKind::Proxy, "http://").is_err());
+    }
+
+    #[test]
+    fn proxy_pass_with_variables() {
+        let s = "http://$backend";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Variable);
+        assert_eq!(host_text(s, &p), "$backend");
+        assert!(p.has_variables);
+
+        let s = "http://${host}.svc:8080/x";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(host_text(s, &p), "${host}.svc");
+        assert_eq!(p.port, Some(8080));
+
+        // A literal host with a variable URI: still evaluated per request.
+        let s = "http://backend$request_uri";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Name("backend".into()));
+        assert_eq!(&s[p.uri_span.clone().unwrap()], "$request_uri");
+        assert!(p.has_variables);
+        let s = "http://backend/$uri";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Name("backend".into()));
+        assert!(p.has_variables);
+
+        let s = "$scheme://app";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.scheme, Some(Scheme::Variable));
+        assert_eq!(host_text(s, &p), "app");
+
+        let p = t(PassKind::Proxy, "$target");
+        assert_eq!(p.host, Host::Variable);
+        assert_eq!(p.scheme, None);
+
+        let s = "http://bbb-web:8090$uri$is_args$args";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Name("bbb-web".into()));
+        assert_eq!(p.port, Some(8090));
+        assert_eq!(&s[p.uri_span.clone().unwrap()], "$uri$is_args$args");
+
+        let s = "http://app:$port";
+        let p = t(PassKind::Proxy, s);
+        assert_eq!(p.host, Host::Name("app".into()));
+        assert_eq!(p.port, None);
+        assert!(!p.may_name_upstream());
+    }
+
+    #[test]
+    fn fastcgi_and_friends() {
+        let s = "legacy:9000";
+        let p = t(PassKind::FastCgi, s);
+        assert_eq!(p.scheme, None);
+        assert_eq!(host_text(s, &p), "legacy");
+        assert_eq!(p.port, Some(9000));
+        assert_eq!(p.effective_port(), Some(9000));
+        assert!(!p.may_name_upstream());
+
+        let p = t(PassKind::FastCgi, "php");
+        assert_eq!(p.effective_port(), None);
+        assert!(p.may_name_upstream());
+
+        let s = "unix:/run/php/php8.2-fpm.sock";
+        let p = t(PassKind::FastCgi, s);
+        assert_eq!(p.host, Host::Unix("/run/php/php8.2-fpm.sock".into()));
+        assert_eq!(host_text(s, &p), s);
+
+        let s = "[::1]:9000";
+        let p = t(PassKind::FastCgi, s);
+        assert_eq!(p.host, Host::Ip("::1".parse().unwrap()));
+        assert_eq!(host_text(s, &p), "::1");
+
+        let s = "$upstream:9000";
+        let p = t(PassKind::FastCgi, s);
+        assert_eq!(p.host, Host::Variable);
+        assert_eq!(host_text(s, &p), "$upstream");
+        assert_eq!(p.port, Some(9000));
+
+        let s = "uwsgi://app:3031";
+        let p = t(PassKind::Uwsgi, s);
+        assert_eq!(p.scheme, Some(Scheme::Uwsgi));
+        assert_eq!(host_text(s, &p), "app");
+        let p = t(PassKind::Uwsgi, "suwsgi://10.0.0.2:3031");
+        assert_eq!(p.scheme, Some(Scheme::Suwsgi));
+        assert_eq!(p.host, Host::Ip("10.0.0.2".parse().unwrap()));
+
+        let p = t(PassKind::Grpc, "grpcs://api:50051");
+        assert_eq!(p.scheme, Some(Scheme::Grpcs));
+        assert_eq!(p.effective_port(), Some(50051));
+        let p = t(PassKind::Grpc, "api:50051");
+        assert_eq!(p.scheme, None);
+        assert_eq!(p.host, Host::Name("api".into()));
+
+        let p = t(PassKind::Memcached, "127.0.0.1:11211");
+        assert_eq!(p.host, Host::Ip("127.0.0.1".parse().unwrap()));
+        let p = t(PassKind::Scgi, "localhost:4000");
+        assert!(p.host.is_localhost());
+        let p = t(PassKind::StreamProxy, "db:5432");
+        assert_eq!(p.host, Host::Name("db".into()));
+
+        assert!(parse_target(PassKind::FastCgi, "php:abc").is_err());
+    }
+
+    #[test]
+    fn ipv4_literals_are_strict() {
+        assert_eq!(
+            classify_host("10.0.0.1"),
+            Host::Ip("10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(classify_host("10.0.0.256"), Host::Name("10.0.0.256".into()));
+        assert_eq!(classify_host("10.0.1"), Host::Name("10.0.1".into()));
+    }
+
+    #[test]
+    fn listen_forms() {
+        let l = parse_listen("80", &[]).unwrap();
+        assert_eq!((l.addr.clone(), l.port), (ListenAddr::Port, Some(80)));
+        assert!(!l.is_loopback());
+
+        let l = parse_listen("127.0.0.1:8080", &[]).unwrap();
+        assert_eq!(l.addr, ListenAddr::Ip("127.0.0.1".parse().unwrap()));
+        assert_eq!(l.port, Some(8080));
+        assert_eq!(l.addr_span, 0..9);
+        assert!(l.is_loopback());
+
+        let l = parse_listen("127.0.0.1", &[]).unwrap();
+        assert_eq!(l.port, Some(80));
+
+        let l = parse_listen("[::1]:443", &["ssl"]).unwrap();
+        assert_eq!(l.addr, ListenAddr::Ip("::1".parse().unwrap()));
+        assert_eq!(&"[::1]:443"[l.addr_span.clone()], "::1");
+        assert!(l.is_loopback() && l.has("ssl"));
+
+        let l = parse_listen("[::]:80", &["ipv6only=on"]).unwrap();
+        assert!(!l.is_loopback());
+        assert_eq!(l.params[0].value.as_deref(), Some("on"));
+
+        let l = parse_listen("localhost:80", &[]).unwrap();
+        assert_eq!(l.addr, ListenAddr::Host("localhost".into()));
+        assert!(l.is_loopback());
+
+        let l = parse_listen("*:80", &[]).unwrap();
+        assert_eq!(l.addr, ListenAddr::Any);
+        let l = parse_listen("unix:/run/nginx.sock", &[]).unwrap();
+        assert_eq!(l.addr, ListenAddr::Unix("/run/nginx.sock".into()));
+        assert_eq!(l.port, None);
+
+        let l = parse_listen(
+            "8080",
+            &["default_server", "ssl", "http2", "reuseport", "backlog=511"],
+        )
+        .unwrap();
+        assert!(l.default_server() && l.has("reuseport"));
+        assert_eq!(l.params[4].name, "backlog");
+        assert_eq!(l.params[4].index, 4);
+
+        assert!(parse_listen("127.0.0.2:8080", &[]).unwrap().is_loopback());
+        assert!(parse_listen("[::ffff:127.0.0.1]:80", &[])
+            .unwrap()
+            .is_loopback());
+        assert!(!parse_listen("0.0.0.0:80", &[]).unwrap().is_loopback());
+        assert!(parse_listen("99999", &[]).is_err());
+        assert!(parse_listen("$port", &[]).is_err());
+        assert!(parse_listen("unix:", &[]).is_err());
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text (multi-byte characters included) never panics, and every range returned lies on
+        /// character boundaries inside the input.
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,24}", t in "(http://|unix:|\\[|\\$|[a-zé:\\[\\]$/{}0-9.])*") {
+            for input in [s.as_str(), t.as_str()] {
+                for kind in [PassKind::Proxy, PassKind::FastCgi, PassKind::Uwsgi, PassKind::Grpc, PassKind::StreamProxy] {
+                    if let Ok(p) = parse_target(kind, input) {
+                        assert!(input.get(p.host_span.clone()).is_some());
+                        if let Some(r) = p.uri_span { assert!(input.get(r).is_some()); }
+                        if let Some(r) = p.port_span { assert!(input.get(r).is_some()); }
+                    }
+                }
+                if let Ok(l) = parse_listen(input, &[input]) {
+                    assert!(input.get(l.addr_span).is_some());
+                }
+                if let Ok(u) = parse_upstream_server(input, &[input]) {
+                    assert!(input.get(u.host_span).is_some());
+                }
+                for v in variables(input) {
+                    assert!(input.get(v.range).is_some());
+                }
+                let _ = pieces(input);
+            }
+        }
+    }
+
+    #[test]
+    fn upstream_servers() {
+        let s = "legacy:9000";
+        let u = parse_upstream_server(s, &["weight=5", "max_fails=3", "resolve"]).unwrap();
+        assert_eq!(u.host, Host::Name("legacy".into()));
+        assert_eq!(&s[u.host_span.clone()], "legacy");
+        assert_eq!(u.port, Some(9000));
+        assert_eq!(u.resolve().map(|p| p.index), Some(2));
+        assert_eq!(
+            u.param("weight").and_then(|p| p.value.as_deref()),
+            Some("5")
+        );
+
+        let u = parse_upstream_server("backend1.example.com", &["backup"]).unwrap();
+        assert_eq!(u.port, None);
+        assert!(u.resolve().is_none() && u.param("backup").is_some());
+
+        let u = parse_upstream_server("unix:/tmp/backend3", &[]).unwrap();
+        assert_eq!(u.host, Host::Unix("/tmp/backend3".into()));
+        let u = parse_upstream_server("[2001:db8::1]:80", &["down"]).unwrap();
+        assert!(matches!(u.host, Host::Ip(IpAddr::V6(_))));
+        let u =
+            parse_upstream_server("backend4.example.com", &["service=http", "resolve"]).unwrap();
+        assert_eq!(
+            u.param("service").and_then(|p| p.value.as_deref()),
+            Some("http")
+        );
+        assert!(parse_upstream_server("app:x", &[]).is_err());
+        assert!(
+            parse_upstream_server("app/x", &[]).is_ok_and(|u| u.host == Host::Name("app/x".into()))
+        );
+    }
+}

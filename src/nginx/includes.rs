@@ -1,0 +1,339 @@
+//! Resolving `include` the way nginx does (`ngx_conf_include` in src/core/ngx_conf_file.c):
+//!
+//! * a relative path is relative to the configuration prefix: `--nginx-prefix`, else the directory of the
+//!   main `nginx.conf` (nginx's `conf_prefix` when started with `-c`), not to the including file;
+//! * a path with `*`, `?` or `[` is a glob, expanded in byte order (glob(3) in the C locale); matching
+//!   nothing is fine; a literal path that does not exist is fatal (N004);
+//! * an absolute path is a path in the container: it is read only through `--map` (or, for the usual
+//!   `/etc/nginx/…` layout, from the same place under the main file's directory when that exists). The
+//!   host's `/etc` is never read. An absolute path wirelint cannot map is unknown: no finding;
+//! * the files every nginx package ships (`mime.types`, `fastcgi_params`, …) are known without being read
+//!   when the repository does not have them;
+//! * cycles and chains deeper than [`super::MAX_INCLUDE_DEPTH`] are reported (N004) and not followed.
+
+use super::{syntax::Directive, Context, ParsedFiles, MAX_INCLUDE_DEPTH};
+use crate::diagnostic::Diagnostic;
+use crate::settings::{PathMapping, Settings};
+use crate::source::{display_name, FileId, SourceMap, Span};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Files shipped with nginx (upstream and Debian packages) that configurations include by name.
+pub const STOCK_FILES: &[&str] = &[
+    "mime.types",
+    "fastcgi_params",
+    "fastcgi.conf",
+    "proxy_params",
+    "uwsgi_params",
+    "scgi_params",
+    "koi-utf",
+    "koi-win",
+    "win-utf",
+    "snippets/fastcgi-php.conf",
+    "snippets/snakeoil.conf",
+];
+
+/// Container prefixes under which nginx images keep their configuration.
+const CONTAINER_PREFIXES: &[&str] = &[
+    "/etc/nginx/",
+    "/usr/local/nginx/conf/",
+    "/usr/local/openresty/nginx/conf/",
+    "/opt/bitnami/nginx/conf/",
+];
+
+/// The outcome of loading one root with its includes.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub includes: HashMap<Span, Vec<FileId>>,
+    pub load_order: Vec<FileId>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn is_stock(path: &str) -> bool {
+    let path = path.trim_start_matches("./");
+    STOCK_FILES
+        .iter()
+        .any(|s| path == *s || path.strip_suffix(s).is_some_and(|rest| rest.ends_with('/')))
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// Where to look for a path, and whether not finding it there is certain to be an error.
+struct Candidates {
+    paths: Vec<PathBuf>,
+    certain: bool,
+}
+
+struct Builder<'s, 'f> {
+    sources: &'s mut SourceMap,
+    parsed: &'s mut ParsedFiles,
+    parse: &'f mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
+    settings: &'s Settings,
+    /// Directories relative paths resolve against, in order of preference.
+    prefixes: Vec<PathBuf>,
+    /// Whether `prefixes[0]` is known to be the real prefix.
+    prefix_certain: bool,
+    out: Built,
+    visited: HashSet<FileId>,
+}
+
+/// Loads `root` and everything it includes. `context` is the root's top-level context (a snippet's
+/// relative includes are resolved against its own directory and its parent, and not finding them there
+/// is not reported, since its real prefix is unknown).
+pub fn build(
+    sources: &mut SourceMap,
+    parsed: &mut ParsedFiles,
+    parse: &mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
+    root: FileId,
+    context: Context,
+    settings: &Settings,
+) -> Built {
+    let root_dir = sources
+        .get(root)
+        .path
+        .as_ref()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                d
+            }
+        });
+    let (prefixes, prefix_certain) = match (&settings.nginx.prefix, root_dir) {
+        (Some(p), _) => (vec![p.clone()], true),
+        (None, Some(dir)) if context == Context::Main => (vec![dir], true),
+        (None, Some(dir)) => {
+            let parent = crate::source::normalize(&dir.join(".."));
+            (vec![dir, parent], false)
+        }
+        (None, None) => (Vec::new(), false),
+    };
+    let mut b = Builder {
+        sources,
+        parsed,
+        parse,
+        settings,
+        prefixes,
+        prefix_certain,
+        out: Built::default(),
+        visited: HashSet::new(),
+    };
+    let mut chain = Vec::new();
+    b.visit(root, &mut chain);
+    b.out
+}
+
+/// `include` directives of a parsed file in document order (inside table blocks too: nginx reads
+/// `include` in `map`, `geo` and `types`), with their single argument.
+fn include_directives(list: &[Directive], out: &mut Vec<(Span, Span, String)>, depth: usize) {
+    for d in list {
+        if d.name.text == "include" && d.block.is_none() && d.args.len() == 1 {
+            out.push((d.span, d.args[0].span, d.args[0].text.to_string()));
+        }
+        if let Some(b) = &d.block {
+            if !b.raw && depth < super::syntax::MAX_DEPTH {
+                include_directives(&b.directives, out, depth + 1);
+            }
+        }
+    }
+}
+
+impl Builder<'_, '_> {
+    fn n004(&self, span: Span, message: String, help: &str, chain: &[Span]) -> Diagnostic {
+        let mut d = crate::rules::nginx::n004_include_not_found::RULE
+            .diag(span, message)
+            .with_help(help);
+        for &c in chain.iter().rev() {
+            d = d.with_related(c, "included from here");
+        }
+        d
+    }
+
+    /// Visits `file`; `chain` holds the spans of the `include` directives that led here.
+    fn visit(&mut self, file: FileId, chain: &mut Vec<Span>) {
+        if !self.visited.insert(file) {
+            return;
+        }
+        self.out.load_order.push(file);
+        (self.parse)(self.sources, self.parsed, file);
+        let mut incs = Vec::new();
+        if let Some(p) = self.parsed.get(&file) {
+            include_directives(&p.directives, &mut incs, 0);
+        }
+        for (span, arg_span, path) in incs {
+            let targets = self.resolve(span, arg_span, &path, chain);
+            let mut expanded = Vec::new();
+            for t in targets {
+                if chain.len() >= MAX_INCLUDE_DEPTH {
+                    let d = self.n004(
+                        span,
+                        format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels"),
+                        "an include chain this deep is a loop: check what includes what",
+                        chain,
+                    );
+                    self.out.diagnostics.push(d);
+                    break;
+                }
+                if t == file || self.on_chain(t, chain) {
+                    let d = self.n004(
+                        span,
+                        format!(
+                            "include cycle: `{}` includes itself through this `include`",
+                            self.sources.get(t).name
+                        ),
+                        "remove the `include` that closes the loop",
+                        chain,
+                    );
+                    self.out.diagnostics.push(d);
+                    continue;
+                }
+                expanded.push(t);
+                chain.push(span);
+                self.visit(t, chain);
+                chain.pop();
+            }
+            self.out.includes.insert(span, expanded);
+        }
+    }
+
+    fn on_chain(&self, target: FileId, chain: &[Span]) -> bool {
+        chain.iter().any(|s| s.file == target)
+    }
+
+    /// Where `path` may be, trying the prefixes in order.
+    fn candidates(&self, path: &str) -> Option<Candidates> {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            if let Some(host) = PathMapping::resolve(&self.settings.path_map, p) {
+                return Some(Candidates {
+                    paths: vec![host],
+                    certain: true,
+                });
+            }
+            let rest = CONTAINER_PREFIXES
+                .iter()
+                .find_map(|pre| path.strip_prefix(pre))?;
+            return Some(Candidates {
+                paths: self.prefixes.iter().map(|d| d.join(rest)).collect(),
+                certain: false,
+            });
+        }
+        if self.prefixes.is_empty() {
+            return None;
+        }
+        Some(Candidates {
+            paths: self.prefixes.iter().map(|d| d.join(p)).collect(),
+            certain: self.prefix_certain,
+        })
+    }
+
+    fn load(&mut self, path: &Path, span: Span, chain: &[Span]) -> Option<FileId> {
+        if path.is_dir() {
+            let d = self.n004(
+                span,
+                format!("`{}` is a directory, not a file", display_name(path)),
+                "include the files in it with a glob, e.g. `include dir/*.conf;`",
+                chain,
+            );
+            self.out.diagnostics.push(d);
+            return None;
+        }
+        match self.sources.load(path, display_name(path)) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                let d = self.n004(
+                    span,
+                    format!("cannot read included file: {e}"),
+                    "make the file readable, or fix the path",
+                    chain,
+                );
+                self.out.diagnostics.push(d);
+                None
+            }
+        }
+    }
+
+    fn resolve(&mut self, span: Span, arg_span: Span, path: &str, chain: &[Span]) -> Vec<FileId> {
+        // Templates (`${VAR}` for envsubst, `@@NAME@@` placeholders) are rendered before nginx runs.
+        if path.contains('$') || path.contains("@@") || path.is_empty() {
+            return Vec::new();
+        }
+        let Some(cands) = self.candidates(path) else {
+            return Vec::new();
+        };
+        if is_glob(path) {
+            for base in &cands.paths {
+                let matches = glob_sorted(base);
+                if !matches.is_empty() {
+                    return matches
+                        .iter()
+                        .filter(|m| !m.is_dir())
+                        .filter_map(|m| self.load(m, span, chain))
+                        .collect();
+                }
+            }
+            return Vec::new();
+        }
+        for cand in &cands.paths {
+            if self.sources.exists(cand) || cand.is_symlink() {
+                return self.load(cand, span, chain).into_iter().collect();
+            }
+        }
+        if cands.certain && !is_stock(path) {
+            let shown = cands
+                .paths
+                .first()
+                .map(|p| display_name(p))
+                .unwrap_or_default();
+            let d = self.n004(
+                arg_span,
+                format!("included file `{path}` does not exist (looked for `{shown}`)"),
+                "fix the path (relative paths are relative to the nginx prefix, the directory of nginx.conf, not to the including file), or use a glob if the file is optional",
+                chain,
+            );
+            self.out.diagnostics.push(d);
+        }
+        Vec::new()
+    }
+}
+
+/// Glob matches in byte order, like glob(3) in the C locale; hidden files only when the pattern says so.
+fn glob_sorted(pattern: &Path) -> Vec<PathBuf> {
+    let Some(pat) = pattern.to_str() else {
+        return Vec::new();
+    };
+    // glob(3) has no `**`: it is just `*` there.
+    let pat = pat.replace("**", "*");
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    let mut out: Vec<PathBuf> = match glob::glob_with(&pat, opts) {
+        Ok(paths) => paths.filter_map(Result::ok).collect(),
+        Err(_) => Vec::new(),
+    };
+    out.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stock_names() {
+        assert!(is_stock("mime.types"));
+        assert!(is_stock("/etc/nginx/fastcgi_params"));
+        assert!(is_stock("snippets/fastcgi-php.conf"));
+        assert!(!is_stock("my-mime.types"));
+        assert!(!is_stock("conf.d/app.conf"));
+    }
+}

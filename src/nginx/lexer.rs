@@ -1,0 +1,388 @@
+//! The nginx tokenizer: a byte-for-byte model of nginx's `ngx_conf_read_token` (src/core/ngx_conf_file.c).
+//!
+//! Hand-written rather than built with `nom` (which the crate also depends on) because:
+//! * speed: one pass over bytes with no backtracking and no per-token allocation (tokens are spans);
+//! * exact byte spans for every token, including trivia (whitespace, comments), so the stream is lossless;
+//! * error recovery: nginx stops at the first error, but a linter should report it and keep going, which is
+//!   simplest to control in an explicit state machine;
+//! * fidelity: nginx's rules are a state machine (`#` starts a comment only at a token start, `{` right after
+//!   `$` stays in the word, a quote must be followed by a space, `;`, `{` or `)`), easiest to mirror as one.
+//!
+//! The stream is lossless: concatenating the text of every token gives back the input.
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Spaces, tabs, CR and LF (the only bytes nginx treats as separators).
+    Space,
+    /// `#` up to, not including, the end of the line.
+    Comment,
+    /// An unquoted word (a directive name or argument).
+    Word,
+    /// A `"…"` or `'…'` string, quotes included. `terminated` is false when the file ends inside it.
+    Quoted {
+        terminated: bool,
+    },
+    Semicolon,
+    OpenBrace,
+    CloseBrace,
+    /// The body of a raw block (`content_by_lua_block { … }`), produced only on the parser's request.
+    Raw,
+}
+
+/// One token: a kind and a byte range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub start: usize,
+    pub end: usize,
+    /// The token directly follows a closing quote with no space between. nginx accepts only `;`, `{`
+    /// or a word starting with `)` there and reports `unexpected "x"` otherwise.
+    pub glued: bool,
+}
+
+impl Token {
+    /// Whether nginx rejects this token's position right after a closing quote.
+    pub fn violates_need_space(&self, bytes: &[u8]) -> bool {
+        self.glued
+            && match self.kind {
+                TokenKind::Semicolon | TokenKind::OpenBrace | TokenKind::Space => false,
+                TokenKind::Word => bytes[self.start] != b')',
+                _ => true,
+            }
+    }
+}
+
+#[inline]
+pub fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// A lossless token iterator over nginx configuration bytes.
+#[derive(Clone)]
+pub struct Lexer<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    after_quote: bool,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(bytes: &'a [u8]) -> Lexer<'a> {
+        Lexer {
+            bytes,
+            pos: 0,
+            after_quote: false,
+        }
+    }
+
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Skips the body of a Lua block whose `{` was just consumed, up to (not including) the matching `}`,
+    /// honouring Lua strings, long brackets and comments the way lua-nginx-module's block reader does.
+    /// Returns the raw token, or `None` (with the position at the end) if the file ends first.
+    pub fn lua_block_body(&mut self) -> (Token, bool) {
+        let b = self.bytes;
+        let start = self.pos;
+        let mut i = self.pos;
+        let mut depth = 0usize;
+        let found = loop {
+            if i >= b.len() {
+                break false;
+            }
+            match b[i] {
+                b'{' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'}' => {
+                    if depth == 0 {
+                        break true;
+                    }
+                    depth -= 1;
+                    i += 1;
+                }
+                q @ (b'"' | b'\'') => {
+                    i += 1;
+                    while i < b.len() && b[i] != q && b[i] != b'\n' {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i = (i + 1).min(b.len());
+                }
+                b'-' if b.get(i + 1) == Some(&b'-') => {
+                    i += 2;
+                    if let Some(end) = long_bracket(b, i) {
+                        i = end;
+                    } else {
+                        while i < b.len() && b[i] != b'\n' {
+                            i += 1;
+                        }
+                    }
+                }
+                b'[' => match long_bracket(b, i) {
+                    Some(end) => i = end,
+                    None => i += 1,
+                },
+                _ => i += 1,
+            }
+        };
+        let end = i.min(b.len());
+        self.pos = end;
+        self.after_quote = false;
+        (
+            Token {
+                kind: TokenKind::Raw,
+                start,
+                end,
+                glued: false,
+            },
+            found,
+        )
+    }
+}
+
+/// If a Lua long bracket (`[[`, `[==[`) opens at `i`, the offset just past its closing bracket (or the end
+/// of the input when it is unterminated).
+fn long_bracket(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut j = i + 1;
+    while b.get(j) == Some(&b'=') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'[') {
+        return None;
+    }
+    let level = j - i - 1;
+    let mut k = j + 1;
+    while k < b.len() {
+        if b[k] == b']' {
+            let mut m = k + 1;
+            while m < b.len() && b[m] == b'=' {
+                m += 1;
+            }
+            if m - k - 1 == level && b.get(m) == Some(&b']') {
+                return Some(m + 1);
+            }
+        }
+        k += 1;
+    }
+    Some(b.len())
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Token;
+
+    #[inline]
+    fn next(&mut self) -> Option<Token> {
+        let b = self.bytes;
+        let start = self.pos;
+        if start >= b.len() {
+            return None;
+        }
+        let glued = std::mem::take(&mut self.after_quote);
+        let mut i = start;
+        let kind = match b[i] {
+            c if is_space(c) => {
+                i += 1;
+                while i < b.len() && is_space(b[i]) {
+                    i += 1;
+                }
+                TokenKind::Space
+            }
+            b';' => {
+                i += 1;
+                TokenKind::Semicolon
+            }
+            b'{' => {
+                i += 1;
+                TokenKind::OpenBrace
+            }
+            b'}' => {
+                i += 1;
+                TokenKind::CloseBrace
+            }
+            b'#' => {
+                i = match memchr::memchr(b'\n', &b[i..]) {
+                    Some(n) => i + n,
+                    None => b.len(),
+                };
+                TokenKind::Comment
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                let mut terminated = false;
+                while i < b.len() {
+                    let c = b[i];
+                    if c == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    if c == q {
+                        terminated = true;
+                        break;
+                    }
+                }
+                i = i.min(b.len());
+                self.after_quote = terminated;
+                TokenKind::Quoted { terminated }
+            }
+            _ => {
+                // nginx's word state: `\` escapes the next byte, `{` right after `$` stays in the word,
+                // and only space, `;` and `{` end it (`}`, `#` and quotes inside a word are plain bytes).
+                let mut variable = false;
+                while i < b.len() {
+                    let c = b[i];
+                    match c {
+                        b'\\' => {
+                            variable = false;
+                            i += 2;
+                            continue;
+                        }
+                        b'{' if variable => {
+                            i += 1;
+                            continue;
+                        }
+                        b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' => break,
+                        _ => {}
+                    }
+                    variable = c == b'$';
+                    i += 1;
+                }
+                i = i.min(b.len());
+                TokenKind::Word
+            }
+        };
+        self.pos = i;
+        Some(Token {
+            kind,
+            start,
+            end: i,
+            glued,
+        })
+    }
+}
+
+/// The value nginx gives a word: quotes removed, `\"` `\'` `\\` `\t` `\r` `\n` unescaped, any other
+/// backslash kept. `raw` is the token text without its quotes.
+pub fn unescape(raw: &str) -> std::borrow::Cow<'_, str> {
+    let b = raw.as_bytes();
+    if memchr::memchr(b'\\', b).is_none() {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            match b.get(i + 1) {
+                Some(&c @ (b'"' | b'\'' | b'\\')) => {
+                    out.push(c);
+                    i += 2;
+                    continue;
+                }
+                Some(b't') => {
+                    out.push(b'\t');
+                    i += 2;
+                    continue;
+                }
+                Some(b'r') => {
+                    out.push(b'\r');
+                    i += 2;
+                    continue;
+                }
+                Some(b'n') => {
+                    out.push(b'\n');
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    // Only ASCII bytes were replaced, so the result is still UTF-8.
+    std::borrow::Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<(TokenKind, &str)> {
+        Lexer::new(s.as_bytes())
+            .filter(|t| t.kind != TokenKind::Space)
+            .map(|t| (t.kind, &s[t.start..t.end]))
+            .collect()
+    }
+
+    #[test]
+    fn words_comments_and_braces_like_nginx() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("return 200 a#b; # c\n"),
+            vec![
+                (Word, "return"),
+                (Word, "200"),
+                (Word, "a#b"),
+                (Semicolon, ";"),
+                (Comment, "# c")
+            ]
+        );
+        // `{` ends a word, `}` does not; `${` stays in the word.
+        assert_eq!(
+            kinds("location ~ ^/x{2}$ {"),
+            vec![
+                (Word, "location"),
+                (Word, "~"),
+                (Word, "^/x"),
+                (OpenBrace, "{"),
+                (Word, "2}$"),
+                (OpenBrace, "{")
+            ]
+        );
+        assert_eq!(kinds("a${b}c;"), vec![(Word, "a${b}c"), (Semicolon, ";")]);
+        assert_eq!(
+            kinds(r#"x "a\"b" 'c'"#),
+            vec![
+                (Word, "x"),
+                (Quoted { terminated: true }, r#""a\"b""#),
+                (Quoted { terminated: true }, "'c'")
+            ]
+        );
+        assert_eq!(kinds("a\\ b;"), vec![(Word, "a\\ b"), (Semicolon, ";")]);
+        assert_eq!(
+            kinds("\"abc"),
+            vec![(Quoted { terminated: false }, "\"abc")]
+        );
+    }
+
+    #[test]
+    fn glued_after_quote() {
+        let s = r#""a"b "c")"#;
+        let toks: Vec<Token> = Lexer::new(s.as_bytes()).collect();
+        assert!(toks[1].violates_need_space(s.as_bytes()));
+        assert!(!toks.last().unwrap().violates_need_space(s.as_bytes()));
+    }
+
+    #[test]
+    fn unescape_like_nginx() {
+        assert_eq!(unescape(r#"a\"b\\c\td\x"#), "a\"b\\c\td\\x");
+        assert_eq!(unescape("plain"), "plain");
+    }
+
+    #[test]
+    fn lua_block_skips_strings_and_comments() {
+        let s = "ngx.say(\"}\") -- }\n local t = {a=1} [[ } ]] }rest";
+        let mut lx = Lexer::new(s.as_bytes());
+        let (tok, found) = lx.lua_block_body();
+        assert!(found);
+        assert_eq!(&s[tok.end..], "}rest");
+    }
+}

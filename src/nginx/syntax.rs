@@ -1,0 +1,589 @@
+//! The nginx syntax tree of one file, and the parser that builds it from [`super::lexer`] tokens.
+//!
+//! The parser is a loop over tokens with an explicit stack of open blocks, not recursion, so nesting depth
+//! cannot overflow the stack; blocks deeper than [`MAX_DEPTH`] are reported and skipped (the tree itself
+//! is dropped and walked recursively, so it must stay shallow).
+
+use super::lexer::{unescape, Lexer, Token, TokenKind};
+use crate::source::{FileId, Span};
+use std::fmt;
+use std::ops::Deref;
+
+/// Deepest block nesting kept in the tree. Real configurations nest well under 20 levels.
+pub const MAX_DEPTH: usize = 200;
+
+/// A word's value: a string that stores up to 22 bytes inline (most directive names and arguments), so a
+/// large configuration does not cost one heap allocation per word. Derefs to `&str`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Text(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Inline { len: u8, buf: [u8; 22] },
+    Heap(Box<str>),
+}
+
+impl Text {
+    pub fn new(s: &str) -> Text {
+        if s.len() <= 22 {
+            let mut buf = [0u8; 22];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            Text(Repr::Inline {
+                len: s.len() as u8,
+                buf,
+            })
+        } else {
+            Text(Repr::Heap(s.into()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // The buffer holds a copy of a whole `&str`, so it is UTF-8.
+            Repr::Inline { len, buf } => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
+            Repr::Heap(s) => s,
+        }
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::new(s)
+    }
+}
+
+/// A directive name or argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word {
+    /// The word as written, quotes included.
+    pub span: Span,
+    /// The value nginx sees: quotes removed, escapes processed.
+    pub text: Text,
+    /// Written in single or double quotes.
+    pub quoted: bool,
+}
+
+impl Word {
+    /// Whether the value contains an nginx variable (`$name` or `${name}`).
+    pub fn has_variables(&self) -> bool {
+        let b = self.text.as_bytes();
+        b.iter().enumerate().any(|(i, &c)| {
+            c == b'$'
+                && matches!(b.get(i + 1), Some(&n) if n == b'{' || n == b'_' || n.is_ascii_alphanumeric())
+        })
+    }
+}
+
+/// One directive: `name args… ;` or `name args… { … }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directive {
+    pub name: Word,
+    pub args: Vec<Word>,
+    pub block: Option<Block>,
+    /// From the start of the name to the end of the `;` or `}` (or of the last word when one is missing).
+    pub span: Span,
+}
+
+impl Directive {
+    /// The argument values as `&str`.
+    pub fn arg_texts(&self) -> impl Iterator<Item = &str> + '_ {
+        self.args.iter().map(|w| w.text.as_str())
+    }
+}
+
+/// A `{ … }` body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The `{`.
+    pub open: Span,
+    /// The `}`; `None` when the file ends first.
+    pub close: Option<Span>,
+    /// Directives inside. For a raw body this is empty; for a table body (`map`, `types`, … see
+    /// [`Block::entries`]) it holds the table's lines in directive shape (`key value;`).
+    pub directives: Vec<Directive>,
+    /// The body is not nginx syntax (`content_by_lua_block { … }`): it was skipped as a whole.
+    pub raw: bool,
+    /// The body is a table whose lines are entries, not directives (`map`, `geo`, `types`,
+    /// `split_clients`, `charset_map`, `match`): no directive checks apply inside.
+    /// [`super::Config::walk`] does not visit them.
+    pub entries: bool,
+}
+
+/// A `# …` comment (kept for suppression comments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+}
+
+/// Something nginx would refuse while reading the file's syntax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+    pub help: String,
+    pub related: Option<(Span, String)>,
+}
+
+/// One parsed file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedFile {
+    pub file: FileId,
+    pub directives: Vec<Directive>,
+    pub comments: Vec<Comment>,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Whether a block directive's body is a table of entries rather than directives.
+pub fn is_entries_block(name: &str) -> bool {
+    matches!(
+        name,
+        "map" | "geo" | "types" | "split_clients" | "charset_map" | "match"
+    )
+}
+
+/// Whether a block directive's body is raw code (Lua) rather than nginx syntax.
+pub fn is_raw_block(name: &str) -> bool {
+    name.ends_with("_by_lua_block")
+}
+
+struct Frame {
+    head: Option<(Word, Vec<Word>)>,
+    open: Span,
+    children: Vec<Directive>,
+    entries: bool,
+}
+
+struct Parser<'a> {
+    file: FileId,
+    text: &'a str,
+    errors: Vec<SyntaxError>,
+}
+
+impl Parser<'_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn error(&mut self, start: usize, end: usize, message: String, help: &str) {
+        self.errors.push(SyntaxError {
+            span: Span::new(self.file, start, end),
+            message,
+            help: help.to_string(),
+            related: None,
+        });
+    }
+
+    fn word(&mut self, tok: Token) -> Word {
+        let raw = &self.text[tok.start..tok.end];
+        let (inner, quoted) = match tok.kind {
+            TokenKind::Quoted { terminated } => {
+                let end = if terminated { raw.len() - 1 } else { raw.len() };
+                (&raw[1..end.max(1)], true)
+            }
+            _ => (raw, false),
+        };
+        Word {
+            span: self.span(tok.start, tok.end),
+            text: Text::new(&unescape(inner)),
+            quoted,
+        }
+    }
+}
+
+fn directive(
+    name_and_args: Vec<Word>,
+    block: Option<Block>,
+    end: usize,
+    file: FileId,
+) -> Directive {
+    let mut it = name_and_args.into_iter();
+    let name = it.next().expect("a directive has a name");
+    let start = name.span.start as usize;
+    Directive {
+        span: Span::new(file, start, end.max(start)),
+        name,
+        args: it.collect(),
+        block,
+    }
+}
+
+/// Parses one file's text. Never fails: problems are returned in [`ParsedFile::errors`] and the tree holds
+/// what could be recovered.
+pub fn parse(file: FileId, text: &str) -> ParsedFile {
+    let bytes = text.as_bytes();
+    let mut p = Parser {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    let mut comments = Vec::new();
+    let mut stack: Vec<Frame> = vec![Frame {
+        head: None,
+        open: Span::point(file, 0),
+        children: Vec::new(),
+        entries: false,
+    }];
+    let mut words: Vec<Word> = Vec::new();
+    let mut lexer = Lexer::new(bytes);
+    let mut too_deep_reported = false;
+
+    while let Some(tok) = lexer.next() {
+        if tok.violates_need_space(bytes) {
+            let c = text[tok.start..].chars().next().unwrap_or(' ');
+            p.error(
+                tok.start,
+                tok.start + c.len_utf8(),
+                format!("unexpected \"{c}\" right after a quoted string"),
+                "put a space after the closing quote, or move the text inside the quotes",
+            );
+        }
+        match tok.kind {
+            TokenKind::Space | TokenKind::Raw => {}
+            TokenKind::Comment => comments.push(Comment {
+                span: p.span(tok.start, tok.end),
+            }),
+            TokenKind::Word => {
+                let w = p.word(tok);
+                words.push(w);
+            }
+            TokenKind::Quoted { terminated } => {
+                if !terminated {
+                    p.error(
+                        tok.start,
+                        tok.start + 1,
+                        "unterminated quoted string: the file ends before the closing quote".into(),
+                        "add the closing quote",
+                    );
+                }
+                let w = p.word(tok);
+                words.push(w);
+            }
+            TokenKind::Semicolon => {
+                if words.is_empty() {
+                    p.error(
+                        tok.start,
+                        tok.end,
+                        "unexpected \";\" with no directive before it".into(),
+                        "remove the extra `;`",
+                    );
+                } else {
+                    let d = directive(std::mem::take(&mut words), None, tok.end, file);
+                    stack.last_mut().expect("root frame").children.push(d);
+                }
+            }
+            TokenKind::OpenBrace => {
+                let open = p.span(tok.start, tok.end);
+                if words.is_empty() {
+                    p.error(
+                        tok.start,
+                        tok.end,
+                        "unexpected \"{\" with no directive before it".into(),
+                        "name the block (`server {`, `location / {`) or remove the brace",
+                    );
+                }
+                let name_is_raw = words.first().is_some_and(|w| is_raw_block(&w.text));
+                if name_is_raw {
+                    let (body, found) = lexer.lua_block_body();
+                    let close = if found {
+                        let c = lexer.next().expect("the closing brace");
+                        Some(p.span(c.start, c.end))
+                    } else {
+                        p.errors.push(SyntaxError {
+                            span: open,
+                            message: format!(
+                                "unexpected end of file: the `{}` block is never closed",
+                                words[0].text
+                            ),
+                            help: "add the closing `}`".into(),
+                            related: None,
+                        });
+                        None
+                    };
+                    let block = Block {
+                        open,
+                        close,
+                        directives: Vec::new(),
+                        raw: true,
+                        entries: false,
+                    };
+                    let end = close.map_or(body.end, |c| c.end as usize);
+                    let d = directive(std::mem::take(&mut words), Some(block), end, file);
+                    stack.last_mut().expect("root frame").children.push(d);
+                    continue;
+                }
+                if stack.len() > MAX_DEPTH {
+                    if !too_deep_reported {
+                        too_deep_reported = true;
+                        p.error(
+                            tok.start,
+                            tok.end,
+                            format!("blocks nested deeper than {MAX_DEPTH} levels"),
+                            "no real configuration nests this deep: look for a missing `}`",
+                        );
+                    }
+                    words.clear();
+                    skip_block(&mut lexer);
+                    continue;
+                }
+                let parent_entries = stack.last().is_some_and(|f| f.entries);
+                let entries =
+                    parent_entries || words.first().is_some_and(|w| is_entries_block(&w.text));
+                let head = if words.is_empty() {
+                    None
+                } else {
+                    let mut it = std::mem::take(&mut words).into_iter();
+                    let name = it.next().expect("non-empty");
+                    Some((name, it.collect()))
+                };
+                stack.push(Frame {
+                    head,
+                    open,
+                    children: Vec::new(),
+                    entries,
+                });
+            }
+            TokenKind::CloseBrace => {
+                if !words.is_empty() {
+                    let last = words.last().expect("non-empty").span;
+                    p.errors.push(SyntaxError {
+                        span: p.span(tok.start, tok.end),
+                        message: format!(
+                            "unexpected \"}}\": `{}` is not terminated by \";\"",
+                            words[0].text
+                        ),
+                        help: "end the directive with `;`".into(),
+                        related: Some((last, "`;` missing after this".into())),
+                    });
+                    let d = directive(std::mem::take(&mut words), None, last.end as usize, file);
+                    stack.last_mut().expect("root frame").children.push(d);
+                }
+                if stack.len() == 1 {
+                    p.error(
+                        tok.start,
+                        tok.end,
+                        "unexpected \"}\" with no open block".into(),
+                        "remove it, or add the `{` it was meant to close",
+                    );
+                    continue;
+                }
+                let frame = stack.pop().expect("len > 1");
+                close_frame(
+                    frame,
+                    Some(p.span(tok.start, tok.end)),
+                    tok.end,
+                    file,
+                    stack.last_mut().expect("root frame"),
+                );
+            }
+        }
+    }
+
+    let eof = bytes.len();
+    if !words.is_empty() {
+        let last = words.last().expect("non-empty").span;
+        let unterminated_quote = p
+            .errors
+            .iter()
+            .any(|e| e.message.starts_with("unterminated"));
+        if !unterminated_quote {
+            p.errors.push(SyntaxError {
+                span: last,
+                message: format!(
+                    "unexpected end of file: `{}` is not terminated by \";\"",
+                    words[0].text
+                ),
+                help: "end the directive with `;`".into(),
+                related: None,
+            });
+        }
+        let d = directive(std::mem::take(&mut words), None, last.end as usize, file);
+        stack.last_mut().expect("root frame").children.push(d);
+    }
+    let quote_ate_rest = p
+        .errors
+        .iter()
+        .any(|e| e.message.starts_with("unterminated"));
+    if stack.len() > 1 && !quote_ate_rest {
+        // Report the outermost unclosed block: that is where the missing `}` belongs at the latest.
+        let outer = &stack[1];
+        let name = outer
+            .head
+            .as_ref()
+            .map_or(String::new(), |(n, _)| format!("`{}` ", n.text));
+        p.errors.push(SyntaxError {
+            span: outer.open,
+            message: format!("unexpected end of file: the {name}block opened here is never closed"),
+            help: "add the missing `}`".into(),
+            related: None,
+        });
+    }
+    while stack.len() > 1 {
+        let frame = stack.pop().expect("len > 1");
+        close_frame(
+            frame,
+            None,
+            eof,
+            file,
+            stack.last_mut().expect("root frame"),
+        );
+    }
+    let root = stack.pop().expect("root frame");
+    ParsedFile {
+        file,
+        directives: root.children,
+        comments,
+        errors: p.errors,
+    }
+}
+
+fn close_frame(frame: Frame, close: Option<Span>, end: usize, file: FileId, parent: &mut Frame) {
+    let block = Block {
+        open: frame.open,
+        close,
+        directives: frame.children,
+        raw: false,
+        entries: frame.entries,
+    };
+    match frame.head {
+        Some((name, args)) => {
+            let start = name.span.start as usize;
+            parent.children.push(Directive {
+                span: Span::new(file, start, end.max(start)),
+                name,
+                args,
+                block: Some(block),
+            });
+        }
+        // `{` with no directive: keep what was inside at the parent's level so later checks still see it.
+        None => parent.children.extend(block.directives),
+    }
+}
+
+/// Skips tokens up to and including the `}` matching an already consumed `{`.
+fn skip_block(lexer: &mut Lexer<'_>) {
+    let mut depth = 1usize;
+    for tok in lexer.by_ref() {
+        match tok.kind {
+            TokenKind::OpenBrace => depth += 1,
+            TokenKind::CloseBrace => {
+                depth -= 1;
+                if depth == 0 {
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> ParsedFile {
+        parse(FileId(0), s)
+    }
+
+    #[test]
+    fn tree_with_spans() {
+        let src = "http {\n  server { listen 80; # c\n  }\n}\n";
+        let f = p(src);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let http = &f.directives[0];
+        assert_eq!(http.name.text, "http");
+        assert_eq!(
+            &src[http.span.range()],
+            "http {\n  server { listen 80; # c\n  }\n}"
+        );
+        let server = &http.block.as_ref().unwrap().directives[0];
+        let listen = &server.block.as_ref().unwrap().directives[0];
+        assert_eq!(&src[listen.span.range()], "listen 80;");
+        assert_eq!(listen.args[0].text, "80");
+        assert_eq!(&src[f.comments[0].span.range()], "# c");
+    }
+
+    #[test]
+    fn quotes_and_escapes() {
+        let f = p(r#"add_header X "a \"b\"\tc" 'd\'e';"#);
+        let d = &f.directives[0];
+        assert_eq!(d.args[1].text, "a \"b\"\tc");
+        assert!(d.args[1].quoted);
+        assert_eq!(d.args[2].text, "d'e");
+    }
+
+    #[test]
+    fn errors_like_nginx() {
+        assert_eq!(p("a;;").errors.len(), 1);
+        assert_eq!(p("a { b 1 }").errors.len(), 1);
+        assert_eq!(p("a {").errors.len(), 1);
+        assert_eq!(p("}").errors.len(), 1);
+        assert_eq!(p("a \"b").errors.len(), 1);
+        assert_eq!(p("a \"b\"c;").errors.len(), 1);
+        assert_eq!(p("a b").errors.len(), 1);
+        assert!(p("if ($a = \"b\") { return 200; }").errors.is_empty());
+    }
+
+    #[test]
+    fn entries_and_raw_blocks() {
+        let f = p("map $a $b { default 1; \"~x{2}\" y; }\ncontent_by_lua_block { if x then ngx.say('}') end }\nz 1;");
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        assert!(f.directives[0].block.as_ref().unwrap().entries);
+        let lua = f.directives[1].block.as_ref().unwrap();
+        assert!(lua.raw && lua.directives.is_empty());
+        assert_eq!(f.directives[2].name.text, "z");
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_not_overflowed() {
+        let n = 100_000;
+        let src = format!("{}{}", "a {".repeat(n), "}".repeat(n));
+        let f = p(&src);
+        assert_eq!(f.errors.len(), 1);
+        assert!(f.errors[0].message.contains("nested deeper"));
+    }
+
+    #[test]
+    fn variables() {
+        let f = p("a $x ${y}z \\$ 5$;");
+        let a = &f.directives[0].args;
+        assert!(a[0].has_variables() && a[1].has_variables());
+        assert!(!a[3].has_variables());
+    }
+}

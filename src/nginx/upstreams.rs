@@ -1,0 +1,349 @@
+//! Which names nginx resolves, and when: `upstream` block names, `resolver`s in scope and the values
+//! variables can take (`set`, `map`), collected once per configuration.
+//!
+//! nginx's rules (ngx_http_upstream.c, checked at run time against nginx 1.22.1):
+//! - a target without variables is resolved once at start-up, unless it names an `upstream` block
+//!   (names match case-insensitively, only when the target has no port);
+//! - a target with any variable is evaluated per request; its host is first matched against every upstream
+//!   group (explicit blocks without a port, and the implicit groups literal targets create, on host *and*
+//!   port); otherwise it is resolved with the `resolver` of the location (inherited http → server →
+//!   location), and with none every request fails: `no resolver defined to resolve …`.
+
+use super::args::{self, Host, PassKind, Piece, UpstreamTarget};
+use super::directives::Context;
+use super::{Config, Directive, Word};
+use crate::source::{SourceMap, Span};
+use std::collections::{HashMap, HashSet};
+
+/// Whether a directive in this context belongs to the stream module (its own upstreams and resolvers).
+pub fn is_stream(context: Context) -> bool {
+    matches!(
+        context,
+        Context::Stream | Context::StreamServer | Context::StreamUpstream
+    )
+}
+
+/// Whether the configuration is a snippet nothing includes (`conf.d/default.conf` on its own): the file
+/// that includes it at run time may define more `upstream` blocks and a `resolver`, so names that could
+/// be upstream names, and a missing resolver outside http, are not reported.
+pub fn is_snippet(config: &Config) -> bool {
+    config.context != Context::Main
+}
+
+/// A block a directive sits in, identified by the address of its directive; 0 is a file's top level.
+type ScopeKey = usize;
+
+fn key(d: &Directive) -> ScopeKey {
+    d as *const Directive as usize
+}
+
+fn scope_of(parents: &[&Directive]) -> ScopeKey {
+    parents.last().map_or(0, |p| key(p))
+}
+
+/// An `upstream` block.
+#[derive(Clone, Copy)]
+pub struct Upstream<'a> {
+    pub directive: &'a Directive,
+    pub stream: bool,
+}
+
+impl<'a> Upstream<'a> {
+    pub fn name(&self) -> &'a str {
+        self.directive.args.first().map_or("", |w| &w.text)
+    }
+}
+
+/// Where a variable gets a value.
+#[derive(Clone, Copy)]
+pub struct Definition<'a> {
+    /// The `set` directive, or the `map` entry.
+    pub directive: &'a Directive,
+    pub value: &'a Word,
+    /// The block a `set` runs in (`if` blocks count as their enclosing block); `None` for `map`, which
+    /// applies everywhere.
+    scope: Option<ScopeKey>,
+}
+
+/// The possible values of a target, after substituting variables whose values are known.
+pub struct Expansion<'a> {
+    /// Each candidate text, with the definition that supplied its first substituted value.
+    pub candidates: Vec<(String, Option<Definition<'a>>)>,
+    /// More combinations existed than were kept.
+    pub truncated: bool,
+    /// A value came from a `set` that is not on the directive's path (none was).
+    pub global: bool,
+}
+
+/// Upstream names, resolvers and variable definitions of one configuration.
+pub struct Index<'a> {
+    upstreams: Vec<Upstream<'a>>,
+    /// `(stream, lowercase host, port)` of the groups literal targets create implicitly.
+    implicit: HashSet<(bool, String, u16)>,
+    resolvers: HashMap<ScopeKey, &'a Directive>,
+    /// Blocks holding a `zone` directive (also through an include).
+    zones: HashSet<ScopeKey>,
+    definitions: HashMap<String, Vec<Definition<'a>>>,
+    /// Variables set by something whose values are not known statically (`geo`, `js_set`, a `map` that
+    /// includes a file …).
+    opaque: HashSet<String>,
+}
+
+/// Directives that define a variable named by their argument at `index`, with values not known here.
+const OPAQUE_DEFINERS: &[(&str, usize)] = &[
+    ("split_clients", 1),
+    ("perl_set", 0),
+    ("js_set", 0),
+    ("auth_request_set", 0),
+    ("set_by_lua", 0),
+    ("set_by_lua_block", 0),
+    ("set_by_lua_file", 0),
+];
+
+fn var_name(word: &Word) -> Option<String> {
+    let vars = args::variables(&word.text);
+    match vars.as_slice() {
+        [v] if v.range == (0..word.text.len()) => Some(v.name.clone()),
+        _ => None,
+    }
+}
+
+impl<'a> Index<'a> {
+    pub fn build(config: &'a Config) -> Index<'a> {
+        let mut index = Index {
+            upstreams: Vec::new(),
+            implicit: HashSet::new(),
+            resolvers: HashMap::new(),
+            zones: HashSet::new(),
+            definitions: HashMap::new(),
+            opaque: HashSet::new(),
+        };
+        config.walk(&mut |visit| {
+            let d: &'a Directive = visit.directive;
+            let name: &str = &d.name.text;
+            let stream = is_stream(visit.context);
+            match name {
+                "upstream" if d.block.is_some() && !d.args.is_empty() => {
+                    index.upstreams.push(Upstream {
+                        directive: d,
+                        stream,
+                    });
+                }
+                "zone" => {
+                    index.zones.insert(scope_of(visit.parents));
+                }
+                "resolver" => {
+                    index.resolvers.entry(scope_of(visit.parents)).or_insert(d);
+                }
+                "set" if d.args.len() >= 2 => {
+                    if let Some(var) = var_name(&d.args[0]) {
+                        // `set` inside `if` runs as part of the enclosing location or server.
+                        let scope = visit
+                            .parents
+                            .iter()
+                            .rev()
+                            .find(|p| &*p.name.text != "if")
+                            .map_or(0, |p| key(p));
+                        index.definitions.entry(var).or_default().push(Definition {
+                            directive: d,
+                            value: &d.args[1],
+                            scope: Some(scope),
+                        });
+                    }
+                }
+                "map" if d.args.len() >= 2 => {
+                    if let (Some(var), Some(block)) = (var_name(&d.args[1]), &d.block) {
+                        for entry in &block.directives {
+                            match (&*entry.name.text, entry.args.first()) {
+                                ("hostnames" | "volatile", None) => {}
+                                ("include", _) => {
+                                    index.opaque.insert(var.clone());
+                                }
+                                (_, Some(value)) => {
+                                    index.definitions.entry(var.clone()).or_default().push(
+                                        Definition {
+                                            directive: entry,
+                                            value,
+                                            scope: None,
+                                        },
+                                    );
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                "geo" => {
+                    if let Some(var) = d.args.last().and_then(var_name) {
+                        index.opaque.insert(var);
+                    }
+                }
+                _ => {
+                    if let Some(kind) = PassKind::from_directive(name, stream) {
+                        if let Some(word) = d.args.first() {
+                            if !word.has_variables() {
+                                if let Ok(t) = args::parse_target(kind, &word.text) {
+                                    if let (Host::Name(host), Some(port)) =
+                                        (&t.host, t.effective_port())
+                                    {
+                                        index.implicit.insert((
+                                            stream,
+                                            host.to_ascii_lowercase(),
+                                            port,
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                    } else if let Some(&(_, at)) = OPAQUE_DEFINERS.iter().find(|(n, _)| *n == name)
+                    {
+                        if let Some(var) = d.args.get(at).and_then(var_name) {
+                            index.opaque.insert(var);
+                        }
+                    }
+                }
+            }
+        });
+        index
+    }
+
+    /// The `upstream` block called `name` (case-insensitive, as nginx matches).
+    pub fn upstream(&self, name: &str, stream: bool) -> Option<Upstream<'a>> {
+        self.upstreams
+            .iter()
+            .find(|u| u.stream == stream && u.name().eq_ignore_ascii_case(name))
+            .copied()
+    }
+
+    /// The `resolver` that applies to a directive with these parents: the innermost enclosing block's,
+    /// inherited outwards (location → server → http; for upstreams: upstream → http).
+    pub fn resolver_in_scope(&self, parents: &[&Directive]) -> Option<&'a Directive> {
+        parents
+            .iter()
+            .rev()
+            .map(|p| key(p))
+            .chain(std::iter::once(0))
+            .find_map(|k| self.resolvers.get(&k).copied())
+    }
+
+    /// Whether a target evaluated at request time to this host and port is served by an upstream group
+    /// (an explicit block when no port is given, or an implicit group of a literal target).
+    pub fn runtime_match(&self, target: &UpstreamTarget, stream: bool) -> bool {
+        let Host::Name(name) = &target.host else {
+            return false;
+        };
+        if target.port_span.is_none() && self.upstream(name, stream).is_some() {
+            return true;
+        }
+        target.effective_port().is_some_and(|port| {
+            self.implicit
+                .contains(&(stream, name.to_ascii_lowercase(), port))
+        })
+    }
+
+    /// Whether an `upstream` block holds a `zone` (needed for `server … resolve`).
+    pub fn has_zone(&self, upstream: &Directive) -> bool {
+        self.zones.contains(&key(upstream))
+    }
+
+    /// Whether any `upstream` block exists in this module.
+    pub fn has_upstreams(&self, stream: bool) -> bool {
+        self.upstreams.iter().any(|u| u.stream == stream)
+    }
+
+    /// The definitions of `$var` that apply to a directive with these parents: the `set`s on its path
+    /// (its server and location blocks and the `if`s in them) and every `map`. Falls back to every `set`
+    /// in the configuration when none is on the path (`global` = true then). `None`: unknown.
+    fn values(&self, var: &str, parents: &[&Directive]) -> Option<(Vec<Definition<'a>>, bool)> {
+        if self.opaque.contains(var) {
+            return None;
+        }
+        let defs = self.definitions.get(var)?;
+        let path: HashSet<ScopeKey> = parents
+            .iter()
+            .map(|p| key(p))
+            .chain(std::iter::once(0))
+            .collect();
+        let on_path: Vec<_> = defs
+            .iter()
+            .filter(|d| d.scope.map_or(true, |s| path.contains(&s)))
+            .copied()
+            .collect();
+        if on_path.iter().any(|d| d.scope.is_some()) {
+            Some((on_path, false))
+        } else {
+            Some((defs.clone(), true))
+        }
+    }
+
+    /// Substitutes known values for the variables of `text` (a few levels deep, a bounded number of
+    /// combinations). Variables with unknown values stay as written. The flag says whether a value came
+    /// from a `set` that is not on the directive's path.
+    pub fn expand(&self, text: &str, parents: &[&Directive]) -> Expansion<'a> {
+        let mut flags = (false, false);
+        let candidates = self.expand_depth(text, parents, 3, &mut flags);
+        Expansion {
+            candidates,
+            global: flags.0,
+            truncated: flags.1,
+        }
+    }
+
+    fn expand_depth(
+        &self,
+        text: &str,
+        parents: &[&Directive],
+        depth: usize,
+        flags: &mut (bool, bool),
+    ) -> Vec<(String, Option<Definition<'a>>)> {
+        const MAX: usize = 32;
+        let mut out: Vec<(String, Option<Definition<'a>>)> = vec![(String::new(), None)];
+        for piece in args::pieces(text) {
+            let options: Vec<(String, Option<Definition<'a>>)> = match &piece {
+                Piece::Literal(s) => vec![(s.clone(), None)],
+                Piece::Var(name) => match (depth > 0).then(|| self.values(name, parents)).flatten()
+                {
+                    Some((defs, g)) => {
+                        flags.0 |= g;
+                        let mut opts = Vec::new();
+                        for def in defs {
+                            for (value, _) in
+                                self.expand_depth(&def.value.text, parents, depth - 1, flags)
+                            {
+                                opts.push((value, Some(def)));
+                            }
+                        }
+                        opts
+                    }
+                    None => vec![(format!("${{{name}}}"), None)],
+                },
+            };
+            let mut next = Vec::new();
+            for (prefix, def) in &out {
+                for (opt, odef) in &options {
+                    if next.len() >= MAX {
+                        flags.1 = true;
+                        break;
+                    }
+                    next.push((format!("{prefix}{opt}"), def.or(*odef)));
+                }
+            }
+            out = next;
+        }
+        out
+    }
+}
+
+/// The span of `range` (a byte range within the word's value) in the source, when the value is written
+/// verbatim (plain or quoted without escapes); otherwise the whole word.
+pub fn sub_span(sources: &SourceMap, word: &Word, range: std::ops::Range<usize>) -> Span {
+    let raw = sources.text(word.span);
+    let inner = if word.quoted && raw.len() >= 2 { 1 } else { 0 };
+    let verbatim = raw.get(inner..raw.len() - inner) == Some(&*word.text);
+    if verbatim && range.end <= word.text.len() {
+        let start = word.span.start as usize + inner;
+        Span::new(word.span.file, start + range.start, start + range.end)
+    } else {
+        word.span
+    }
+}

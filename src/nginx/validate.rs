@@ -1,0 +1,199 @@
+//! Checks every directive against the directive table the way nginx's `ngx_conf_handler` does, in its
+//! order: unknown name (N005), not allowed in this context (N006), block/`;` mismatch (N000), argument
+//! count (N007).
+
+use super::directives::{self, Context};
+use super::syntax::{Directive, Word};
+use super::{Config, Visit};
+use crate::diagnostic::Diagnostic;
+use crate::rules::nginx::{
+    n000_syntax_error, n005_unknown_directive, n006_directive_not_allowed_here,
+    n007_wrong_argument_count,
+};
+use crate::source::SourceMap;
+
+/// Whether `name` could be the name of some module's directive (`[a-z0-9_]+`, any case).
+fn looks_like_directive_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn context_label(ctx: Context) -> &'static str {
+    match ctx {
+        Context::Main => "the main (top-level) context",
+        Context::Events => "`events`",
+        Context::Http => "`http`",
+        Context::Server => "`server`",
+        Context::Location => "`location`",
+        Context::LocationIf => "`if` in `location`",
+        Context::ServerIf => "`if` in `server`",
+        Context::LimitExcept => "`limit_except`",
+        Context::Upstream => "`upstream`",
+        Context::Mail => "`mail`",
+        Context::MailServer => "`server` in `mail`",
+        Context::Stream => "`stream`",
+        Context::StreamServer => "`server` in `stream`",
+        Context::StreamUpstream => "`upstream` in `stream`",
+    }
+}
+
+/// Runs the table checks on one configuration; `code` selects which rule's findings to return.
+pub fn check(config: &Config, sources: &SourceMap, code: &str, out: &mut Vec<Diagnostic>) {
+    config.walk(&mut |v| visit(v, sources, code, out));
+}
+
+/// A missing `;` makes nginx read the next line as more arguments (`listen 80` ⏎ `server_name x;` is one
+/// `listen` with three arguments, which `listen` rejects in its own way). Finds an unquoted argument
+/// that starts a new line, is the name of a known directive other than this one, and is followed by
+/// more arguments on that line: such a line is a directive, not a value.
+fn missing_semicolon<'a>(d: &'a Directive, text: &str) -> Option<&'a Word> {
+    let mut prev_end = d.name.span.end as usize;
+    for (i, a) in d.args.iter().enumerate() {
+        let start = a.span.start as usize;
+        let gap = text.get(prev_end..start).unwrap_or("");
+        prev_end = a.span.end as usize;
+        if !gap.contains('\n') || a.quoted || a.text == d.name.text {
+            continue;
+        }
+        let next_on_same_line = d.args.get(i + 1).is_some_and(|n| {
+            !text
+                .get(a.span.end as usize..n.span.start as usize)
+                .unwrap_or("\n")
+                .contains('\n')
+        });
+        if next_on_same_line && !directives::lookup(&a.text).is_empty() {
+            return Some(a);
+        }
+    }
+    None
+}
+
+fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagnostic>) {
+    let d = v.directive;
+    let name: &str = &d.name.text;
+    let specs = directives::lookup(name);
+    if specs.is_empty() {
+        if code != "N005" {
+            return;
+        }
+        // Inside a block wirelint does not know, any name may be that module's business.
+        if v.parents
+            .iter()
+            .any(|p| directives::lookup(&p.name.text).is_empty())
+        {
+            return;
+        }
+        // Template placeholders are rendered before nginx sees the file; a BOM is reported as N000.
+        if name.contains('$') || name.contains("@@") || name.starts_with('\u{feff}') {
+            return;
+        }
+        let suggestion = directives::suggest(name);
+        // A name no module could define (`2}$` from an unquoted regex) or a near miss of a known one is
+        // surely wrong; any other name may belong to a third-party module wirelint does not know.
+        if suggestion.is_none() && looks_like_directive_name(name) {
+            return;
+        }
+        let rule = &n005_unknown_directive::RULE;
+        let mut diag = rule.diag(d.name.span, format!("unknown directive `{name}`"));
+        diag = match suggestion {
+            Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+            None => diag.with_help(
+                "no nginx module has a directive of this name; if it is part of a regular expression or a value, quote it",
+            ),
+        };
+        out.push(diag);
+        return;
+    }
+    if !v.context_known {
+        return;
+    }
+    let Some(spec) = directives::lookup_in(name, v.context) else {
+        if code == "N006" {
+            let mut allowed: Vec<&str> = specs.iter().flat_map(|s| s.contexts.names()).collect();
+            allowed.dedup();
+            out.push(
+                n006_directive_not_allowed_here::RULE
+                    .diag(
+                        d.name.span,
+                        format!("`{name}` is not allowed in {}", context_label(v.context)),
+                    )
+                    .with_help(format!(
+                        "move it to one of these contexts: {}",
+                        allowed.join(", ")
+                    )),
+            );
+        }
+        return;
+    };
+    match (spec.block, &d.block) {
+        (false, Some(b)) => {
+            if code == "N000" {
+                out.push(
+                    n000_syntax_error::RULE
+                        .diag(
+                            b.open,
+                            format!("`{name}` takes no block: it must end with `;`"),
+                        )
+                        .with_help(format!("replace the `{{ … }}` after `{name}` with `;`")),
+                );
+            }
+            return;
+        }
+        (true, None) => {
+            if code == "N000" {
+                out.push(
+                    n000_syntax_error::RULE
+                        .diag(
+                            d.span,
+                            format!("`{name}` needs a block: `{name} … {{ … }}`"),
+                        )
+                        .with_help("replace the `;` with a `{ … }` block"),
+                );
+            }
+            return;
+        }
+        _ => {}
+    }
+    let arity_ok = spec.arity.accepts(d.args.len());
+    if code == "N000" && arity_ok {
+        if let Some(next) = missing_semicolon(d, &sources.get(v.file).text) {
+            let last_before = d
+                .args
+                .iter()
+                .take_while(|a| a.span.start < next.span.start)
+                .last()
+                .map_or(d.name.span, |a| a.span);
+            out.push(
+                n000_syntax_error::RULE
+                    .diag(
+                        next.span,
+                        format!(
+                            "missing `;`: `{}` on this line is read as an argument of `{name}` above",
+                            next.text
+                        ),
+                    )
+                    .with_help(format!("end the `{name}` directive with `;`"))
+                    .with_related(last_before, "`;` missing after this"),
+            );
+        }
+    }
+    if code == "N007" && !arity_ok {
+        let n = d.args.len();
+        let head = d
+            .args
+            .last()
+            .map_or(d.name.span, |a| d.name.span.to(a.span));
+        out.push(
+            n007_wrong_argument_count::RULE
+                .diag(
+                    head,
+                    format!(
+                        "`{name}` takes {}, found {n}",
+                        spec.arity.describe()
+                    ),
+                )
+                .with_help(
+                    "fix the arguments; a value with spaces must be quoted, and a missing `;` joins two directives into one",
+                ),
+        );
+    }
+}

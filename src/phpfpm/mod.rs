@@ -1,0 +1,898 @@
+//! php-fpm: source → spanned lines ([`syntax`]) → the effective pools php-fpm would run ([`PoolSet`]),
+//! every value with the file and line that set it and the values it overrode.
+//!
+//! Load order follows php-fpm (`fpm_conf_load_ini_file`): a main `php-fpm.conf`, each `include=` expanded
+//! where it stands (glob results byte-sorted, relative patterns against the prefix), sections with the same
+//! name merged case-insensitively, later values winning. The current section carries across files, as it
+//! does in php-fpm: a file without a section header continues the includer's section.
+
+pub mod directives;
+pub mod explain;
+pub mod image;
+pub mod syntax;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::discover::Input;
+use crate::settings::{PathMapping, Settings};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use directives::Section;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use syntax::{LineKind, Parsed};
+
+/// The environment php-fpm starts with (`${VAR}` reads it).
+pub type Env = HashMap<String, String>;
+
+/// One `key = value` that php-fpm applied.
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    pub key_span: Span,
+    pub value_span: Span,
+    /// The whole line.
+    pub line: Span,
+    /// The value as written.
+    pub raw: String,
+    /// The value php-fpm stores (`$pool` expanded, keywords read); `None` when it depends on an
+    /// environment variable whose value is unknown, or on an expression wirelint does not evaluate.
+    pub value: Option<String>,
+}
+
+impl Assignment {
+    /// The value for display: the stored value when known, else the text as written.
+    pub fn shown(&self) -> &str {
+        self.value.as_deref().unwrap_or(&self.raw)
+    }
+}
+
+/// A directive after every file: the last assignment wins; earlier ones are what it overrode.
+#[derive(Clone, Debug)]
+pub struct EffectiveDirective {
+    /// The key as php-fpm's table names it (`listen`), or `php_value[memory_limit]` for arrays.
+    pub key: String,
+    /// In load order; never empty.
+    pub assignments: Vec<Assignment>,
+}
+
+impl EffectiveDirective {
+    pub fn winner(&self) -> &Assignment {
+        self.assignments
+            .last()
+            .expect("a directive has an assignment")
+    }
+
+    pub fn overridden(&self) -> &[Assignment] {
+        &self.assignments[..self.assignments.len() - 1]
+    }
+}
+
+/// A pool as php-fpm runs it, merged from every section with its name.
+#[derive(Clone, Debug)]
+pub struct EffectivePool {
+    /// As first written.
+    pub name: String,
+    /// Every section header naming this pool, in load order.
+    pub sections: Vec<Span>,
+    pub directives: Vec<EffectiveDirective>,
+}
+
+impl EffectivePool {
+    pub fn get(&self, key: &str) -> Option<&EffectiveDirective> {
+        self.directives.iter().find(|d| d.key == key)
+    }
+}
+
+/// Where php-fpm listens, as it reads `listen` (`fpm_sockets_domain_from_address`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenAddress {
+    /// `9000`: every address (IPv6 and IPv4-mapped).
+    AllAddresses { port: String },
+    /// `host:port`; `host` without brackets.
+    Tcp { host: String, port: String },
+    /// A path (relative paths resolved against the prefix).
+    Unix { path: String },
+}
+
+impl ListenAddress {
+    pub fn parse(value: &str, prefix: Option<&str>) -> Option<ListenAddress> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        if let Some(colon) = value.rfind(':') {
+            let (host, port) = (&value[..colon], &value[colon + 1..]);
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            if host.is_empty() || host == "*" || host == "0.0.0.0" || host == "::" {
+                return Some(ListenAddress::AllAddresses { port: port.into() });
+            }
+            return Some(ListenAddress::Tcp {
+                host: host.to_ascii_lowercase(),
+                port: port.into(),
+            });
+        }
+        if value.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(ListenAddress::AllAddresses { port: value.into() });
+        }
+        let path = match prefix {
+            Some(p) if !value.starts_with('/') => format!("{}/{}", p.trim_end_matches('/'), value),
+            _ => value.to_string(),
+        };
+        Some(ListenAddress::Unix { path })
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        matches!(self, ListenAddress::Tcp { host, .. } if is_loopback_host(host))
+    }
+
+    /// Whether two pools' addresses collide when both bind.
+    pub fn overlaps(&self, other: &ListenAddress) -> bool {
+        use ListenAddress::*;
+        let norm = |h: &str| {
+            if h == "localhost" {
+                "127.0.0.1".to_string()
+            } else {
+                h.to_string()
+            }
+        };
+        match (self, other) {
+            (Unix { path: a }, Unix { path: b }) => a == b,
+            (AllAddresses { port: a }, AllAddresses { port: b })
+            | (AllAddresses { port: a }, Tcp { port: b, .. })
+            | (Tcp { port: a, .. }, AllAddresses { port: b }) => a == b,
+            (Tcp { host: ha, port: a }, Tcp { host: hb, port: b }) => {
+                a == b && norm(ha) == norm(hb)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// 127.0.0.0/8, `localhost`, `::1`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h == "::1"
+        || h.parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || h.parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An `include=` line.
+#[derive(Clone, Debug)]
+pub struct IncludeSite {
+    pub value_span: Span,
+    pub pattern: String,
+    /// Where it points after the prefix (and `--map`).
+    pub resolved: PathBuf,
+    /// A literal path (no glob characters) that does not exist.
+    pub missing: bool,
+}
+
+/// A `${VAR}` reference.
+#[derive(Clone, Debug)]
+pub struct EnvRef {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A key php-fpm does not know where it stands.
+#[derive(Clone, Debug)]
+pub struct UnknownKey {
+    pub span: Span,
+    pub key: String,
+    pub section: Section,
+}
+
+/// The image whose stock files were put under the user's files.
+#[derive(Clone, Debug)]
+pub struct ImageUse {
+    pub image: String,
+    pub reason: String,
+}
+
+/// The configuration one php-fpm process would load.
+#[derive(Clone, Debug, Default)]
+pub struct PoolSet {
+    /// What the set is: the main file's or the pool directory's name.
+    pub label: String,
+    pub main: Option<FileId>,
+    /// Every file in load order.
+    pub files: Vec<FileId>,
+    /// php-fpm's prefix for this set, if known.
+    pub prefix: Option<String>,
+    pub image: Option<ImageUse>,
+    pub global: Vec<EffectiveDirective>,
+    pub pools: Vec<EffectivePool>,
+    pub includes: Vec<IncludeSite>,
+    pub env_refs: Vec<EnvRef>,
+    pub unknown: Vec<UnknownKey>,
+    /// Whether the environment is known (`${VAR}` can be checked).
+    pub env: Option<Env>,
+}
+
+impl PoolSet {
+    /// A pool's effective listen address.
+    pub fn listen<'p>(
+        &self,
+        pool: &'p EffectivePool,
+    ) -> Option<(ListenAddress, &'p EffectiveDirective)> {
+        let d = pool.get("listen")?;
+        let value = d.winner().value.as_deref()?;
+        let prefix = pool
+            .get("prefix")
+            .and_then(|p| p.winner().value.clone())
+            .filter(|p| p.starts_with('/'))
+            .or_else(|| self.prefix.clone());
+        Some((ListenAddress::parse(value, prefix.as_deref())?, d))
+    }
+}
+
+/// Everything loaded from the php-fpm inputs of a run.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sets: Vec<PoolSet>,
+    /// Findings of the loader itself (P000).
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: Vec<FileId>,
+}
+
+/// php-fpm refuses more than 5 nested files (`ini_recursion`).
+const MAX_DEPTH: usize = 5;
+
+/// Loads the php-fpm inputs of a run as php-fpm would, grouped into pool sets.
+pub fn load(
+    sources: &mut SourceMap,
+    inputs: &[&Input],
+    settings: &Settings,
+) -> Result<Loaded, LoadFailure> {
+    let layout = match &settings.phpfpm.image {
+        Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
+        None => None,
+    };
+    let env = settings.phpfpm.env.as_ref();
+    let mut loaded = Loaded::default();
+    let mut parsed: HashMap<FileId, Parsed> = HashMap::new();
+    let mut ids = Vec::new();
+    for input in inputs {
+        let id = sources
+            .load(&input.path, input.name.clone())
+            .map_err(LoadFailure::Io)?;
+        ids.push((input.path.clone(), id));
+    }
+    // A main config: named php-fpm.conf, or one that includes others.
+    let mut mains = Vec::new();
+    for (path, id) in &ids {
+        let p = parsed
+            .entry(*id)
+            .or_insert_with(|| syntax::parse(*id, &sources.get(*id).text));
+        let includes = p.lines.iter().any(
+            |l| matches!(&l.kind, LineKind::Entry(e) if e.key == "include" && e.index.is_none()),
+        );
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase());
+        if includes || name.as_deref() == Some("php-fpm.conf") {
+            mains.push((path.clone(), *id));
+        }
+    }
+    let mut reached: HashSet<FileId> = HashSet::new();
+    let mut stock_ids: HashMap<String, FileId> = HashMap::new();
+    for (path, id) in &mains {
+        if reached.contains(id) {
+            continue;
+        }
+        let prefix = settings
+            .phpfpm
+            .prefix
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|| default_prefix(path));
+        let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        l.set.label = crate::source::display_name(path);
+        l.set.main = Some(*id);
+        l.set.prefix = Some(prefix);
+        l.load_file(*id, 0);
+        reached.extend(l.set.files.iter().copied());
+        loaded.sets.push(l.finish());
+    }
+    // Pool files no main config reached: one set per directory, as `include=dir/*.conf` loads them.
+    let mut by_dir: Vec<(PathBuf, Vec<(PathBuf, FileId)>)> = Vec::new();
+    for (path, id) in &ids {
+        if reached.contains(id) {
+            continue;
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if is_variant(path) {
+            by_dir.push((dir, vec![(path.clone(), *id)]));
+            continue;
+        }
+        match by_dir
+            .iter_mut()
+            .find(|(d, files)| *d == dir && !files.iter().any(|(p, _)| is_variant(p)))
+        {
+            Some((_, files)) => files.push((path.clone(), *id)),
+            None => by_dir.push((dir, vec![(path.clone(), *id)])),
+        }
+    }
+    for (dir, mut files) in by_dir {
+        files.sort_by_key(|f| file_name_bytes(&f.0));
+        let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        l.set.label = format!("{}/", crate::source::display_name(&dir));
+        match &layout {
+            None => {
+                l.set.prefix = Some(
+                    settings
+                        .phpfpm
+                        .prefix
+                        .as_ref()
+                        .unwrap_or(&dir)
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+                for (_, id) in &files {
+                    l.load_file(*id, 1);
+                }
+            }
+            Some(layout) => {
+                l.set.image = Some(ImageUse {
+                    image: layout.image.clone(),
+                    reason: layout.reason.clone(),
+                });
+                l.set.prefix = Some(layout.prefix.clone());
+                let main = stock_file(l.sources, &mut stock_ids, layout, &layout.main);
+                l.set.main = Some(main);
+                // The user's files sit in the image's pool directory: same-named stock files are replaced.
+                let mut merged: Vec<(Vec<u8>, FileId)> = files
+                    .iter()
+                    .map(|(p, id)| (file_name_bytes(p), *id))
+                    .collect();
+                for f in &layout.pool_files {
+                    let name = f
+                        .container_path
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .as_bytes()
+                        .to_vec();
+                    if !merged.iter().any(|(n, _)| *n == name) {
+                        let id = stock_file(l.sources, &mut stock_ids, layout, f);
+                        merged.push((name, id));
+                    }
+                }
+                merged.sort();
+                l.virtual_dir = Some((
+                    format!("{}/*.conf", layout.pool_dir),
+                    merged.into_iter().map(|(_, id)| id).collect(),
+                ));
+                l.load_file(main, 0);
+            }
+        }
+        loaded.sets.push(l.finish());
+    }
+    let mut seen = HashSet::new();
+    for set in &loaded.sets {
+        for f in &set.files {
+            if seen.insert(*f) {
+                loaded.files.push(*f);
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// Why loading could not start at all (exit status 2).
+#[derive(Debug)]
+pub enum LoadFailure {
+    Io(crate::source::LoadError),
+    Image(String),
+}
+
+impl std::fmt::Display for LoadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadFailure::Io(e) => write!(f, "{e}"),
+            LoadFailure::Image(e) => write!(f, "--php-image {e}"),
+        }
+    }
+}
+
+fn file_name_bytes(p: &Path) -> Vec<u8> {
+    p.file_name()
+        .map(|n| n.to_string_lossy().as_bytes().to_vec())
+        .unwrap_or_default()
+}
+
+/// php-fpm's own default is the config's prefix (`prefix/etc/php-fpm.conf`): a main file in a directory
+/// named `etc` gets that directory's parent, any other its own directory.
+fn default_prefix(main: &Path) -> String {
+    let dir = main.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = if dir.file_name().is_some_and(|n| n == "etc") {
+        dir.parent().unwrap_or(dir)
+    } else {
+        dir
+    };
+    prefix.to_string_lossy().into_owned()
+}
+
+fn stock_file(
+    sources: &mut SourceMap,
+    cache: &mut HashMap<String, FileId>,
+    layout: &image::Layout,
+    file: &image::StockFile,
+) -> FileId {
+    let name = layout.source_name(file);
+    *cache
+        .entry(name.clone())
+        .or_insert_with(|| sources.add(SourceFile::new(name, None, file.text.clone())))
+}
+
+struct SetLoader<'a> {
+    sources: &'a mut SourceMap,
+    settings: &'a Settings,
+    env: Option<&'a Env>,
+    parsed: &'a mut HashMap<FileId, Parsed>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    set: PoolSet,
+    /// The pool the next entry belongs to (`current_wp`); `None` is `[global]`.
+    current: Option<usize>,
+    /// An image's pool directory pattern and the files it holds.
+    virtual_dir: Option<(String, Vec<FileId>)>,
+}
+
+impl<'a> SetLoader<'a> {
+    fn new(
+        sources: &'a mut SourceMap,
+        settings: &'a Settings,
+        env: Option<&'a Env>,
+        parsed: &'a mut HashMap<FileId, Parsed>,
+        diagnostics: &'a mut Vec<Diagnostic>,
+    ) -> SetLoader<'a> {
+        SetLoader {
+            sources,
+            settings,
+            env,
+            parsed,
+            diagnostics,
+            set: PoolSet {
+                env: env.cloned(),
+                ..PoolSet::default()
+            },
+            current: None,
+            virtual_dir: None,
+        }
+    }
+
+    fn finish(self) -> PoolSet {
+        self.set
+    }
+
+    fn p000(&mut self, span: Span, message: String, help: Option<String>) {
+        let mut d = Diagnostic::new("P000", Severity::Error, span, message);
+        d.help = help;
+        self.diagnostics.push(d);
+    }
+
+    fn load_file(&mut self, id: FileId, depth: usize) {
+        if !self.set.files.contains(&id) {
+            self.set.files.push(id);
+        }
+        let parsed = match self.parsed.get(&id) {
+            Some(p) => p.clone(),
+            None => {
+                let p = syntax::parse(id, &self.sources.get(id).text);
+                self.parsed.insert(id, p.clone());
+                p
+            }
+        };
+        for e in &parsed.errors {
+            self.p000(e.span, e.message.clone(), e.help.clone());
+        }
+        for line in &parsed.lines {
+            match &line.kind {
+                LineKind::Section { name, name_span } => {
+                    if name.eq_ignore_ascii_case("global") {
+                        self.current = None;
+                        continue;
+                    }
+                    let found = self
+                        .set
+                        .pools
+                        .iter()
+                        .position(|p| p.name.eq_ignore_ascii_case(name));
+                    let i = found.unwrap_or_else(|| {
+                        self.set.pools.push(EffectivePool {
+                            name: name.clone(),
+                            sections: Vec::new(),
+                            directives: Vec::new(),
+                        });
+                        self.set.pools.len() - 1
+                    });
+                    self.set.pools[i].sections.push(*name_span);
+                    self.current = Some(i);
+                }
+                LineKind::Entry(entry) => {
+                    for (name, span) in entry.value.env_refs() {
+                        self.set.env_refs.push(EnvRef {
+                            name: name.to_string(),
+                            span,
+                        });
+                    }
+                    if entry.key == "include" && entry.index.is_none() {
+                        self.include(entry, depth);
+                    } else {
+                        self.entry(line.span, entry);
+                    }
+                }
+            }
+        }
+    }
+
+    fn entry(&mut self, line: Span, e: &syntax::Entry) {
+        let mut value = if e.value.expression || is_templated(&e.value.raw) {
+            None
+        } else {
+            e.value.resolve(self.env)
+        };
+        if let Some(v) = &value {
+            if v.contains("$pool") {
+                match self.current {
+                    Some(i) => value = Some(v.replace("$pool", &self.set.pools[i].name.clone())),
+                    None => {
+                        self.p000(
+                            e.value_span,
+                            "`$pool` is used outside a pool section".into(),
+                            Some(
+                                "php-fpm refuses it: move the line into a `[pool]` section".into(),
+                            ),
+                        );
+                        return;
+                    }
+                }
+            }
+        }
+        let (key, ty) = match &e.index {
+            Some((index, index_span)) => {
+                let Some(d) = directives::find_array(&e.key) else {
+                    self.unknown(
+                        e,
+                        if self.current.is_some() {
+                            Section::Pool
+                        } else {
+                            Section::Global
+                        },
+                    );
+                    return;
+                };
+                if self.current.is_none() {
+                    self.p000(
+                        e.key_span.to(*index_span),
+                        format!("`{}[…]` is not allowed in the global section", e.key),
+                        Some(
+                            "php-fpm accepts arrays only in a pool section: move it under `[pool]`"
+                                .into(),
+                        ),
+                    );
+                    return;
+                }
+                if index.is_empty() && e.key != "access.suppress_path" {
+                    self.p000(
+                        e.key_span.to(*index_span),
+                        format!("`{}[]` has no key", e.key),
+                        Some(format!("name the setting: `{}[name] = value`", e.key)),
+                    );
+                    return;
+                }
+                if e.key == "env" && value.as_deref() == Some("") {
+                    self.p000(
+                        e.value_span,
+                        format!("`env[{index}]` has an empty value"),
+                        Some(
+                            "php-fpm refuses an empty `env[…]`: give a value or remove the line"
+                                .into(),
+                        ),
+                    );
+                    return;
+                }
+                (format!("{}[{}]", e.key, index), d.ty)
+            }
+            None => {
+                let section = if self.current.is_some() {
+                    Section::Pool
+                } else {
+                    Section::Global
+                };
+                let Some(d) = directives::find(section, &e.key) else {
+                    self.unknown(e, section);
+                    return;
+                };
+                (d.name.to_string(), d.ty)
+            }
+        };
+        if let Some(v) = &value {
+            if let Some(why) = directives::check_value(ty, v) {
+                self.p000(
+                    e.value_span,
+                    format!("php-fpm cannot parse `{}` for `{key}`: {why}", e.value.raw),
+                    Some(value_help(ty).into()),
+                );
+                return;
+            }
+            // Store what `php-fpm -tt` prints, so equal settings compare equal (`on` and `yes`).
+            value = Some(match ty {
+                directives::ValueType::FlagArray => if v == "1" { "1" } else { "0" }.into(),
+                directives::ValueType::Boolean => if v == "1" { "yes" } else { "no" }.into(),
+                directives::ValueType::Pm => v.to_ascii_lowercase(),
+                _ => v.clone(),
+            });
+        }
+        let assignment = Assignment {
+            key_span: e.key_span,
+            value_span: e.value_span,
+            line,
+            raw: e.value.raw.clone(),
+            value,
+        };
+        let list = match self.current {
+            Some(i) => &mut self.set.pools[i].directives,
+            None => &mut self.set.global,
+        };
+        match list.iter_mut().find(|d| d.key == key) {
+            Some(d) => d.assignments.push(assignment),
+            None => list.push(EffectiveDirective {
+                key,
+                assignments: vec![assignment],
+            }),
+        }
+    }
+
+    fn unknown(&mut self, e: &syntax::Entry, section: Section) {
+        let span = match &e.index {
+            Some((_, s)) => e
+                .key_span
+                .to(Span::new(s.file, s.start as usize, s.end as usize + 1)),
+            None => e.key_span,
+        };
+        self.set.unknown.push(UnknownKey {
+            span,
+            key: e.key.clone(),
+            section,
+        });
+    }
+
+    /// Finds where an absolute container path lives in the repository: the files beside the main config
+    /// usually mirror the container's tree (`repo/etc/php/8.2/fpm/php-fpm.conf` including
+    /// `/etc/php/8.2/fpm/pool.d/*.conf`). Tries the ancestors of the main file's directory, nearest first,
+    /// with the path's tails of two or more directories. The host's own root is used only when the path
+    /// shares a directory with the main file (a config checked in place, e.g. under `/etc`).
+    fn locate_container_path(&self, joined: &str) -> Option<PathBuf> {
+        let main = self.set.main.or(self.set.files.first().copied())?;
+        let main_path = self.sources.get(main).path.as_ref()?;
+        let main_dir = crate::source::normalize(main_path.parent()?);
+        let container = Path::new(joined);
+        let dir = container.parent()?;
+        let comps: Vec<_> = dir.components().skip(1).collect();
+        let file_name = container.file_name()?;
+        for ancestor in main_dir.ancestors().take(12) {
+            if ancestor.parent().is_none() {
+                let shared = main_dir.components().nth(1).is_some()
+                    && main_dir.components().nth(1) == container.components().nth(1);
+                if shared && dir.is_dir() {
+                    return Some(container.to_path_buf());
+                }
+                break;
+            }
+            for start in 0..comps.len().saturating_sub(1) {
+                let mut candidate = ancestor.to_path_buf();
+                candidate.extend(&comps[start..]);
+                if candidate.is_dir() {
+                    return Some(candidate.join(file_name));
+                }
+            }
+        }
+        None
+    }
+
+    fn include(&mut self, e: &syntax::Entry, depth: usize) {
+        let Some(pattern) = e.value.resolve(self.env) else {
+            return;
+        };
+        if pattern.is_empty() {
+            return;
+        }
+        if depth + 1 >= MAX_DEPTH {
+            self.p000(
+                e.value_span,
+                format!("php-fpm refuses more than {MAX_DEPTH} nested files (an include cycle?)"),
+                Some("include pool files from the main php-fpm.conf only".into()),
+            );
+            return;
+        }
+        let prefix = self.set.prefix.clone().unwrap_or_else(|| ".".into());
+        let joined = if pattern.starts_with('/') {
+            pattern.clone()
+        } else {
+            format!("{}/{}", prefix.trim_end_matches('/'), pattern)
+        };
+        if let Some((dir_pattern, files)) = &self.virtual_dir {
+            if *dir_pattern == joined {
+                for id in files.clone() {
+                    self.load_file(id, depth + 1);
+                }
+                return;
+            }
+        }
+        let mapped = if joined.starts_with('/') {
+            PathMapping::resolve(&self.settings.path_map, Path::new(&joined))
+                .or_else(|| self.locate_container_path(&joined))
+        } else {
+            None
+        };
+        // Whether a missing file is known to be missing: the path is in the repository (relative to a host
+        // prefix, or found under it), or its directory is here. A bare container path may exist only in
+        // the image.
+        let checkable = mapped.is_some()
+            || (!pattern.starts_with('/') && self.set.image.is_none())
+            || Path::new(&joined).parent().is_some_and(Path::is_dir);
+        let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
+        let is_glob = pattern.contains(['*', '?', '[']);
+        let mut matches: Vec<PathBuf> = Vec::new();
+        if is_glob {
+            if let Ok(paths) = glob::glob(&resolved.to_string_lossy()) {
+                matches = paths
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect();
+            }
+            // glob(3) sorts by bytes (LC_COLLATE=C in the container).
+            matches.sort_by(|a, b| {
+                a.as_os_str()
+                    .as_encoded_bytes()
+                    .cmp(b.as_os_str().as_encoded_bytes())
+            });
+        } else if self.sources.exists(&resolved) && !resolved.is_dir() {
+            matches.push(resolved.clone());
+        }
+        self.set.includes.push(IncludeSite {
+            value_span: e.value_span,
+            pattern: pattern.clone(),
+            resolved: resolved.clone(),
+            missing: !is_glob && matches.is_empty() && checkable,
+        });
+        for path in matches {
+            let name = crate::source::display_name(&path);
+            match self.sources.load(&path, name) {
+                Ok(id) => self.load_file(id, depth + 1),
+                Err(err) => self.p000(
+                    e.value_span,
+                    format!("cannot read included file: {err}"),
+                    None,
+                ),
+            }
+        }
+    }
+}
+
+/// A placeholder a template engine fills in before php-fpm reads the file (`{{ x }}`, `{% … %}`,
+/// `@NAME@`): the value is unknown, not wrong.
+pub fn is_templated(raw: &str) -> bool {
+    if raw.contains("{{") || raw.contains("{%") {
+        return true;
+    }
+    let mut parts = raw.split('@');
+    parts.next();
+    let inner: Vec<&str> = parts.collect();
+    // `@NAME@`: an odd split with a non-empty identifier between two `@`.
+    inner.len() >= 2
+        && inner[..inner.len() - 1]
+            .iter()
+            .any(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
+/// Files named as one variant of several (`zz-docker.production.conf`, `www.conf.example`) are
+/// alternatives, not files php-fpm loads side by side: each is checked on its own.
+fn is_variant(path: &Path) -> bool {
+    const MARKERS: &[&str] = &[
+        "example",
+        "sample",
+        "dist",
+        "default",
+        "template",
+        "tpl",
+        "orig",
+        "bak",
+        "production",
+        "prod",
+        "development",
+        "dev",
+        "staging",
+        "test",
+        "local",
+    ];
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.split('.').skip(1).any(|part| MARKERS.contains(&part))
+}
+
+fn value_help(ty: directives::ValueType) -> &'static str {
+    use directives::ValueType::*;
+    match ty {
+        Integer => "write a whole number, e.g. `5`",
+        Time => "write a number of seconds, optionally with a unit: `30s`, `5m`, `1h`, `1d`",
+        Boolean | FlagArray => {
+            "write `yes` or `no` (php-fpm also takes `on`/`off`, `true`/`false`, `1`/`0`)"
+        }
+        Pm => "use `static`, `dynamic` or `ondemand`",
+        LogLevel => "use `alert`, `error`, `warning`, `notice` or `debug`",
+        RlimitCore => "write a number of bytes or `unlimited`",
+        SyslogFacility => "use a syslog facility such as `daemon` or `local0`",
+        String | Array => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_and_variants() {
+        assert!(is_templated("{{PHP_MAX_CHILDREN}}"));
+        assert!(is_templated("@FPM_PM_MAX_CHILDREN@"));
+        assert!(is_templated("{% if x %}"));
+        assert!(!is_templated("user@example.com"));
+        assert!(!is_templated("9000"));
+        assert!(is_variant(Path::new("x/zz-docker.production.conf")));
+        assert!(is_variant(Path::new("x/www.conf.example")));
+        assert!(!is_variant(Path::new("x/zz-docker.conf")));
+        assert!(!is_variant(Path::new(
+            "x/docker-php-serversideup-pool.conf"
+        )));
+    }
+
+    #[test]
+    fn listen_addresses() {
+        let p = |s: &str| ListenAddress::parse(s, Some("/usr/local")).unwrap();
+        assert_eq!(
+            p("9000"),
+            ListenAddress::AllAddresses {
+                port: "9000".into()
+            }
+        );
+        assert_eq!(
+            p("[::]:9000"),
+            ListenAddress::AllAddresses {
+                port: "9000".into()
+            }
+        );
+        assert_eq!(
+            p("0.0.0.0:9000"),
+            ListenAddress::AllAddresses {
+                port: "9000".into()
+            }
+        );
+        assert!(p("127.0.0.1:9000").is_loopback());
+        assert!(p("localhost:9000").is_loopback());
+        assert!(p("[::1]:9000").is_loopback());
+        assert!(!p("10.0.0.2:9000").is_loopback());
+        assert_eq!(
+            p("run/a.sock"),
+            ListenAddress::Unix {
+                path: "/usr/local/run/a.sock".into()
+            }
+        );
+        assert!(p("9000").overlaps(&p("[::]:9000")));
+        assert!(p("9000").overlaps(&p("127.0.0.1:9000")));
+        assert!(p("localhost:9000").overlaps(&p("127.0.0.1:9000")));
+        assert!(!p("127.0.0.1:9000").overlaps(&p("127.0.0.2:9000")));
+        assert!(!p("9000").overlaps(&p("9001")));
+    }
+}

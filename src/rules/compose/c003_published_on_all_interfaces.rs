@@ -1,0 +1,121 @@
+use crate::declare_rule;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::{Check, ComposeCx};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a published port without a host address: Docker binds it on every interface (`0.0.0.0` and
+    /// `[::]`). A warning for datastore and broker ports (PostgreSQL 5432, MySQL 3306, Redis 6379, MongoDB
+    /// 27017, Elasticsearch 9200, Memcached 11211, RabbitMQ 5672/15672 …), info for other ports. Host
+    /// ports 80 and 443 are not reported: they are the public entry point a proxy is meant to offer.
+    ///
+    /// ## Why is this bad?
+    /// Docker writes its own iptables rules for published ports, which bypass host firewalls such as ufw:
+    /// a database published this way is reachable from the internet on a public server.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:16
+    ///     ports:
+    ///       - "5432:5432"
+    /// ```
+    ///
+    /// ## How to fix
+    /// If only other containers use it, drop `ports` (they reach `db:5432` over the compose network).
+    /// If you need it from the host, bind loopback:
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:16
+    ///     ports:
+    ///       - "127.0.0.1:5432:5432"
+    /// ```
+    pub static RULE = Rule {
+        code: "C003",
+        name: "published-on-all-interfaces",
+        severity: Warning,
+        summary: "a published port without a host address binds every interface",
+        check: Check::Compose(check),
+    }
+}
+
+/// Datastore and broker ports, with what usually listens there.
+pub const SENSITIVE_PORTS: &[(u16, &str)] = &[
+    (1433, "SQL Server"),
+    (2379, "etcd"),
+    (3306, "MySQL/MariaDB"),
+    (5432, "PostgreSQL"),
+    (5672, "RabbitMQ"),
+    (5984, "CouchDB"),
+    (6379, "Redis"),
+    (7687, "Neo4j"),
+    (8086, "InfluxDB"),
+    (9042, "Cassandra"),
+    (9092, "Kafka"),
+    (9200, "Elasticsearch"),
+    (9300, "Elasticsearch"),
+    (11211, "Memcached"),
+    (15672, "RabbitMQ management"),
+    (27017, "MongoDB"),
+];
+
+fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
+    for s in &cx.project.services {
+        if s.network_mode.is_some() {
+            continue; // C006: the ports are not published at all
+        }
+        for b in &s.ports {
+            if !b.all_interfaces() {
+                continue;
+            }
+            let public_web = b
+                .published
+                .is_some_and(|r| r.start == r.end && (r.start == 80 || r.start == 443));
+            let sensitive = SENSITIVE_PORTS.iter().find(|(p, _)| {
+                *p == b.target
+                    || b.published
+                        .is_some_and(|r| r.start == r.end && r.start == *p)
+            });
+            let host = match b.published {
+                Some(p) => format!("host port {p}"),
+                None => "a random host port".to_string(),
+            };
+            let ip_prefix = match b.published {
+                Some(p) => format!("\"127.0.0.1:{p}:{}\"", b.target),
+                None => format!("\"127.0.0.1::{}\"", b.target),
+            };
+            if sensitive.is_none() && public_web {
+                continue;
+            }
+            let d = match sensitive {
+                Some((_, what)) => RULE
+                    .diag(
+                        b.span,
+                        format!(
+                            "{what} port {} of service \"{}\" is published on all interfaces ({host})",
+                            b.target, s.name.value
+                        ),
+                    )
+                    .with_help(format!(
+                        "Docker's rules bypass host firewalls; drop `ports` if only containers connect (they use `{}:{}`), or bind loopback: {ip_prefix}",
+                        s.name.value, b.target
+                    )),
+                None => RULE
+                    .diag(
+                        b.span,
+                        format!(
+                            "port {} of service \"{}\" is published on all interfaces ({host})",
+                            b.target, s.name.value
+                        ),
+                    )
+                    .with_severity(Severity::Info)
+                    .with_help(format!(
+                        "if it should be reachable only from this machine, bind loopback: {ip_prefix}"
+                    )),
+            };
+            out.push(d);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+use crate::declare_rule;
+use crate::diagnostic::Diagnostic;
+use crate::nginx::args::{self, Host, PassKind, UpstreamTarget};
+use crate::nginx::directives::Context;
+use crate::nginx::upstreams::{is_snippet, is_stream, sub_span, Index};
+use crate::rules::{Check, NginxCx};
+use crate::settings::Version;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a `proxy_pass`, `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass` or `memcached_pass`
+    /// target, or a `server` of an `upstream` block, that names its host by DNS name while nothing makes
+    /// nginx look the name up again: the target has no variable and the upstream server has no `resolve`.
+    /// IP literals, `unix:` sockets, `localhost` and names of `upstream` blocks are fine. In a snippet checked
+    /// on its own (no `nginx.conf` that includes it), a target without a port may name an `upstream` block
+    /// of the including file and is not reported.
+    ///
+    /// ## Why is this bad?
+    /// nginx resolves such a name once, when it loads the configuration, and keeps that address until the
+    /// next reload. When the host gets a new address — a container recreated by `docker compose up`, a
+    /// rescheduled pod, a cloud load balancer — nginx keeps connecting to the old one and answers
+    /// `502 Bad Gateway` (`connect() failed (111: Connection refused)`, with the stale IP in the log) until
+    /// someone reloads it. And where the name does not resolve at all (CI, outside the compose network),
+    /// `nginx -t` fails with `host not found in upstream`.
+    ///
+    /// A `resolver` directive alone does not change this: nginx uses it only for targets with variables and
+    /// for upstream servers marked `resolve`.
+    ///
+    /// ## Example
+    /// ```nginx
+    /// server {
+    ///     listen 8080;
+    ///     location ~ \.php$ {
+    ///         fastcgi_pass legacy:9000;
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// ## How to fix
+    /// Either resolve per request through a variable, with a `resolver` (Docker's embedded DNS is
+    /// `127.0.0.11`; `valid=` bounds how long an answer is cached):
+    /// ```nginx
+    /// resolver 127.0.0.11 valid=10s;
+    /// location ~ \.php$ {
+    ///     set $php legacy:9000;
+    ///     fastcgi_pass $php;
+    /// }
+    /// ```
+    /// With a variable, `proxy_pass http://$u/path` sends `/path` as the whole URI instead of replacing the
+    /// matched location prefix; pass the URI you want explicitly (for example `$request_uri`).
+    ///
+    /// Or, on nginx 1.27.3 and later (open source), keep the name in an `upstream` group that re-resolves it:
+    /// ```nginx
+    /// resolver 127.0.0.11 valid=10s;
+    /// upstream php {
+    ///     zone php 64k;
+    ///     server legacy:9000 resolve;
+    /// }
+    /// # … fastcgi_pass php;
+    /// ```
+    /// When `--nginx-version` says an older nginx, only the first fix is suggested.
+    pub static RULE = Rule {
+        code: "N001",
+        name: "stale-upstream-dns",
+        severity: Warning,
+        summary: "an upstream host name is resolved only once, at start-up",
+        check: Check::Nginx(check),
+    }
+}
+
+/// The first nginx release whose open-source `upstream` `server` accepts `resolve`.
+pub const RESOLVE_SINCE: Version = Version(1, 27, 3);
+
+/// Whether the nginx in use may offer `server … resolve` (unknown version: assume it may).
+pub fn resolve_available(cx: &NginxCx<'_>) -> bool {
+    cx.settings
+        .nginx
+        .version
+        .map_or(true, |v| v >= RESOLVE_SINCE)
+}
+
+/// A variable name derived from a host (`legacy` → `upstream_legacy`).
+fn var_for(host: &str) -> String {
+    let mut s = String::from("upstream_");
+    s.extend(host.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        }
+    }));
+    s
+}
+
+/// Where a `resolver` may go for a directive of this module.
+fn resolver_place(stream: bool) -> &'static str {
+    if stream {
+        "in stream or this server"
+    } else {
+        "in http, server or this location"
+    }
+}
+
+fn pass_help(
+    cx: &NginxCx<'_>,
+    kind: PassKind,
+    word: &str,
+    target: &UpstreamTarget,
+    host: &str,
+    has_resolver: bool,
+) -> String {
+    let stream = kind == PassKind::StreamProxy;
+    let var = var_for(host);
+    let authority = match target.port {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let resolver = if has_resolver {
+        "the `resolver` already in scope will then be used".to_string()
+    } else {
+        format!(
+            "add `resolver 127.0.0.11 valid=10s;` (Docker's DNS; otherwise your network's) {}",
+            resolver_place(stream)
+        )
+    };
+    let (pass_line, uri_note) =
+        match (kind, &target.uri_span) {
+            (PassKind::Proxy, Some(uri)) => {
+                let scheme_end = target.host_span.start;
+                (
+                format!("proxy_pass {}${var}{};", &word[..scheme_end], &word[uri.clone()]),
+                " — with a variable, the URI is sent as written instead of replacing the matched \
+                 location prefix, so pass the full URI you want (e.g. `$request_uri`)",
+            )
+            }
+            (PassKind::Proxy, None) => {
+                let scheme_end = target.host_span.start;
+                (format!("proxy_pass {}${var};", &word[..scheme_end]), "")
+            }
+            _ => {
+                let scheme_end = target.host_span.start;
+                (
+                    format!("{} {}${var};", kind.directive(), &word[..scheme_end]),
+                    "",
+                )
+            }
+        };
+    let mut help = format!(
+        "`resolver` alone does not re-resolve a literal name. Resolve per request through a variable: \
+         `set ${var} {authority};` then `{pass_line}`, and {resolver}{uri_note}"
+    );
+    if resolve_available(cx) {
+        let group = format!("{}_backend", var.trim_start_matches("upstream_"));
+        let module = if stream { "stream" } else { "http" };
+        help.push_str(&format!(
+            ". Or (nginx ≥ 1.27.3) use an upstream group that re-resolves: `upstream {group} {{ zone {group} 64k; \
+             server {authority} resolve; }}` with a `resolver` in {module}, and pass to `{group}`"
+        ));
+    } else if let Some(v) = cx.settings.nginx.version {
+        help.push_str(&format!(
+            " (nginx {v} cannot re-resolve upstream groups: `server … resolve` needs 1.27.3)"
+        ));
+    }
+    help
+}
+
+fn server_help(
+    cx: &NginxCx<'_>,
+    upstream: &str,
+    stream: bool,
+    has_zone: bool,
+    has_resolver: bool,
+) -> String {
+    let module = if stream { "stream" } else { "http" };
+    if resolve_available(cx) {
+        let mut steps = vec!["add `resolve` to this server".to_string()];
+        if !has_zone {
+            steps.push(format!("`zone {upstream} 64k;` in the upstream block"));
+        }
+        if !has_resolver {
+            steps.push(format!(
+                "`resolver 127.0.0.11 valid=10s;` (Docker's DNS; otherwise your network's) in {module} or in the \
+                 upstream block"
+            ));
+        }
+        format!(
+            "{} (nginx ≥ 1.27.3); a `resolver` alone does not re-resolve it. On older nginx, pass to the host \
+             through a variable with a `resolver` instead of this group",
+            steps.join(", ")
+        )
+    } else {
+        let v = cx
+            .settings
+            .nginx
+            .version
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        format!(
+            "nginx {v} cannot re-resolve servers of an upstream group (`resolve` needs 1.27.3) and a `resolver` \
+             alone does not help: pass to the host through a variable with a `resolver` in scope \
+             (`set $backend host:port;` … `proxy_pass http://$backend;`), or reload nginx whenever the host's \
+             address changes"
+        )
+    }
+}
+
+fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
+    let index = Index::build(cx.config);
+    let snippet = is_snippet(cx.config);
+    cx.config.walk(&mut |visit| {
+        let d = visit.directive;
+        let name: &str = &d.name.text;
+        let stream = is_stream(visit.context);
+        let Some(word) = d.args.first() else {
+            return;
+        };
+        if name == "server" && matches!(visit.context, Context::Upstream | Context::StreamUpstream) {
+            let params: Vec<&str> = d.args[1..].iter().map(|w| &*w.text).collect();
+            let Ok(server) = args::parse_upstream_server(&word.text, &params) else {
+                return;
+            };
+            let Host::Name(host) = &server.host else {
+                return;
+            };
+            if server.host.is_localhost() || server.resolve().is_some() {
+                return;
+            }
+            let upstream = visit.parents.last();
+            let upstream_name = upstream
+                .and_then(|u| u.args.first())
+                .map_or("backend", |w| &*w.text);
+            let has_zone = upstream.is_some_and(|u| index.has_zone(u));
+            let has_resolver = index.resolver_in_scope(visit.parents).is_some();
+            out.push(
+                RULE.diag(
+                    sub_span(cx.sources, word, server.host_span.clone()),
+                    format!(
+                        "`{host}` in upstream `{upstream_name}` is resolved once at start-up; nginx keeps that \
+                         address until reload"
+                    ),
+                )
+                .with_help(server_help(
+                    cx,
+                    upstream_name,
+                    stream,
+                    has_zone,
+                    has_resolver,
+                )),
+            );
+            return;
+        }
+        let Some(kind) = PassKind::from_directive(name, stream) else {
+            return;
+        };
+        if word.has_variables() {
+            return; // evaluated per request: N002's concern
+        }
+        let Ok(target) = args::parse_target(kind, &word.text) else {
+            return;
+        };
+        let Host::Name(host) = &target.host else {
+            return;
+        };
+        // With a port, a name of an upstream block is an error of its own (`upstream "php" may not have
+        // port 9000`), not a DNS lookup.
+        if target.host.is_localhost() || index.upstream(host, stream).is_some() {
+            return;
+        }
+        if snippet && target.port_span.is_none() {
+            return; // may name an upstream block of the file that includes this snippet
+        }
+        if target.effective_port().is_none() {
+            // `fastcgi_pass php;` names an upstream group defined elsewhere, or nginx refuses it
+            // ("no port in upstream"): not a DNS matter either way.
+            return;
+        }
+        let resolver = index.resolver_in_scope(visit.parents);
+        let mut diag = RULE
+            .diag(
+                sub_span(cx.sources, word, target.host_span.clone()),
+                format!("`{host}` is resolved once at start-up; nginx keeps that address until reload"),
+            )
+            .with_help(pass_help(
+                cx,
+                kind,
+                &word.text,
+                &target,
+                host,
+                resolver.is_some(),
+            ));
+        if let Some(r) = resolver {
+            diag = diag.with_related(
+                r.span,
+                "this `resolver` is used only for targets with variables",
+            );
+        }
+        out.push(diag);
+    });
+}

@@ -1,0 +1,76 @@
+use crate::declare_rule;
+use crate::diagnostic::Diagnostic;
+use crate::rules::phpfpm::place;
+use crate::rules::{Check, PhpFpmCx};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a pool directive that one file sets and a file php-fpm loads later sets again to a different
+    /// value. The finding points at the line that has no effect and names the line that wins.
+    ///
+    /// Lines in an image's built-in stock files (with `--php-image`) are not reported: overriding them is
+    /// what user files are for.
+    ///
+    /// ## Why is this bad?
+    /// The file you read is not the file that counts. php-fpm loads `include=` globs in byte order
+    /// (`zz-docker.conf` after `www.conf`, `10-a.conf` before `9-a.conf`) and the last value wins, so an
+    /// edit to the earlier file silently does nothing — the classic "`www.conf` says `127.0.0.1:9000` but
+    /// php-fpm listens on `9000`" confusion.
+    ///
+    /// ## Example
+    /// ```ini
+    /// ; www.conf
+    /// [www]
+    /// listen = 127.0.0.1:9000
+    /// ; zz-docker.conf (loaded later)
+    /// [www]
+    /// listen = 9000
+    /// ```
+    ///
+    /// ## How to fix
+    /// Set each directive in one file: remove the overridden line (or change the winning one), so the file
+    /// a reader opens says what php-fpm does. `wirelint explain PATH` shows every effective value and where
+    /// it came from.
+    pub static RULE = Rule {
+        code: "P002",
+        name: "overridden-setting",
+        severity: Info,
+        summary: "a pool directive is set again, to a different value, by a file loaded later",
+        check: Check::PhpFpm(check),
+    }
+}
+
+fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
+    for pool in &cx.set.pools {
+        for directive in &pool.directives {
+            let winner = directive.winner();
+            for a in directive.overridden() {
+                let built_in = cx.sources.get(a.line.file).path.is_none()
+                    && cx.sources.get(a.line.file).name.starts_with('<');
+                if a.line.file == winner.line.file || a.shown() == winner.shown() || built_in {
+                    continue;
+                }
+                out.push(
+                    RULE.diag(
+                        a.key_span.to(a.value_span),
+                        format!(
+                            "`{} = {}` in pool `{}` has no effect: {} sets it to `{}` later",
+                            directive.key,
+                            a.shown(),
+                            pool.name,
+                            place(cx.sources, winner),
+                            winner.shown()
+                        ),
+                    )
+                    .with_help(format!(
+                        "php-fpm uses `{} = {}`; remove this line or change the winning one, so one file says \
+                         what php-fpm does",
+                        directive.key,
+                        winner.shown()
+                    ))
+                    .with_related(winner.key_span.to(winner.value_span), "this later value wins"),
+                );
+            }
+        }
+    }
+}

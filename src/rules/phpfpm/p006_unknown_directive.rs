@@ -1,0 +1,65 @@
+use crate::declare_rule;
+use crate::diagnostic::Diagnostic;
+use crate::phpfpm::directives::{self, Section};
+use crate::rules::{Check, PhpFpmCx};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a key php-fpm does not know in the section where it stands — typically a typo
+    /// (`pm.max_childs`), or a pool directive in `[global]` (or a global one in a pool), and says which
+    /// key was probably meant. Keys come from php-src's `fpm_conf.c` (`grammar/phpfpm/directives.tsv`).
+    ///
+    /// ## Why is this bad?
+    /// php-fpm refuses the whole configuration ("unknown entry 'pm.max_childs'") and does not start.
+    ///
+    /// ## Example
+    /// ```ini
+    /// [www]
+    /// pm.max_childs = 10
+    /// ```
+    ///
+    /// ## How to fix
+    /// Use the key php-fpm knows, in the right section:
+    /// ```ini
+    /// [www]
+    /// pm.max_children = 10
+    /// ```
+    pub static RULE = Rule {
+        code: "P006",
+        name: "unknown-directive",
+        severity: Warning,
+        summary: "a key php-fpm does not know in that section (typos)",
+        check: Check::PhpFpm(check),
+    }
+}
+
+fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
+    for u in &cx.set.unknown {
+        let here = match u.section {
+            Section::Global => "the global section",
+            _ => "a pool section",
+        };
+        let other = match u.section {
+            Section::Global => directives::find(Section::Pool, &u.key)
+                .map(|_| "it is a pool directive: move it under a `[pool]` section".to_string())
+                .or_else(|| {
+                    directives::find_array(&u.key).map(|_| {
+                        "it is a pool directive: move it under a `[pool]` section".to_string()
+                    })
+                }),
+            _ => directives::find(Section::Global, &u.key)
+                .map(|_| "it is a global directive: move it under `[global]`".to_string()),
+        };
+        let help = other.or_else(|| {
+            directives::suggest(u.section, &u.key).map(|s| format!("did you mean `{s}`?"))
+        });
+        let mut d = RULE.diag(
+            u.span,
+            format!("php-fpm does not know `{}` in {here}", u.key),
+        );
+        d = d.with_help(help.unwrap_or_else(|| {
+            "remove the line or use a key php-fpm knows (`wirelint explain` lists the effective ones)".into()
+        }));
+        out.push(d);
+    }
+}

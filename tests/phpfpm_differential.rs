@@ -1,0 +1,443 @@
+//! Differential test: wirelint's effective pools against what `php-fpm8.2 -tt` prints for the same files.
+//!
+//! Each layout is written to a temporary prefix; php-fpm runs as `php-fpm8.2 -tt -R -p PREFIX -y CONF`
+//! (Debian's `php8.2-fpm`, installed by `.ci/run`) with the layout's environment, and its dump of every pool
+//! (`fpm_conf_dump`) is compared with wirelint's `EffectivePool`s: pool names in order, `listen`,
+//! `listen.allowed_clients`, `pm`, `pm.max_children` and `user`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wirelint::discover::Input;
+use wirelint::phpfpm::{self, ListenAddress};
+use wirelint::settings::{Kind, Settings};
+use wirelint::source::SourceMap;
+
+const ORACLE: &str = "php-fpm8.2";
+
+/// How wirelint is pointed at the layout.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// The main config (`etc/php-fpm.conf`) is given.
+    Main,
+    /// Only the pool directory is given; php-fpm's main config includes `DIR/*.conf`.
+    PoolDir(&'static str),
+}
+
+struct Layout {
+    name: &'static str,
+    mode: Mode,
+    /// Paths relative to the prefix. In `Main` mode `etc/php-fpm.conf` is the main config; the harness puts
+    /// `[global] error_log = …` in front of it.
+    files: &'static [(&'static str, &'static str)],
+    env: &'static [(&'static str, &'static str)],
+}
+
+fn layouts() -> Vec<Layout> {
+    macro_rules! l {
+        ($name:expr, $mode:expr, [$(($p:expr, $t:expr)),* $(,)?] $(, env [$(($k:expr, $v:expr)),*])?) => {
+            Layout { name: $name, mode: $mode, files: &[$(($p, $t)),*], env: &[$($(($k, $v)),*)?] }
+        };
+    }
+    use Mode::*;
+    vec![
+        l!("seed: www.conf then zz-docker.conf", PoolDir("etc/php-fpm.d"), [
+            ("etc/php-fpm.d/www.conf", "[www]\nuser = www-data\nlisten = 127.0.0.1:9000\npm = dynamic\npm.max_children = 5\npm.start_servers = 2\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n"),
+            ("etc/php-fpm.d/zz-docker.conf", "[global]\ndaemonize = no\n\n[www]\nlisten = 9000\n"),
+        ]),
+        l!("seed through a relative include", Main, [
+            ("etc/php-fpm.conf", "include=etc/php-fpm.d/*.conf\n"),
+            ("etc/php-fpm.d/www.conf", "[www]\nuser = www-data\nlisten = 127.0.0.1:9000\npm = static\npm.max_children = 5\n"),
+            ("etc/php-fpm.d/zz-docker.conf", "[global]\ndaemonize = no\n[www]\nlisten = 9000\n"),
+        ]),
+        l!("byte order: 10- before 9-", PoolDir("pool.d"), [
+            ("pool.d/9-late.conf", "[www]\nlisten = 9009\n"),
+            ("pool.d/10-early.conf", "[www]\nuser = nobody\nlisten = 9010\npm = static\npm.max_children = 3\n"),
+        ]),
+        l!("uppercase sorts before lowercase", PoolDir("pool.d"), [
+            ("pool.d/b.conf", "[www]\nlisten = 9002\n"),
+            ("pool.d/A.conf", "[www]\nuser = nobody\nlisten = 9001\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("case-insensitive pool names merge", PoolDir("pool.d"), [
+            ("pool.d/a.conf", "[App]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+            ("pool.d/b.conf", "[app]\npm.max_children = 9\n[APP]\nlisten = 9100\n"),
+        ]),
+        l!("several pools", Main, [
+            ("etc/php-fpm.conf", "include=etc/pools/*.conf\n"),
+            ("etc/pools/a.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n[api]\nuser = www-data\nlisten = 9001\npm = ondemand\npm.max_children = 4\n"),
+            ("etc/pools/b.conf", "[admin]\nuser = nobody\nlisten = 127.0.0.1:9002\npm = static\npm.max_children = 1\n"),
+        ]),
+        l!("absolute unix socket", PoolDir("pool.d"), [
+            ("pool.d/www.conf", "[www]\nuser = nobody\nlisten = /run/php/php-fpm.sock\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("relative unix socket resolves against the prefix", Main, [
+            ("etc/php-fpm.conf", "[www]\nuser = nobody\nlisten = run/www.sock\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("$pool in a socket path", Main, [
+            ("etc/php-fpm.conf", "[alpha]\nuser = nobody\nlisten = /run/php/$pool.sock\npm = static\npm.max_children = 2\n[beta]\nuser = nobody\nlisten = /run/php/$pool.sock\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("IPv6 any address", Main, [
+            ("etc/php-fpm.conf", "[www]\nuser = nobody\nlisten = [::]:9000\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("IPv6 loopback and IPv4 address", Main, [
+            ("etc/php-fpm.conf", "[a]\nuser = nobody\nlisten = [::1]:9001\npm = static\npm.max_children = 2\n[b]\nuser = nobody\nlisten = 10.1.2.3:9002\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("ports only", PoolDir("d"), [
+            ("d/a.conf", "[a]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 1\n"),
+            ("d/b.conf", "[b]\nuser = nobody\nlisten = 9001\npm = static\npm.max_children = 1\n"),
+        ]),
+        l!("${VAR} in listen and user", Main, [
+            ("etc/php-fpm.conf", "[www]\nuser = ${FPM_USER}\nlisten = ${FPM_HOST}:${FPM_PORT}\npm = static\npm.max_children = 2\n"),
+        ], env [("FPM_USER", "www-data"), ("FPM_HOST", "0.0.0.0"), ("FPM_PORT", "9123")]),
+        l!("${VAR} inside quotes and an unset one", Main, [
+            ("etc/php-fpm.conf", "[www]\nuser = nobody\nlisten = \"${FPM_PORT}\"\nlisten.allowed_clients = \"127.0.0.1${UNSET_SUFFIX}\"\npm = static\npm.max_children = 2\n"),
+        ], env [("FPM_PORT", "9300")]),
+        l!("quoted and single-quoted values", Main, [
+            ("etc/php-fpm.conf", "[www]\nuser = 'nobody'\nlisten = \"127.0.0.1:9000\"\npm = \"static\"\npm.max_children = \"7\"\n"),
+        ]),
+        l!("allowed_clients list, comments, tabs", Main, [
+            ("etc/php-fpm.conf", "; comment\n[www] ; the pool\nuser\t=\tnobody\nlisten = 9000 ; all addresses\nlisten.allowed_clients = 127.0.0.1, 172.18.0.5 ; nginx\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("pm keywords in any case", Main, [
+            ("etc/php-fpm.conf", "[a]\nuser = nobody\nlisten = 9000\npm = Static\npm.max_children = 2\n[b]\nuser = nobody\nlisten = 9001\npm = ONDEMAND\npm.max_children = 3\n"),
+        ]),
+        l!("nested includes", Main, [
+            ("etc/php-fpm.conf", "include=etc/a.conf\n"),
+            ("etc/a.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\ninclude=etc/b.conf\n"),
+            ("etc/b.conf", "listen = 9500\n"),
+        ]),
+        l!("an included file continues the includer's section", Main, [
+            ("etc/php-fpm.conf", "[www]\nuser = nobody\npm = static\npm.max_children = 2\ninclude=etc/tail/*.conf\npm.max_children = 4\n"),
+            ("etc/tail/listen.conf", "listen = 9600\n[other]\nuser = nobody\nlisten = 9601\npm = static\npm.max_children = 1\n"),
+        ]),
+        l!("global section in between", PoolDir("pool.d"), [
+            ("pool.d/a.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n[global]\ndaemonize = no\n"),
+            ("pool.d/b.conf", "[www]\nlisten = 9700\n"),
+        ]),
+        l!("absolute include path", Main, [
+            ("etc/php-fpm.conf", "include=@PREFIX@/conf/extra/*.conf\n"),
+            ("conf/extra/www.conf", "[www]\nuser = nobody\nlisten = 9800\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("glob with ? and [] classes", Main, [
+            ("etc/php-fpm.conf", "include=etc/p?/[ab]*.conf\n"),
+            ("etc/p1/a.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+            ("etc/p1/b.conf", "[www]\nlisten = 9001\n"),
+            ("etc/p1/c.conf", "[www]\nlisten = 9002\n"),
+        ]),
+        l!("override and back again across three files", PoolDir("pool.d"), [
+            ("pool.d/1.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+            ("pool.d/2.conf", "[www]\nlisten = 127.0.0.1:9000\nuser = www-data\n"),
+            ("pool.d/3.conf", "[www]\nlisten = 9000\n"),
+        ]),
+        l!("two includes in order", Main, [
+            ("etc/php-fpm.conf", "include=etc/second/*.conf\ninclude=etc/first/*.conf\n"),
+            ("etc/first/www.conf", "[www]\nlisten = 9001\n"),
+            ("etc/second/www.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+        ]),
+        l!("keywords and empty allowed_clients", Main, [
+            ("etc/php-fpm.conf", "[www]\nuser = nobody\nlisten = 9000\nlisten.allowed_clients =\npm = static\npm.max_children = 2\ncatch_workers_output = yes\n"),
+        ]),
+        l!("php_value arrays do not disturb the pool", PoolDir("pool.d"), [
+            ("pool.d/www.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\nphp_admin_value[error_log] = /var/log/$pool.log\nphp_flag[display_errors] = off\nenv[HOSTNAME] = $HOSTNAME\n"),
+        ]),
+        l!("official image files, pre-2026 layout", PoolDir("etc/php-fpm.d"), [
+            ("etc/php-fpm.d/docker.conf", "[global]\nlog_limit = 8192\n[www]\naccess.log = /proc/self/fd/2\nclear_env = no\ncatch_workers_output = yes\ndecorate_workers_output = no\n"),
+            ("etc/php-fpm.d/www.conf", "[www]\nuser = www-data\ngroup = www-data\nlisten = 127.0.0.1:9000\npm = dynamic\npm.max_children = 5\npm.start_servers = 2\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n"),
+            ("etc/php-fpm.d/zz-docker.conf", "[global]\ndaemonize = no\n[www]\nlisten = 9000\n"),
+        ]),
+        l!("official image files, post-2026 layout with a user www.conf", PoolDir("etc/php-fpm.d"), [
+            ("etc/php-fpm.d/docker.conf", "[global]\nlog_limit = 8192\n[www]\nclear_env = no\nlisten = 9000\n"),
+            ("etc/php-fpm.d/www.conf", "[www]\nuser = www-data\nlisten = 127.0.0.1:9000\npm = static\npm.max_children = 5\n"),
+            ("etc/php-fpm.d/zz-docker.conf", "[global]\ndaemonize = no\n[www]\n"),
+        ]),
+        l!("Debian-style socket pool plus a TCP pool", Main, [
+            ("etc/php-fpm.conf", "[global]\npid = /tmp/never.pid\ninclude=etc/pool.d/*.conf\n"),
+            ("etc/pool.d/www.conf", "[www]\nuser = www-data\ngroup = www-data\nlisten = /run/php/php8.2-fpm.sock\nlisten.owner = www-data\nlisten.group = www-data\npm = dynamic\npm.max_children = 5\npm.start_servers = 2\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n"),
+            ("etc/pool.d/zz-tcp.conf", "[tcp]\nuser = www-data\nlisten = 9000\nlisten.allowed_clients = 127.0.0.1\npm = static\npm.max_children = 1\n"),
+        ]),
+    ]
+}
+
+/// `(pool name, field → value)` in pool order, from php-fpm's `-tt` dump.
+type Pools = Vec<(String, HashMap<String, String>)>;
+
+const FIELDS: &[&str] = &[
+    "listen",
+    "listen.allowed_clients",
+    "pm",
+    "pm.max_children",
+    "user",
+];
+
+fn oracle_available() -> bool {
+    Command::new(ORACLE)
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn write_layout(dir: &Path, layout: &Layout) -> PathBuf {
+    let prefix = dir.to_string_lossy().to_string();
+    for (path, text) in layout.files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text.replace("@PREFIX@", &prefix)).unwrap();
+    }
+    let main = dir.join("etc/php-fpm.conf");
+    let log = dir.join("fpm.log");
+    let body = match layout.mode {
+        Mode::Main => std::fs::read_to_string(&main).unwrap(),
+        Mode::PoolDir(d) => format!("include={}/{d}/*.conf\n", prefix),
+    };
+    std::fs::create_dir_all(main.parent().unwrap()).unwrap();
+    std::fs::write(
+        &main,
+        format!("[global]\nerror_log = {}\n{body}", log.display()),
+    )
+    .unwrap();
+    main
+}
+
+fn run_oracle(dir: &Path, main: &Path, layout: &Layout) -> Pools {
+    let out = Command::new(ORACLE)
+        .args(["-tt", "-R", "-p"])
+        .arg(dir)
+        .arg("-y")
+        .arg(main)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(layout.env.iter().copied())
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.join("fpm.log")).unwrap_or_default();
+    assert!(
+        log.contains("test is successful"),
+        "{}: php-fpm rejected the layout:\n{}\n{}",
+        layout.name,
+        String::from_utf8_lossy(&out.stderr),
+        log
+    );
+    let mut pools: Pools = Vec::new();
+    let mut in_pool = false;
+    for line in log.lines() {
+        let Some((_, rest)) = line.split_once("NOTICE: ") else {
+            continue;
+        };
+        if let Some(name) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            in_pool = name != "global";
+            if in_pool {
+                pools.push((name.to_string(), HashMap::new()));
+            }
+        } else if let Some(kv) = rest.strip_prefix('\t') {
+            if let (true, Some((k, v))) = (in_pool, kv.split_once(" = ")) {
+                if FIELDS.contains(&k) {
+                    pools
+                        .last_mut()
+                        .unwrap()
+                        .1
+                        .insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+    }
+    pools
+}
+
+fn run_wirelint(dir: &Path, main: &Path, layout: &Layout) -> Pools {
+    let env: HashMap<String, String> = layout
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut settings = Settings::default();
+    settings.phpfpm.prefix = Some(dir.to_path_buf());
+    settings.phpfpm.env = Some(env);
+    let inputs: Vec<Input> = match layout.mode {
+        Mode::Main => vec![Input {
+            path: main.to_path_buf(),
+            name: "php-fpm.conf".into(),
+            kind: Kind::PhpFpm,
+        }],
+        Mode::PoolDir(d) => {
+            let (found, _) =
+                wirelint::discover::discover(&[dir.join(d)], Some(Kind::PhpFpm)).unwrap();
+            found
+        }
+    };
+    let refs: Vec<&Input> = inputs.iter().collect();
+    let mut sources = SourceMap::new();
+    let loaded = phpfpm::load(&mut sources, &refs, &settings).unwrap();
+    assert_eq!(loaded.sets.len(), 1, "{}: one pool set", layout.name);
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}: unexpected P000 {:?}",
+        layout.name,
+        loaded.diagnostics
+    );
+    let set = &loaded.sets[0];
+    set.pools
+        .iter()
+        .map(|pool| {
+            let mut fields = HashMap::new();
+            for f in FIELDS {
+                let value = pool.get(f).and_then(|d| d.winner().value.clone());
+                let shown = match (*f, value) {
+                    ("listen", Some(_)) => match set.listen(pool).map(|(a, _)| a) {
+                        Some(ListenAddress::Unix { path }) => path,
+                        _ => pool.get("listen").unwrap().winner().value.clone().unwrap(),
+                    },
+                    ("pm.max_children", Some(v)) => v.parse::<i64>().unwrap_or(0).to_string(),
+                    (_, Some(v)) => v,
+                    ("pm.max_children", None) => "0".into(),
+                    (_, None) => "undefined".into(),
+                };
+                fields.insert(f.to_string(), shown);
+            }
+            (pool.name.clone(), fields)
+        })
+        .collect()
+}
+
+#[test]
+fn effective_pools_match_php_fpm() {
+    if !oracle_available() {
+        let msg = format!("{ORACLE} not found: the php-fpm differential test did not run");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg} (CI=true requires it; .ci/run installs php8.2-fpm)");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    let layouts = layouts();
+    assert!(layouts.len() >= 25);
+    let mut failures = Vec::new();
+    for layout in &layouts {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        let main = write_layout(&dir, layout);
+        let expected = run_oracle(&dir, &main, layout);
+        let actual = run_wirelint(&dir, &main, layout);
+        assert!(
+            !expected.is_empty(),
+            "{}: php-fpm printed no pool",
+            layout.name
+        );
+        if expected != actual {
+            failures.push(format!(
+                "{}:\n  php-fpm:  {:?}\n  wirelint: {:?}",
+                layout.name, expected, actual
+            ));
+        }
+    }
+    eprintln!(
+        "php-fpm differential: {}/{} layouts agree",
+        layouts.len() - failures.len(),
+        layouts.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Lines php-fpm rejects must give P000 (or P006 for unknown keys, which php-fpm also rejects); lines it
+/// accepts must give neither.
+#[test]
+fn rejected_lines_match_php_fpm() {
+    if !oracle_available() {
+        let msg = format!("{ORACLE} not found: the php-fpm syntax differential test did not run");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg} (CI=true requires it; .ci/run installs php8.2-fpm)");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    let lines = [
+        "# comment",
+        "ping.response = a=b",
+        "ping.response = \"unterminated",
+        "[www",
+        "ping.response",
+        "ping.response = a ; c",
+        "ping.response = a # c",
+        "ping.response = ${HOME",
+        "ping.response = \"a\\\"b\"",
+        "ping.response = 'a' \"b\" c",
+        "pm.max_children = abc",
+        "pm.max_children = \"5\"",
+        "pm.max_children = -3x",
+        "ping.response=x",
+        "php_value[] = x",
+        "php_value[memory_limit] = 128M",
+        "php_admin_flag[display_errors] = maybe",
+        "php_flag[display_errors] = off",
+        "catch_workers_output = yes",
+        "catch_workers_output = 0",
+        "catch_workers_output = 2",
+        "request_terminate_timeout = 30x",
+        "request_terminate_timeout = 30s",
+        "request_terminate_timeout = 5m",
+        "rlimit_core = -1",
+        "rlimit_core = unlimited",
+        "pm.max_childs = 3",
+        "Include = x",
+        "foo bar = x",
+        "env[A] =",
+        "env[A] = \"\"",
+        "env[A] = x",
+        "env[A]",
+        "=x",
+        "ping.response == x",
+        "[www] ; comment",
+        "[www] junk",
+        "log_level = debug",
+        "process.priority = 5",
+        "access.suppress_path[] = /ping",
+        "clear_env = no",
+        "security.limit_extensions = .php",
+        "listen.backlog = 511",
+    ];
+    let mut mismatches = Vec::new();
+    for line in lines {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        let conf = dir.join("php-fpm.conf");
+        let log = dir.join("fpm.log");
+        let text = format!(
+            "[global]\nerror_log = {}\n[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 1\n{line}\n",
+            log.display()
+        );
+        std::fs::write(&conf, &text).unwrap();
+        Command::new(ORACLE)
+            .args(["-tt", "-R", "-p"])
+            .arg(&dir)
+            .arg("-y")
+            .arg(&conf)
+            .env("HOME", "/root")
+            .output()
+            .unwrap();
+        let accepted = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("test is successful");
+        let mut settings = Settings::default();
+        settings.phpfpm.prefix = Some(dir.clone());
+        let input = Input {
+            path: conf.clone(),
+            name: "php-fpm.conf".into(),
+            kind: Kind::PhpFpm,
+        };
+        let mut sources = SourceMap::new();
+        let loaded = phpfpm::load(&mut sources, &[&input], &settings).unwrap();
+        let rejected = !loaded.diagnostics.is_empty() || !loaded.sets[0].unknown.is_empty();
+        if accepted == rejected {
+            mismatches.push(format!(
+                "{line:?}: php-fpm {}, wirelint {}",
+                if accepted { "accepts" } else { "rejects" },
+                if rejected { "rejects" } else { "accepts" }
+            ));
+        }
+    }
+    eprintln!(
+        "php-fpm syntax differential: {}/{} lines agree",
+        lines.len() - mismatches.len(),
+        lines.len()
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
