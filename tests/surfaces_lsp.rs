@@ -268,3 +268,55 @@ fn config_mistake_is_shown_to_the_user() {
     c.notify("exit", Value::Null);
     assert!(c.child.wait().unwrap().success());
 }
+
+#[test]
+fn editing_one_file_republishes_another_files_cross_file_finding() {
+    // P002 is reported in www.conf because a later file (zz-docker.conf) overrides its value: editing the
+    // later file's unsaved buffer must update www.conf's diagnostics.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join("php/php-fpm.d")).unwrap();
+    std::fs::write(
+        root.join("php/php-fpm.d/www.conf"),
+        "[www]\nuser = www-data\nlisten = 9000\npm = static\npm.max_children = 2\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("php/php-fpm.d/zz-docker.conf"), "[www]\n").unwrap();
+    let www = uri(&root.join("php/php-fpm.d/www.conf"));
+    let zz = uri(&root.join("php/php-fpm.d/zz-docker.conf"));
+    let mut c = Client::start(&root);
+    c.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": uri(&root), "capabilities": {} }),
+    );
+    c.notify("initialized", json!({}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": zz, "languageId": "ini", "version": 1, "text": "[www]\n" } }),
+    );
+    let got = c.published(&[&zz]);
+    assert_eq!(got[&zz].len(), 0);
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": zz, "version": 2 },
+                "contentChanges": [ { "text": "[www]\npm.max_children = 5\n" } ] }),
+    );
+    let got = c.published(&[&www]);
+    assert_eq!(got[&www].len(), 1, "{:?}", got[&www]);
+    let d = &got[&www][0];
+    assert_eq!(d["code"], "P002");
+    let related = &d["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], zz.as_str());
+    assert_eq!(related["location"]["range"]["start"]["line"], 1);
+    // Undo the edit: the finding in the other file goes away.
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": zz, "version": 3 },
+                "contentChanges": [ { "text": "[www]\n" } ] }),
+    );
+    let got = c.published(&[&www]);
+    assert_eq!(got[&www].len(), 0);
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().unwrap().success());
+}
