@@ -322,3 +322,54 @@ fn docker_compose() -> Option<std::path::PathBuf> {
     );
     None
 }
+
+#[test]
+fn compose_settings_from_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "compose.yml",
+                "services:\n  web:\n    image: nginx:1.27\n    ports:\n      - \"127.0.0.1:9999:80\"\n      - \"127.0.0.1:3000:3000\"\n",
+            ),
+            (
+                "deploy/compose.prod.yml",
+                "services:\n  web:\n    image: nginx:1.27\n    ports:\n      - \"127.0.0.1:9999:80\"\n",
+            ),
+        ],
+    );
+    // Without a config the shipped dev-port list applies (3000, not 9999).
+    let (_, found, _) = check(dir.path(), &["--select=C001", "compose.yml"]);
+    assert_eq!(found, ["compose.yml:6:C001"]);
+    // `[compose] dev-ports` replaces the list.
+    std::fs::write(
+        dir.path().join(".wirelint.toml"),
+        "[compose]\ndev-ports = [9999]\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_wirelint"))
+            .current_dir(dir.path())
+            .args(["check", "--format=json", "--select=C001"])
+            .args(args)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| format!("{}:{}", d["file"].as_str().unwrap(), d["line"]))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(&["compose.yml"]), ["compose.yml:5"]);
+    // `[compose] files` names the project's files; `-f` on the command line wins over it.
+    std::fs::write(
+        dir.path().join(".wirelint.toml"),
+        "[compose]\ndev-ports = [9999]\nfiles = [\"deploy/compose.prod.yml\"]\n",
+    )
+    .unwrap();
+    assert_eq!(run(&[]), ["deploy/compose.prod.yml:5"]);
+    assert_eq!(run(&["-f", "compose.yml"]), ["compose.yml:5"]);
+}
