@@ -170,9 +170,11 @@ fn github_annotations() {
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(
         lines[0],
-        "::error file=nginx/site.conf,line=2,col=24,endLine=2,endColumn=26,title=W003 (invalid-suppression)::unknown rule code `N0` in suppression%0Ahelp: `wirelint rules` lists the codes"
+        "::error file=nginx/site.conf,line=2,col=24,endLine=2,endColumn=26,title=W003::unknown rule code `N0` in suppression%0Ahelp: `wirelint rules` lists the codes"
     );
-    assert!(lines[1].starts_with("::warning file=nginx/site.conf,line=4,col=26,endLine=4,endColumn=50,title=W002 (suppression-without-reason)::"));
+    assert!(lines[1].starts_with(
+        "::warning file=nginx/site.conf,line=4,col=26,endLine=4,endColumn=50,title=W002::"
+    ));
     assert!(lines[2].starts_with("::warning file=nginx/site.conf,line=4,col=45,"));
 }
 
