@@ -18,6 +18,7 @@ use crate::source::{FileId, SourceFile, SourceMap, Span};
 use directives::Section;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use syntax::{LineKind, Parsed};
 
 /// The environment php-fpm starts with (`${VAR}` reads it).
@@ -254,7 +255,7 @@ pub fn load(
     };
     let env = settings.phpfpm.env.as_ref();
     let mut loaded = Loaded::default();
-    let mut parsed: HashMap<FileId, Parsed> = HashMap::new();
+    let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
     let mut ids = Vec::new();
     for input in inputs {
         let id = sources
@@ -267,7 +268,7 @@ pub fn load(
     for (path, id) in &ids {
         let p = parsed
             .entry(*id)
-            .or_insert_with(|| syntax::parse(*id, &sources.get(*id).text));
+            .or_insert_with(|| Rc::new(syntax::parse(*id, &sources.get(*id).text)));
         let includes = p.lines.iter().any(
             |l| matches!(&l.kind, LineKind::Entry(e) if e.key == "include" && e.index.is_none()),
         );
@@ -300,6 +301,7 @@ pub fn load(
     }
     // Pool files no main config reached: one set per directory, as `include=dir/*.conf` loads them.
     let mut by_dir: Vec<(PathBuf, Vec<(PathBuf, FileId)>)> = Vec::new();
+    let mut dir_index: HashMap<PathBuf, usize> = HashMap::new();
     for (path, id) in &ids {
         if reached.contains(id) {
             continue;
@@ -309,12 +311,12 @@ pub fn load(
             by_dir.push((dir, vec![(path.clone(), *id)]));
             continue;
         }
-        match by_dir
-            .iter_mut()
-            .find(|(d, files)| *d == dir && !files.iter().any(|(p, _)| is_variant(p)))
-        {
-            Some((_, files)) => files.push((path.clone(), *id)),
-            None => by_dir.push((dir, vec![(path.clone(), *id)])),
+        match dir_index.get(&dir) {
+            Some(&i) => by_dir[i].1.push((path.clone(), *id)),
+            None => {
+                dir_index.insert(dir.clone(), by_dir.len());
+                by_dir.push((dir, vec![(path.clone(), *id)]));
+            }
         }
     }
     for (dir, mut files) in by_dir {
@@ -438,9 +440,12 @@ struct SetLoader<'a> {
     sources: &'a mut SourceMap,
     settings: &'a Settings,
     env: Option<&'a Env>,
-    parsed: &'a mut HashMap<FileId, Parsed>,
+    parsed: &'a mut HashMap<FileId, Rc<Parsed>>,
     diagnostics: &'a mut Vec<Diagnostic>,
     set: PoolSet,
+    /// Pool index by ASCII-lowercased name (php-fpm compares with `strcasecmp`).
+    pool_index: HashMap<String, usize>,
+    loaded_files: HashSet<FileId>,
     /// The pool the next entry belongs to (`current_wp`); `None` is `[global]`.
     current: Option<usize>,
     /// An image's pool directory pattern and the files it holds.
@@ -452,7 +457,7 @@ impl<'a> SetLoader<'a> {
         sources: &'a mut SourceMap,
         settings: &'a Settings,
         env: Option<&'a Env>,
-        parsed: &'a mut HashMap<FileId, Parsed>,
+        parsed: &'a mut HashMap<FileId, Rc<Parsed>>,
         diagnostics: &'a mut Vec<Diagnostic>,
     ) -> SetLoader<'a> {
         SetLoader {
@@ -467,6 +472,8 @@ impl<'a> SetLoader<'a> {
             },
             current: None,
             virtual_dir: None,
+            pool_index: HashMap::new(),
+            loaded_files: HashSet::new(),
         }
     }
 
@@ -481,14 +488,14 @@ impl<'a> SetLoader<'a> {
     }
 
     fn load_file(&mut self, id: FileId, depth: usize) {
-        if !self.set.files.contains(&id) {
+        if self.loaded_files.insert(id) {
             self.set.files.push(id);
         }
         let parsed = match self.parsed.get(&id) {
-            Some(p) => p.clone(),
+            Some(p) => Rc::clone(p),
             None => {
-                let p = syntax::parse(id, &self.sources.get(id).text);
-                self.parsed.insert(id, p.clone());
+                let p = Rc::new(syntax::parse(id, &self.sources.get(id).text));
+                self.parsed.insert(id, Rc::clone(&p));
                 p
             }
         };
@@ -502,19 +509,18 @@ impl<'a> SetLoader<'a> {
                         self.current = None;
                         continue;
                     }
-                    let found = self
-                        .set
-                        .pools
-                        .iter()
-                        .position(|p| p.name.eq_ignore_ascii_case(name));
-                    let i = found.unwrap_or_else(|| {
-                        self.set.pools.push(EffectivePool {
-                            name: name.clone(),
-                            sections: Vec::new(),
-                            directives: Vec::new(),
+                    let pools = &mut self.set.pools;
+                    let i = *self
+                        .pool_index
+                        .entry(name.to_ascii_lowercase())
+                        .or_insert_with(|| {
+                            pools.push(EffectivePool {
+                                name: name.clone(),
+                                sections: Vec::new(),
+                                directives: Vec::new(),
+                            });
+                            pools.len() - 1
                         });
-                        self.set.pools.len() - 1
-                    });
                     self.set.pools[i].sections.push(*name_span);
                     self.current = Some(i);
                 }
