@@ -50,6 +50,43 @@ fn main() {
         times[RUNS - 1].as_secs_f64() * 1e3,
         cpu.map_or("n/a".to_string(), |c| format!("{:.1} ms", c * 1e3)),
     );
+
+    // The php-fpm part alone: files already discovered (kind sniffing is shared with the other languages).
+    let (inputs, _) = wirelint::discover::discover(&paths, None).unwrap();
+    let refs: Vec<_> = inputs.iter().collect();
+    let cpu_before = cpu_time();
+    let mut load_times: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let mut sources = wirelint::source::SourceMap::new();
+            let loaded = wirelint::phpfpm::load(&mut sources, &refs, &settings).unwrap();
+            let mut out = Vec::new();
+            for set in &loaded.sets {
+                let cx = wirelint::rules::PhpFpmCx {
+                    sources: &sources,
+                    settings: &settings,
+                    set,
+                };
+                for rule in wirelint::rules::RULES {
+                    if let wirelint::rules::Check::PhpFpm(check) = rule.check {
+                        check(&cx, &mut out);
+                    }
+                }
+            }
+            std::hint::black_box(out);
+            start.elapsed()
+        })
+        .collect();
+    let cpu = cpu_time()
+        .zip(cpu_before)
+        .map(|(a, b)| (a - b) / RUNS as f64);
+    load_times.sort();
+    println!(
+        "phpfpm: of which read + parse + merge + P rules: wall median {:.1} ms, min {:.1} ms; CPU {} per run",
+        load_times[RUNS / 2].as_secs_f64() * 1e3,
+        load_times[0].as_secs_f64() * 1e3,
+        cpu.map_or("n/a".to_string(), |c| format!("{:.1} ms", c * 1e3)),
+    );
 }
 
 /// This process's user+system CPU seconds (Linux `/proc/self/stat`); wall time is noisy on a shared
