@@ -393,6 +393,16 @@ fn rejected_lines_match_php_fpm() {
         "clear_env = no",
         "security.limit_extensions = .php",
         "listen.backlog = 511",
+        "pm.max_children = 0",
+        "pm = dynamic",
+        "pm = dynamic\npm.min_spare_servers = 1\npm.max_spare_servers = 1",
+        "pm = dynamic\npm.max_children = 4\npm.min_spare_servers = 1\npm.max_spare_servers = 3\npm.start_servers = 5",
+        "pm = dynamic\npm.max_children = 4\npm.min_spare_servers = 3\npm.max_spare_servers = 2",
+        "pm = dynamic\npm.max_children = 4\npm.min_spare_servers = 1\npm.max_spare_servers = 3",
+        "listen =",
+        "listen = none",
+        "[other]\nuser = nobody\npm = static\npm.max_children = 1",
+        "[other]\nlisten = 9001\nuser = nobody\npm.max_children = 1",
     ];
     let mut mismatches = Vec::new();
     for line in lines {

@@ -249,11 +249,29 @@ pub fn load(
     inputs: &[&Input],
     settings: &Settings,
 ) -> Result<Loaded, LoadFailure> {
-    let layout = match &settings.phpfpm.image {
+    load_for_service(
+        sources,
+        inputs,
+        settings,
+        settings.phpfpm.image.as_deref(),
+        settings.phpfpm.env.as_ref(),
+    )
+}
+
+/// [`load`] for one container: its image's stock files under its pool files, and the environment php-fpm
+/// starts with (`None`: unknown, so `${VAR}` stays unresolved and P007 is quiet). The stack checks call
+/// this once per compose service.
+pub fn load_for_service(
+    sources: &mut SourceMap,
+    inputs: &[&Input],
+    settings: &Settings,
+    image: Option<&str>,
+    env: Option<&Env>,
+) -> Result<Loaded, LoadFailure> {
+    let layout = match image {
         Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
         None => None,
     };
-    let env = settings.phpfpm.env.as_ref();
     let mut loaded = Loaded::default();
     let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
     let mut ids = Vec::new();
@@ -477,7 +495,19 @@ impl<'a> SetLoader<'a> {
         }
     }
 
-    fn finish(self) -> PoolSet {
+    fn finish(mut self) -> PoolSet {
+        // With the main config known, the set is complete: php-fpm's post-processing checks apply.
+        if self.set.main.is_some() {
+            let problems: Vec<(Span, String)> =
+                self.set.pools.iter().flat_map(pool_problems).collect();
+            for (span, message) in problems {
+                self.p000(
+                    span,
+                    message,
+                    Some("php-fpm refuses to start: set the missing or inconsistent directive in this pool".into()),
+                );
+            }
+        }
         self.set
     }
 
@@ -784,6 +814,74 @@ impl<'a> SetLoader<'a> {
             }
         }
     }
+}
+
+/// What `fpm_conf_process_all_pools` refuses in a pool whose values are known, in php-fpm's words.
+fn pool_problems(pool: &EffectivePool) -> Vec<(Span, String)> {
+    let Some(&at) = pool.sections.first() else {
+        return Vec::new();
+    };
+    let name = &pool.name;
+    let value = |k: &str| pool.get(k).map(|d| d.winner().value.clone());
+    // `atoi`: unset or unknown counts as 0 only when it is really unset.
+    let int = |k: &str| -> Option<i64> {
+        match value(k) {
+            None => Some(0),
+            Some(None) => None,
+            Some(Some(v)) => Some(v.parse().unwrap_or(0)),
+        }
+    };
+    let mut out = Vec::new();
+    // A missing `user` is only refused when php-fpm runs as root; many images run it as their own user.
+    match value("listen") {
+        Some(None) => {} // depends on the environment
+        Some(Some(v)) if !v.is_empty() => {}
+        _ => out.push(format!("pool `{name}` has no listen address")),
+    }
+    let pm = value("pm");
+    if pm.is_none() {
+        out.push(format!(
+            "pool `{name}` has no process manager (`pm = static`, `dynamic` or `ondemand`)"
+        ));
+    }
+    let max_children = int("pm.max_children");
+    if max_children.is_some_and(|n| n < 1) {
+        out.push(format!(
+            "pool `{name}`: pm.max_children must be a positive value"
+        ));
+    }
+    if let (Some(Some(pm)), Some(max)) = (&pm, max_children) {
+        if pm == "dynamic" {
+            if let (Some(min_spare), Some(max_spare), Some(start)) = (
+                int("pm.min_spare_servers"),
+                int("pm.max_spare_servers"),
+                int("pm.start_servers"),
+            ) {
+                if min_spare <= 0 {
+                    out.push(format!(
+                        "pool `{name}`: pm.min_spare_servers({min_spare}) must be a positive value"
+                    ));
+                } else if max_spare <= 0 {
+                    out.push(format!(
+                        "pool `{name}`: pm.max_spare_servers({max_spare}) must be a positive value"
+                    ));
+                } else if min_spare > max || max_spare > max {
+                    out.push(format!(
+                        "pool `{name}`: pm.min_spare_servers({min_spare}) and pm.max_spare_servers({max_spare}) cannot be greater than pm.max_children({max})"
+                    ));
+                } else if max_spare < min_spare {
+                    out.push(format!(
+                        "pool `{name}`: pm.max_spare_servers({max_spare}) must not be less than pm.min_spare_servers({min_spare})"
+                    ));
+                } else if start > 0 && (start < min_spare || start > max_spare) {
+                    out.push(format!(
+                        "pool `{name}`: pm.start_servers({start}) must not be less than pm.min_spare_servers({min_spare}) and not greater than pm.max_spare_servers({max_spare})"
+                    ));
+                }
+            }
+        }
+    }
+    out.into_iter().map(|m| (at, m)).collect()
 }
 
 /// A placeholder a template engine fills in before php-fpm reads the file (`{{ x }}`, `{% … %}`,
