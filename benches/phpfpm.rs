@@ -29,9 +29,13 @@ fn main() {
         outcome.diagnostics.len()
     };
     run(); // warm the page cache
-    const RUNS: usize = 40;
+           // BENCH_RUNS=300 for profiling.
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(40);
     let cpu_before = cpu_time();
-    let mut times: Vec<Duration> = (0..RUNS)
+    let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
             let start = Instant::now();
             std::hint::black_box(run());
@@ -40,14 +44,14 @@ fn main() {
         .collect();
     let cpu = cpu_time()
         .zip(cpu_before)
-        .map(|(a, b)| (a - b) / RUNS as f64);
+        .map(|(a, b)| (a - b) / runs as f64);
     times.sort();
     println!(
         "phpfpm: 1000 pool files read and checked: wall median {:.1} ms, min {:.1} ms, max {:.1} ms; \
-         CPU (user+sys) {} per run ({RUNS} runs)",
-        times[RUNS / 2].as_secs_f64() * 1e3,
+         CPU (user+sys) {} per run ({runs} runs)",
+        times[runs / 2].as_secs_f64() * 1e3,
         times[0].as_secs_f64() * 1e3,
-        times[RUNS - 1].as_secs_f64() * 1e3,
+        times[runs - 1].as_secs_f64() * 1e3,
         cpu.map_or("n/a".to_string(), |c| format!("{:.1} ms", c * 1e3)),
     );
 
@@ -55,7 +59,7 @@ fn main() {
     let (inputs, _) = wirelint::discover::discover(&paths, None).unwrap();
     let refs: Vec<_> = inputs.iter().collect();
     let cpu_before = cpu_time();
-    let mut load_times: Vec<Duration> = (0..RUNS)
+    let mut load_times: Vec<Duration> = (0..runs)
         .map(|_| {
             let start = Instant::now();
             let mut sources = wirelint::source::SourceMap::new();
@@ -79,11 +83,11 @@ fn main() {
         .collect();
     let cpu = cpu_time()
         .zip(cpu_before)
-        .map(|(a, b)| (a - b) / RUNS as f64);
+        .map(|(a, b)| (a - b) / runs as f64);
     load_times.sort();
     println!(
         "phpfpm: of which read + parse + merge + P rules: wall median {:.1} ms, min {:.1} ms; CPU {} per run",
-        load_times[RUNS / 2].as_secs_f64() * 1e3,
+        load_times[runs / 2].as_secs_f64() * 1e3,
         load_times[0].as_secs_f64() * 1e3,
         cpu.map_or("n/a".to_string(), |c| format!("{:.1} ms", c * 1e3)),
     );

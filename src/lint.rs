@@ -103,6 +103,7 @@ pub fn check(
         .map_err(|e| RunError(e.to_string()))?;
     diagnostics.extend(phpfpm.diagnostics.iter().cloned());
     for set in &phpfpm.sets {
+        let first = diagnostics.len();
         let cx = PhpFpmCx {
             sources: &sources,
             settings,
@@ -115,6 +116,7 @@ pub fn check(
                 }
             }
         }
+        set.drop_context_findings(&mut diagnostics, first);
     }
 
     let files = sources.len();

@@ -212,6 +212,26 @@ pub struct PoolSet {
     pub unknown: Vec<UnknownKey>,
     /// Whether the environment is known (`${VAR}` can be checked).
     pub env: Option<Env>,
+    /// Files loaded only because php-fpm would load them with the given ones (same pool directory): their
+    /// values count, their own findings are not reported.
+    pub context: HashSet<FileId>,
+}
+
+impl PoolSet {
+    /// Drops the findings in `diagnostics[from..]` whose place is in a context file.
+    pub fn drop_context_findings(&self, diagnostics: &mut Vec<Diagnostic>, from: usize) {
+        if self.context.is_empty() {
+            return;
+        }
+        let mut i = from;
+        while i < diagnostics.len() {
+            if self.context.contains(&diagnostics[i].span.file) {
+                diagnostics.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
 }
 
 impl PoolSet {
@@ -338,8 +358,40 @@ pub fn load_for_service(
         }
     }
     for (dir, mut files) in by_dir {
+        // php-fpm loads the whole pool directory: files not given (a pre-commit hook passes only the
+        // changed ones, an editor only the open one) still take part, as context whose own findings are
+        // not shown.
+        // Only in a directory named as php-fpm's pool directory: elsewhere files side by side may be
+        // alternatives (fixtures, examples per environment) rather than one configuration.
+        let mut context = HashSet::new();
+        let pool_dir = dir
+            .file_name()
+            .is_some_and(|n| n == "php-fpm.d" || n == "pool.d" || n == "fpm.d");
+        if pool_dir && !files.iter().any(|(p, _)| is_variant(p)) {
+            for path in sibling_pool_files(&dir) {
+                if files.iter().any(|(p, _)| same_file(p, &path)) {
+                    continue;
+                }
+                let name = crate::source::display_name(&path);
+                if let Ok(id) = sources.load(&path, name) {
+                    let p = parsed
+                        .entry(id)
+                        .or_insert_with(|| Rc::new(syntax::parse(id, &sources.get(id).text)));
+                    // A main config beside the pool files is not one of them.
+                    let is_main = path.file_name().is_some_and(|n| n == "php-fpm.conf")
+                        || p.lines.iter().any(|l| {
+                            matches!(&l.kind, LineKind::Entry(e) if e.key == "include" && e.index.is_none())
+                        });
+                    if !reached.contains(&id) && !is_main {
+                        context.insert(id);
+                        files.push((path, id));
+                    }
+                }
+            }
+        }
         files.sort_by_key(|f| file_name_bytes(&f.0));
         let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        l.set.context = context;
         l.set.label = format!("{}/", crate::source::display_name(&dir));
         match &layout {
             None => {
@@ -392,6 +444,14 @@ pub fn load_for_service(
         }
         loaded.sets.push(l.finish());
     }
+    let context: HashSet<FileId> = loaded
+        .sets
+        .iter()
+        .flat_map(|s| s.context.iter().copied())
+        .collect();
+    loaded
+        .diagnostics
+        .retain(|d| !context.contains(&d.span.file));
     let mut seen = HashSet::new();
     for set in &loaded.sets {
         for f in &set.files {
@@ -417,6 +477,38 @@ impl std::fmt::Display for LoadFailure {
             LoadFailure::Image(e) => write!(f, "--php-image {e}"),
         }
     }
+}
+
+/// The other php-fpm files an `include=DIR/*.conf` would load with the given ones.
+fn sibling_pool_files(dir: &Path) -> Vec<PathBuf> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| {
+            // Keep the user's spelling (`./x` or `x`) so names show as they gave them.
+            if dir == Path::new(".") {
+                PathBuf::from(e.file_name())
+            } else {
+                dir.join(e.file_name())
+            }
+        })
+        .filter(|p| p.extension().is_some_and(|x| x == "conf") && !is_variant(p))
+        .filter(|p| crate::discover::classify_path(p) == Some(crate::settings::Kind::PhpFpm))
+        .collect();
+    out.sort();
+    out
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    crate::source::normalize(a) == crate::source::normalize(b)
 }
 
 fn file_name_bytes(p: &Path) -> Vec<u8> {
