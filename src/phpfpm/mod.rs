@@ -368,10 +368,8 @@ pub fn load_for_service(
             .file_name()
             .is_some_and(|n| n == "php-fpm.d" || n == "pool.d" || n == "fpm.d");
         if pool_dir && !files.iter().any(|(p, _)| is_variant(p)) {
-            for path in sibling_pool_files(&dir) {
-                if files.iter().any(|(p, _)| same_file(p, &path)) {
-                    continue;
-                }
+            let given: HashSet<Vec<u8>> = files.iter().map(|(p, _)| file_name_bytes(p)).collect();
+            for path in sibling_pool_files(&dir, &given) {
                 let name = crate::source::display_name(&path);
                 if let Ok(id) = sources.load(&path, name) {
                     let p = parsed
@@ -480,7 +478,7 @@ impl std::fmt::Display for LoadFailure {
 }
 
 /// The other php-fpm files an `include=DIR/*.conf` would load with the given ones.
-fn sibling_pool_files(dir: &Path) -> Vec<PathBuf> {
+fn sibling_pool_files(dir: &Path, given: &HashSet<Vec<u8>>) -> Vec<PathBuf> {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -492,6 +490,7 @@ fn sibling_pool_files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| !given.contains(e.file_name().as_encoded_bytes()))
         .map(|e| {
             // Keep the user's spelling (`./x` or `x`) so names show as they gave them.
             if dir == Path::new(".") {
@@ -505,10 +504,6 @@ fn sibling_pool_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    crate::source::normalize(a) == crate::source::normalize(b)
 }
 
 fn file_name_bytes(p: &Path) -> Vec<u8> {
