@@ -119,7 +119,8 @@ pub fn check(
         set.drop_context_findings(&mut diagnostics, first);
     }
 
-    let files = sources.len();
+    // Built-in sources (an image's stock files) have no path and are not files the user checks.
+    let files = sources.iter().filter(|(_, f)| f.path.is_some()).count();
     diagnostics.retain(|d| settings.rules.enabled(d.code));
     crate::report::sort(&sources, &mut diagnostics);
     diagnostics.dedup();

@@ -333,6 +333,14 @@ pub fn load_for_service(
         l.set.label = crate::source::display_name(path);
         l.set.main = Some(*id);
         l.set.prefix = Some(prefix);
+        if let Some(layout) = &layout {
+            // A given php-fpm.conf decides what loads; the image's stock files apply to pool directories.
+            l.set.image = Some(ImageUse {
+                image: layout.image.clone(),
+                reason: "not applied: the given php-fpm.conf replaces the image's main config"
+                    .into(),
+            });
+        }
         l.load_file(*id, 0);
         reached.extend(l.set.files.iter().copied());
         loaded.sets.push(l.finish());
@@ -412,6 +420,7 @@ pub fn load_for_service(
                     reason: layout.reason.clone(),
                 });
                 l.set.prefix = Some(layout.prefix.clone());
+                l.container_prefix = true;
                 let main = stock_file(l.sources, &mut stock_ids, layout, &layout.main);
                 l.set.main = Some(main);
                 // The user's files sit in the image's pool directory: same-named stock files are replaced.
@@ -555,6 +564,8 @@ struct SetLoader<'a> {
     current: Option<usize>,
     /// An image's pool directory pattern and the files it holds.
     virtual_dir: Option<(String, Vec<FileId>)>,
+    /// The prefix is a path in the container (the image's), not in the repository.
+    container_prefix: bool,
 }
 
 impl<'a> SetLoader<'a> {
@@ -577,6 +588,7 @@ impl<'a> SetLoader<'a> {
             },
             current: None,
             virtual_dir: None,
+            container_prefix: false,
             pool_index: HashMap::new(),
             loaded_files: HashSet::new(),
         }
@@ -862,7 +874,7 @@ impl<'a> SetLoader<'a> {
         // prefix, or found under it), or its directory is here. A bare container path may exist only in
         // the image.
         let checkable = mapped.is_some()
-            || (!pattern.starts_with('/') && self.set.image.is_none())
+            || (!pattern.starts_with('/') && !self.container_prefix)
             || Path::new(&joined).parent().is_some_and(Path::is_dir);
         let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
         let is_glob = pattern.contains(['*', '?', '[']);
