@@ -22,9 +22,10 @@ fn seed_layout_zz_docker_decides_listen() {
         .unwrap();
     assert!(line.contains("listen = 9000"), "{line}");
     assert!(
-        line.contains("bad-seed/zz-docker.conf:5; overrides fixtures/phpfpm/P002-overridden-setting/bad-seed/www.conf:4 \"127.0.0.1:9000\""),
+        line.contains("(zz-docker.conf:5; overrides www.conf:4 \"127.0.0.1:9000\")"),
         "{line}"
     );
+    assert!(human.contains("relative to fixtures/phpfpm/P002-overridden-setting/bad-seed/"));
     assert!(
         human.contains("=> listens on every address, port 9000"),
         "{human}"
