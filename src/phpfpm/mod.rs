@@ -49,7 +49,7 @@ impl Assignment {
 #[derive(Clone, Debug)]
 pub struct EffectiveDirective {
     /// The key as php-fpm's table names it (`listen`), or `php_value[memory_limit]` for arrays.
-    pub key: String,
+    pub key: std::borrow::Cow<'static, str>,
     /// In load order; never empty.
     pub assignments: Vec<Assignment>,
 }
@@ -736,7 +736,7 @@ impl<'a> SetLoader<'a> {
                     );
                     return;
                 }
-                (format!("{}[{}]", e.key, index), d.ty)
+                (format!("{}[{}]", e.key, index).into(), d.ty)
             }
             None => {
                 let section = if self.current.is_some() {
@@ -748,7 +748,7 @@ impl<'a> SetLoader<'a> {
                     self.unknown(e, section);
                     return;
                 };
-                (d.name.to_string(), d.ty)
+                (std::borrow::Cow::Borrowed(d.name), d.ty)
             }
         };
         if let Some(v) = &value {
@@ -899,7 +899,8 @@ impl<'a> SetLoader<'a> {
             value_span: e.value_span,
             pattern: pattern.clone(),
             resolved: resolved.clone(),
-            missing: !is_glob && matches.is_empty() && checkable,
+            // glob(3) returns a directory marked with `/`, which php-fpm skips: not missing.
+            missing: !is_glob && matches.is_empty() && checkable && !resolved.is_dir(),
         });
         for path in matches {
             let name = crate::source::display_name(&path);
