@@ -332,6 +332,10 @@ pub fn load_for_service(
         let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
         l.set.label = crate::source::display_name(path);
         l.set.main = Some(*id);
+        // A pool file that merely includes another is not known to be the whole configuration.
+        l.complete = path
+            .file_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("php-fpm.conf"));
         l.set.prefix = Some(prefix);
         if let Some(layout) = &layout {
             // A given php-fpm.conf decides what loads; the image's stock files apply to pool directories.
@@ -423,6 +427,7 @@ pub fn load_for_service(
                 l.container_prefix = true;
                 let main = stock_file(l.sources, &mut stock_ids, layout, &layout.main);
                 l.set.main = Some(main);
+                l.complete = true;
                 // The user's files sit in the image's pool directory: same-named stock files are replaced.
                 let mut merged: Vec<(Vec<u8>, FileId)> = files
                     .iter()
@@ -566,6 +571,8 @@ struct SetLoader<'a> {
     virtual_dir: Option<(String, Vec<FileId>)>,
     /// The prefix is a path in the container (the image's), not in the repository.
     container_prefix: bool,
+    /// The files are php-fpm's whole configuration (a `php-fpm.conf`, or an image's).
+    complete: bool,
 }
 
 impl<'a> SetLoader<'a> {
@@ -589,6 +596,7 @@ impl<'a> SetLoader<'a> {
             current: None,
             virtual_dir: None,
             container_prefix: false,
+            complete: false,
             pool_index: HashMap::new(),
             loaded_files: HashSet::new(),
         }
@@ -596,7 +604,7 @@ impl<'a> SetLoader<'a> {
 
     fn finish(mut self) -> PoolSet {
         // With the main config known, the set is complete: php-fpm's post-processing checks apply.
-        if self.set.main.is_some() {
+        if self.complete {
             let problems: Vec<(Span, String)> =
                 self.set.pools.iter().flat_map(pool_problems).collect();
             for (span, message) in problems {
