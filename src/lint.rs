@@ -103,6 +103,7 @@ pub fn check(
         .map_err(|e| RunError(e.to_string()))?;
     diagnostics.extend(phpfpm.diagnostics.iter().cloned());
     for set in &phpfpm.sets {
+        let first = diagnostics.len();
         let cx = PhpFpmCx {
             sources: &sources,
             settings,
@@ -115,6 +116,7 @@ pub fn check(
                 }
             }
         }
+        set.drop_context_findings(&mut diagnostics, first);
     }
 
     let compose_paths: Vec<PathBuf> = of_kind(Kind::Compose)
@@ -162,7 +164,8 @@ pub fn check(
     kinds.sort();
     kinds.dedup_by_key(|(f, _)| *f);
 
-    let files = sources.len();
+    // Built-in sources (an image's stock files) have no path and are not files the user checks.
+    let files = sources.iter().filter(|(_, f)| f.path.is_some()).count();
     diagnostics.retain(|d| settings.enabled_in(d.code, sources.get(d.span.file).path.as_deref()));
     let mut diagnostics = crate::suppress::apply(&sources, &kinds, diagnostics, settings);
     for d in &mut diagnostics {
