@@ -465,3 +465,65 @@ fn corpus_dockerfiles_do_not_panic() {
     }
     eprintln!("parsed {n} corpus Dockerfiles");
 }
+
+#[test]
+fn files_copied_onto_existing_directories_land_inside() {
+    let d = df("FROM nginx:1.25\nCOPY site.conf /etc/nginx/conf.d\nCOPY entrypoint.sh /usr/local/bin\nCOPY app.ini /opt/app/app.ini\nCOPY other.ini /opt/app\n");
+    assert_eq!(
+        placed(&d.context_copies(None)),
+        vec![
+            t("/etc/nginx/conf.d/site.conf", "site.conf", File),
+            t("/usr/local/bin/entrypoint.sh", "entrypoint.sh", File),
+            t("/opt/app/app.ini", "app.ini", File),
+            // /opt/app exists now (the previous COPY created it).
+            t("/opt/app/other.ini", "other.ini", File),
+        ]
+    );
+    // In scratch nothing exists: the file is written at the path.
+    let d = df("FROM scratch\nCOPY site.conf /etc/nginx/conf.d\n");
+    assert_eq!(d.context_copies(None)[0].dest, "/etc/nginx/conf.d");
+    // php-fpm images have /usr/local/etc/php-fpm.d.
+    let d = df("FROM php:8.3-fpm-alpine\nCOPY zz.conf /usr/local/etc/php-fpm.d\n");
+    assert_eq!(
+        d.context_copies(None)[0].dest,
+        "/usr/local/etc/php-fpm.d/zz.conf"
+    );
+}
+
+#[test]
+fn copy_from_fan_out_is_bounded() {
+    let mut text = String::from("FROM alpine AS s0\nCOPY . /a/\n");
+    for i in 1..40 {
+        text.push_str(&format!(
+            "FROM alpine AS s{i}\nCOPY --from=s{} / /a/\nCOPY --from=s{} / /b/\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    let d = df(&text);
+    let start = std::time::Instant::now();
+    let p = d.context_copies(None);
+    assert!(p.len() <= 2_000 && p.len() > 1000, "{}", p.len());
+    assert!(start.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn dockerignore_patterns() {
+    use wirelint::stack::dockerfile::{dockerignore_excludes, DockerIgnore};
+    let di = DockerIgnore::parse(
+        "# comment\n.git\n/node_modules\n*.md\n!README.md\ndocs/**/*.png\n  \n!docs/keep/\n",
+    );
+    assert!(di.is_excluded(".git/config"));
+    assert!(di.is_excluded("node_modules/x/index.js"));
+    assert!(di.is_excluded("CHANGELOG.md"));
+    assert!(!di.is_excluded("README.md"));
+    // `*` does not cross `/`: a nested .md stays.
+    assert!(!di.is_excluded("docs/guide.md"));
+    assert!(di.is_excluded("docs/a/b/c.png"));
+    assert!(di.is_excluded("docs/c.png"));
+    assert!(!di.is_excluded("docker/nginx/default.conf"));
+    let dir = tempfile::tempdir().unwrap();
+    assert!(dockerignore_excludes(dir.path()).is_empty());
+    std::fs::write(dir.path().join(".dockerignore"), "secrets\n").unwrap();
+    assert!(dockerignore_excludes(dir.path()).is_excluded("secrets/key.pem"));
+}

@@ -23,7 +23,7 @@
 //! - `ADD` of a URL or git source is not a repository file; `ADD` of a local tar archive extracts it.
 
 use crate::source::{FileId, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// A parsed Dockerfile: its stages in order, with ARG/ENV expanded.
@@ -736,6 +736,72 @@ fn image_defaults(name: &str, tag: Option<&str>) -> (Option<String>, Vec<(String
     }
 }
 
+/// Directories every Linux base image has (FHS); enough to place `COPY f /usr/local/bin` inside.
+fn linux_dirs() -> Vec<String> {
+    [
+        "/",
+        "/bin",
+        "/etc",
+        "/home",
+        "/opt",
+        "/root",
+        "/srv",
+        "/tmp",
+        "/usr",
+        "/usr/bin",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/share",
+        "/var",
+    ]
+    .iter()
+    .map(|d| d.to_string())
+    .collect()
+}
+
+/// Directories the official images create (their Dockerfiles: nginx makes `/etc/nginx/conf.d`,
+/// `/usr/share/nginx/html`, `/docker-entrypoint.d`; php makes `$PHP_INI_DIR/conf.d` and, for fpm,
+/// `/usr/local/etc/php-fpm.d`).
+fn image_dirs(name: &str, tag: Option<&str>) -> Vec<String> {
+    let d: &[&str] = match official_name(name) {
+        "nginx" | "nginxinc/nginx-unprivileged" => &[
+            "/etc/nginx",
+            "/etc/nginx/conf.d",
+            "/usr/share/nginx",
+            "/usr/share/nginx/html",
+            "/docker-entrypoint.d",
+        ],
+        "php" if tag.unwrap_or("").contains("fpm") => &[
+            "/usr/local/etc",
+            "/usr/local/etc/php",
+            "/usr/local/etc/php/conf.d",
+            "/usr/local/etc/php-fpm.d",
+        ],
+        "php" => &[
+            "/usr/local/etc",
+            "/usr/local/etc/php",
+            "/usr/local/etc/php/conf.d",
+        ],
+        _ => &[],
+    };
+    d.iter().map(|d| d.to_string()).collect()
+}
+
+/// Records `dir` and its ancestors as existing directories.
+fn add_dir(dirs: &mut HashSet<String>, dir: &str) {
+    let mut p = clean_abs(dir);
+    loop {
+        if !dirs.insert(p.clone()) {
+            break; // its ancestors are known already
+        }
+        match p.rsplit_once('/') {
+            Some(("", _)) if p != "/" => p = "/".into(),
+            Some((parent, _)) if !parent.is_empty() => p = parent.to_string(),
+            _ => break,
+        }
+    }
+}
+
 fn parse_image_ref(s: &str) -> BaseImage {
     let (rest, digest) = match s.split_once('@') {
         Some((a, d)) => (a, Some(d.to_string())),
@@ -761,7 +827,9 @@ fn parse_image_ref(s: &str) -> BaseImage {
 struct StageState {
     args: Vec<(String, Option<String>)>,
     shell: Vec<String>,
-    known_dirs: Vec<String>,
+    /// Directories known to exist at the end of each stage so far (the last is the current stage): a file
+    /// copied to one of these paths without a trailing slash lands inside it.
+    dirs: Vec<HashSet<String>>,
     workdir_uncertain: bool,
 }
 
@@ -808,7 +876,7 @@ pub fn parse(
     let mut st = StageState {
         args: Vec::new(),
         shell: vec!["/bin/sh".into(), "-c".into()],
-        known_dirs: Vec::new(),
+        dirs: Vec::new(),
         workdir_uncertain: true,
     };
 
@@ -1014,8 +1082,23 @@ fn instruction(
             };
             st.args.clear();
             st.shell = vec!["/bin/sh".into(), "-c".into()];
-            st.known_dirs.clear();
             st.workdir_uncertain = true;
+            let mut dirs = match &base {
+                BaseImage::Stage(j) => st.dirs.get(*j).cloned().unwrap_or_default(),
+                BaseImage::Scratch => HashSet::from(["/".to_string()]),
+                BaseImage::Image { name, tag, .. } => {
+                    let mut d: HashSet<String> = linux_dirs().into_iter().collect();
+                    d.extend(image_dirs(name, tag.as_deref()));
+                    d
+                }
+                BaseImage::Unknown(_) => linux_dirs().into_iter().collect(),
+            };
+            if let BaseImage::Image { name, tag, .. } = &base {
+                if let Some(wd) = image_defaults(name, tag.as_deref()).0 {
+                    add_dir(&mut dirs, &wd);
+                }
+            }
+            st.dirs.push(dirs);
             match &base {
                 BaseImage::Stage(j) => {
                     let p = &df.stages[*j];
@@ -1118,7 +1201,9 @@ fn instruction(
             } else {
                 join(base.as_deref().unwrap_or("/"), &e.text)
             };
-            st.known_dirs.push(wd.clone());
+            if let Some(d) = st.dirs.last_mut() {
+                add_dir(d, &wd);
+            }
             stage.workdir = Some(wd);
         }
         "USER" => {
@@ -1269,7 +1354,7 @@ fn copy_instruction(
         dest_uncertain = st.workdir_uncertain;
         join(stage.workdir.as_deref().unwrap_or("/"), &dest_raw)
     };
-    let is_known_dir = st.known_dirs.contains(&abs);
+    let is_known_dir = st.dirs.last().is_some_and(|d| d.contains(&abs));
     let dest = if (dest_is_dir || is_known_dir) && abs != "/" {
         format!("{abs}/")
     } else {
@@ -1286,8 +1371,12 @@ fn copy_instruction(
             from_image = Some(from);
         }
     }
-    if dest.ends_with('/') {
-        st.known_dirs.push(abs);
+    if let Some(d) = st.dirs.last_mut() {
+        if dest.ends_with('/') {
+            add_dir(d, &abs);
+        } else if let Some((parent, _)) = abs.rsplit_once('/') {
+            add_dir(d, if parent.is_empty() { "/" } else { parent });
+        }
     }
     let copy = Copy {
         span,
@@ -1383,33 +1472,33 @@ impl Dockerfile {
         target: Option<&str>,
         resolve: &dyn Fn(&str) -> (SourceShape, bool),
     ) -> Vec<PlacedCopy> {
-        let Some(stage) = self.target_stage(target) else {
+        let Some(target) = self.target_stage(target) else {
             return Vec::new();
         };
-        let mut memo: Vec<Option<Vec<PlacedCopy>>> = vec![None; self.stages.len()];
-        self.stage_placements(stage.index, resolve, &mut memo)
+        // Stages only refer to earlier stages, so computing them in order needs no recursion.
+        let mut done: Vec<Vec<PlacedCopy>> = Vec::with_capacity(target.index + 1);
+        for stage in &self.stages[..=target.index] {
+            let placed = self.stage_placements(stage, resolve, &done);
+            done.push(placed);
+        }
+        done.pop().unwrap_or_default()
     }
 
     fn stage_placements(
         &self,
-        index: usize,
+        stage: &Stage,
         resolve: &dyn Fn(&str) -> (SourceShape, bool),
-        memo: &mut Vec<Option<Vec<PlacedCopy>>>,
+        done: &[Vec<PlacedCopy>],
     ) -> Vec<PlacedCopy> {
-        if let Some(Some(done)) = memo.get(index) {
-            return done.clone();
-        }
-        let Some(stage) = self.stages.get(index) else {
-            return Vec::new();
+        let index = stage.index;
+        let mut out = match stage.base {
+            BaseImage::Stage(j) => done.get(j).cloned().unwrap_or_default(),
+            _ => Vec::new(),
         };
-        let mut out = Vec::new();
-        // Only earlier stages can be referenced, so the recursion ends.
-        if let BaseImage::Stage(j) = stage.base {
-            if j < index {
-                out = self.stage_placements(j, resolve, memo);
-            }
-        }
         for copy in &stage.copies {
+            if out.len() >= MAX_PLACEMENTS {
+                break;
+            }
             if copy.from_image.is_some() {
                 continue;
             }
@@ -1417,7 +1506,9 @@ impl Dockerfile {
                 if from >= index {
                     continue;
                 }
-                let upstream = self.stage_placements(from, resolve, memo);
+                let Some(upstream) = done.get(from) else {
+                    continue;
+                };
                 for (i, src) in copy.sources.iter().enumerate() {
                     let hop = Hop {
                         src: clean_abs(src),
@@ -1431,7 +1522,10 @@ impl Dockerfile {
                         span: copy.span,
                         dest_uncertain: copy.dest_uncertain,
                     };
-                    for q in &upstream {
+                    for q in upstream {
+                        if out.len() >= MAX_PLACEMENTS {
+                            break;
+                        }
                         if let Some(p) = hop.apply(q, resolve) {
                             out.push(p);
                         }
@@ -1485,12 +1579,14 @@ impl Dockerfile {
                 });
             }
         }
-        if let Some(slot) = memo.get_mut(index) {
-            *slot = Some(out.clone());
-        }
+        // COPY --from fan-out can grow exponentially in a crafted file; keep the first placements.
+        out.truncate(MAX_PLACEMENTS);
         out
     }
 }
+
+/// Most placements kept per stage.
+const MAX_PLACEMENTS: usize = 2_000;
 
 /// A directory path with its trailing slash (`/` stays `/`).
 fn dir_path(p: &str) -> String {
@@ -1686,4 +1782,81 @@ mod tests {
         let (d, _) = parse(FileId(0), "\u{feff}# escape=`\nFROM a\n", &HashMap::new());
         assert_eq!(d.escape, '`');
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// .dockerignore
+
+/// The `.dockerignore` of a build context: paths it keeps out of the context never reach the image, whatever
+/// the COPY says.
+#[derive(Clone, Debug, Default)]
+pub struct DockerIgnore {
+    /// `(pattern, is_exception)` in file order; the last matching pattern decides.
+    rules: Vec<(globset::GlobMatcher, bool)>,
+}
+
+impl DockerIgnore {
+    /// Parses `.dockerignore` text (moby `dockerignore.ReadAll`): one pattern per line, `#` lines are
+    /// comments, `!` makes an exception, patterns are cleaned and a leading `/` is dropped; `*` and `?`
+    /// stay within one path segment, `**` spans any number of them.
+    pub fn parse(text: &str) -> DockerIgnore {
+        let mut rules = Vec::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let mut pat = line.trim();
+            let exception = pat.starts_with('!');
+            if exception {
+                pat = pat[1..].trim();
+            }
+            if pat.is_empty() {
+                continue;
+            }
+            let pat = clean_rel(pat);
+            if let Ok(g) = globset::GlobBuilder::new(&pat)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+            {
+                rules.push((g.compile_matcher(), exception));
+            }
+        }
+        DockerIgnore { rules }
+    }
+
+    /// Whether the context-relative `path` is left out of the build context. A pattern that matches a
+    /// directory matches everything below it.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        let path = clean_rel(path);
+        if path == "." {
+            return false;
+        }
+        let mut excluded = false;
+        for (glob, exception) in &self.rules {
+            let mut prefix = String::new();
+            let hit = path.split('/').any(|c| {
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                prefix.push_str(c);
+                glob.is_match(&prefix)
+            });
+            if hit {
+                excluded = !exception;
+            }
+        }
+        excluded
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// Reads `context_dir/.dockerignore` (no file: nothing is excluded).
+pub fn dockerignore_excludes(context_dir: &Path) -> DockerIgnore {
+    std::fs::read(context_dir.join(".dockerignore"))
+        .map(|b| DockerIgnore::parse(&String::from_utf8_lossy(&b)))
+        .unwrap_or_default()
 }
