@@ -527,3 +527,47 @@ fn dockerignore_patterns() {
     std::fs::write(dir.path().join(".dockerignore"), "secrets\n").unwrap();
     assert!(dockerignore_excludes(dir.path()).is_excluded("secrets/key.pem"));
 }
+
+#[test]
+fn quoted_global_args_compose_the_base_and_root_copies_narrow() {
+    let text = "ARG OS='bookworm'\nARG PHPV=\"8.3\"\nARG BASE=\"php:${PHPV}-fpm-${OS}\"\nFROM ${BASE} AS tools\nCOPY --chmod=755 scripts/ /\nFROM ${BASE}\nARG PHPV\nCOPY --from=tools /usr/local/bin/ /usr/local/bin/\nCOPY --from=tools /opt/made-by-run/ /opt/\nCOPY build/php-fpm.d/ /usr/local/etc/php-fpm.d/\nWORKDIR /app/$PHPV\n";
+    let d = df(text);
+    assert_eq!(d.final_base(None), Some(("php", Some("8.3-fpm-bookworm"))));
+    assert_eq!(d.stages[1].workdir.as_deref(), Some("/app/8.3"));
+    // Without the context: `scripts/` put files at `/`, so /usr/local/bin may have come from
+    // scripts/usr/local/bin.
+    let p = d.context_copies(None);
+    assert!(p
+        .iter()
+        .any(|c| c.source == "scripts/usr/local/bin" && c.dest == "/usr/local/bin/"));
+    // With the context, only sources that exist are kept.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts/usr/local/bin")).unwrap();
+    std::fs::create_dir_all(dir.path().join("build/php-fpm.d")).unwrap();
+    let p = d.context_copies_in(None, dir.path());
+    assert_eq!(
+        placed(&p),
+        vec![
+            t("/usr/local/bin/", "scripts/usr/local/bin", Dir),
+            t("/usr/local/etc/php-fpm.d/", "build/php-fpm.d", Dir),
+        ]
+    );
+    assert_eq!(
+        p[0].container_path("scripts/usr/local/bin/entrypoint")
+            .as_deref(),
+        Some("/usr/local/bin/entrypoint")
+    );
+}
+
+#[test]
+fn empty_arg_prefix_and_rootfs_overlay() {
+    let d = df("ARG ARCH=\nFROM ${ARCH}alpine:3.20\nCOPY --chown=nobody rootfs/ /\n");
+    assert_eq!(d.final_base(None), Some(("alpine", Some("3.20"))));
+    let p = d.context_copies(None);
+    assert_eq!(placed(&p), vec![t("/", "rootfs", Dir)]);
+    assert_eq!(
+        p[0].container_path("rootfs/etc/nginx/nginx.conf")
+            .as_deref(),
+        Some("/etc/nginx/nginx.conf")
+    );
+}

@@ -1441,7 +1441,7 @@ impl Dockerfile {
     /// an earlier one at the same path). Shapes of sources the text does not decide are guessed from
     /// their names; use [`Dockerfile::context_copies_in`] to look at the build context instead.
     pub fn context_copies(&self, target: Option<&str>) -> Vec<PlacedCopy> {
-        self.placements(target, &|p: &str| (guess_shape(p), true))
+        self.placements(target, &|p: &str| (guess_shape(p), true, false))
     }
 
     /// Like [`Dockerfile::context_copies`], deciding file or directory by looking in `context_dir`.
@@ -1449,11 +1449,11 @@ impl Dockerfile {
         self.placements(target, &|p: &str| {
             let path = context_dir.join(p);
             if path.is_dir() {
-                (SourceShape::Dir, false)
+                (SourceShape::Dir, false, false)
             } else if path.is_file() {
-                (SourceShape::File, false)
+                (SourceShape::File, false, false)
             } else {
-                (guess_shape(p), true)
+                (guess_shape(p), true, true)
             }
         })
     }
@@ -1467,11 +1467,7 @@ impl Dockerfile {
             .collect()
     }
 
-    fn placements(
-        &self,
-        target: Option<&str>,
-        resolve: &dyn Fn(&str) -> (SourceShape, bool),
-    ) -> Vec<PlacedCopy> {
+    fn placements(&self, target: Option<&str>, resolve: Resolver<'_>) -> Vec<PlacedCopy> {
         let Some(target) = self.target_stage(target) else {
             return Vec::new();
         };
@@ -1487,7 +1483,7 @@ impl Dockerfile {
     fn stage_placements(
         &self,
         stage: &Stage,
-        resolve: &dyn Fn(&str) -> (SourceShape, bool),
+        resolve: Resolver<'_>,
         done: &[Vec<PlacedCopy>],
     ) -> Vec<PlacedCopy> {
         let index = stage.index;
@@ -1540,7 +1536,10 @@ impl Dockerfile {
                     .copied()
                     .unwrap_or(SourceShape::Unknown);
                 let (shape, guessed) = match text_shape {
-                    SourceShape::Unknown => resolve(src),
+                    SourceShape::Unknown => {
+                        let (shape, guessed, _) = resolve(src);
+                        (shape, guessed)
+                    }
                     s => (s, false),
                 };
                 let keep = copy.parents.as_ref().and_then(|p| p.get(i));
@@ -1584,6 +1583,9 @@ impl Dockerfile {
         out
     }
 }
+
+/// Decides a context path's shape: `(shape, guessed, known to be missing from the context)`.
+type Resolver<'a> = &'a dyn Fn(&str) -> (SourceShape, bool, bool);
 
 /// Most placements kept per stage.
 const MAX_PLACEMENTS: usize = 2_000;
@@ -1657,11 +1659,7 @@ impl Hop<'_> {
         })
     }
 
-    fn apply(
-        &self,
-        q: &PlacedCopy,
-        resolve: &dyn Fn(&str) -> (SourceShape, bool),
-    ) -> Option<PlacedCopy> {
+    fn apply(&self, q: &PlacedCopy, resolve: Resolver<'_>) -> Option<PlacedCopy> {
         if q.archive {
             return None;
         }
@@ -1690,7 +1688,11 @@ impl Hop<'_> {
             } else {
                 clean_rel(&format!("{}/{rel}", q.source))
             };
-            let (shape, guessed) = resolve(&source);
+            let (shape, guessed, missing) = resolve(&source);
+            if missing {
+                // Not in the context: what the stage has there was made by RUN, not copied.
+                return None;
+            }
             let file = shape == SourceShape::File;
             let new = self.map(&self.src, file)?;
             return Some(PlacedCopy {
