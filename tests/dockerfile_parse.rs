@@ -509,7 +509,7 @@ fn copy_from_fan_out_is_bounded() {
 
 #[test]
 fn dockerignore_patterns() {
-    use wirelint::stack::dockerfile::{dockerignore_excludes, DockerIgnore};
+    use wirelint::stack::dockerfile::{dockerignore_excludes, dockerignore_for, DockerIgnore};
     let di = DockerIgnore::parse(
         "# comment\n.git\n/node_modules\n*.md\n!README.md\ndocs/**/*.png\n  \n!docs/keep/\n",
     );
@@ -526,6 +526,18 @@ fn dockerignore_patterns() {
     assert!(dockerignore_excludes(dir.path()).is_empty());
     std::fs::write(dir.path().join(".dockerignore"), "secrets\n").unwrap();
     assert!(dockerignore_excludes(dir.path()).is_excluded("secrets/key.pem"));
+    // `<Dockerfile>.dockerignore` takes precedence over the context's.
+    let df_path = dir.path().join("docker/app.Dockerfile");
+    assert!(dockerignore_for(dir.path(), &df_path).is_excluded("secrets/a"));
+    std::fs::create_dir_all(dir.path().join("docker")).unwrap();
+    std::fs::write(
+        dir.path().join("docker/app.Dockerfile.dockerignore"),
+        "tmp\n",
+    )
+    .unwrap();
+    let own = dockerignore_for(dir.path(), &df_path);
+    assert!(own.is_excluded("tmp/x"));
+    assert!(!own.is_excluded("secrets/a"));
 }
 
 #[test]
@@ -570,4 +582,11 @@ fn empty_arg_prefix_and_rootfs_overlay() {
             .as_deref(),
         Some("/etc/nginx/nginx.conf")
     );
+}
+
+#[test]
+fn shell_shifts_and_quoted_markers_are_not_heredocs() {
+    let d = df("FROM alpine\nRUN echo $((1<<2)) \"<<NO\"\nCOPY a.conf /etc/\nRUN cat <<EOF >/x\nCOPY inside /heredoc\nEOF\nCOPY b.conf /etc/\n");
+    assert_eq!(d.stages[0].copies.len(), 2);
+    assert_eq!(d.stages[0].copies[1].sources, ["b.conf"]);
 }

@@ -313,70 +313,28 @@ fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
     }
 }
 
-/// Heredoc delimiters in a RUN/COPY/ADD line (shell form): `(name, strip_tabs)`.
+/// Heredoc delimiters in a RUN/COPY/ADD line (shell form): `(name, strip_tabs)`. As BuildKit
+/// (`heredocsFromLine`): the line is split into shell words (quotes respected, always `\\` as escape) and
+/// a word is a heredoc when it matches `^(\d*)<<(-?)\s*([^<]*)$`; quotes around the name are removed.
+/// So `$((1<<2))` and `"<<EOF"` are not heredocs, and `<<<word` is a here-string.
 fn heredoc_names(args: &str) -> Vec<(String, bool)> {
-    let b = args.as_bytes();
-    let mut out = Vec::new();
-    let mut quote: Option<u8> = None;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if let Some(q) = quote {
-            if c == q {
-                quote = None;
+    shell_words(args, '\\')
+        .into_iter()
+        .filter_map(|w| {
+            let r = w.trim_start_matches(|c: char| c.is_ascii_digit());
+            let r = r.strip_prefix("<<")?;
+            let (strip, r) = match r.strip_prefix('-') {
+                Some(r) => (true, r),
+                None => (false, r),
+            };
+            let r = r.trim_start();
+            if r.contains('<') {
+                return None;
             }
-            i += 1;
-            continue;
-        }
-        if c == b'"' || c == b'\'' {
-            quote = Some(c);
-            i += 1;
-            continue;
-        }
-        if c == b'<' && b.get(i + 1) == Some(&b'<') && (i == 0 || b[i - 1] != b'<') {
-            let mut j = i + 2;
-            if b.get(j) == Some(&b'<') {
-                // `<<<` is a here-string, not a heredoc.
-                i += 3;
-                continue;
-            }
-            let strip = b.get(j) == Some(&b'-');
-            if strip {
-                j += 1;
-            }
-            let name_start;
-            let name_end;
-            if let Some(&q) = b.get(j).filter(|&&q| q == b'"' || q == b'\'') {
-                name_start = j + 1;
-                let mut k = name_start;
-                while k < b.len() && b[k] != q {
-                    k += 1;
-                }
-                if k >= b.len() {
-                    // An unclosed quote is not a heredoc.
-                    i = j + 1;
-                    continue;
-                }
-                name_end = k;
-                j = k + 1;
-            } else {
-                name_start = j;
-                let mut k = j;
-                while k < b.len() && !b" \t;|&<>()\"'".contains(&b[k]) {
-                    k += 1;
-                }
-                name_end = k;
-                j = k;
-            }
-            if name_end > name_start {
-                out.push((args[name_start..name_end].to_string(), strip));
-            }
-            i = j.max(i + 2);
-            continue;
-        }
-        i += 1;
-    }
-    out
+            let name: String = r.chars().filter(|&c| c != '\'' && c != '"').collect();
+            (!name.is_empty()).then_some((name, strip))
+        })
+        .collect()
 }
 
 fn json_array(s: &str) -> Option<Vec<String>> {
@@ -1750,7 +1708,7 @@ mod tests {
             heredoc_names(" <<EOF cat && python3 <<-'PY' | x"),
             [("EOF".to_string(), false), ("PY".to_string(), true)]
         );
-        assert!(heredoc_names(" echo \"<<NO\" <<<here").is_empty());
+        assert!(heredoc_names(" echo \"<<NO\" <<<here $((1<<2))").is_empty());
         assert_eq!(heredoc_names(" 3<<\"A B\"")[0].0, "A B");
     }
 
@@ -1858,7 +1816,18 @@ impl DockerIgnore {
 
 /// Reads `context_dir/.dockerignore` (no file: nothing is excluded).
 pub fn dockerignore_excludes(context_dir: &Path) -> DockerIgnore {
-    std::fs::read(context_dir.join(".dockerignore"))
-        .map(|b| DockerIgnore::parse(&String::from_utf8_lossy(&b)))
-        .unwrap_or_default()
+    read_dockerignore(&context_dir.join(".dockerignore")).unwrap_or_default()
+}
+
+/// The ignore file BuildKit uses for `dockerfile`: `<Dockerfile>.dockerignore` next to it when that
+/// exists (it takes precedence), else the context's `.dockerignore`.
+pub fn dockerignore_for(context_dir: &Path, dockerfile: &Path) -> DockerIgnore {
+    let mut own = dockerfile.as_os_str().to_owned();
+    own.push(".dockerignore");
+    read_dockerignore(Path::new(&own)).unwrap_or_else(|| dockerignore_excludes(context_dir))
+}
+
+fn read_dockerignore(path: &Path) -> Option<DockerIgnore> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(DockerIgnore::parse(&String::from_utf8_lossy(&bytes)))
 }
