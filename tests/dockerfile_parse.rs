@@ -309,6 +309,16 @@ fn shapes_from_the_build_context() {
     assert!(p.iter().all(|c| !c.shape_guessed));
     // Without the context, `Makefile` (no extension) would be guessed as a directory.
     assert_eq!(d.context_copies(None)[1].source_is_dir_glob_or_file, Dir);
+    // Dotfiles are guessed as files, `.d` directories as directories.
+    let d = df("FROM scratch\nCOPY .env .htaccess php-fpm.d /srv/\n");
+    assert_eq!(
+        placed(&d.context_copies(None)),
+        vec![
+            t("/srv/.env", ".env", File),
+            t("/srv/.htaccess", ".htaccess", File),
+            t("/srv/", "php-fpm.d", Dir)
+        ]
+    );
 }
 
 #[test]

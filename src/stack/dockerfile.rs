@@ -21,6 +21,11 @@
 //! - `COPY --from=<stage|index|image>` copies from another stage's (or image's) filesystem root; paths are
 //!   not relative to a WORKDIR there. `FROM <stage>` inherits that stage's files, ENV and WORKDIR.
 //! - `ADD` of a URL or git source is not a repository file; `ADD` of a local tar archive extracts it.
+//!
+//! Use: [`parse`] the Dockerfile with the compose `build.args`, then [`Dockerfile::context_copies_in`]
+//! with `build.target` and the context directory gives every repository path placed into the image;
+//! [`PlacedCopy::container_path`] maps one repository file to its container path, and
+//! [`dockerignore_for`] says which files never reach the context.
 
 use crate::source::{FileId, Span};
 use std::collections::{HashMap, HashSet};
@@ -654,11 +659,15 @@ fn shape_from_text(raw: &str, cleaned: &str) -> SourceShape {
 }
 
 /// Guess for an unknown shape: a name with an extension is a file, except the `name.d` directories of
-/// config layouts (`conf.d`, `php-fpm.d`).
+/// config layouts (`conf.d`, `php-fpm.d`); a dotfile (`.env`, `.htaccess`) is a file, except the usual
+/// dot-directories.
 fn guess_shape(path: &str) -> SourceShape {
     let b = basename(path);
-    if b.ends_with(".d") {
+    if b.ends_with(".d") || matches!(b, ".git" | ".github" | ".docker" | ".config" | ".ssh") {
         return SourceShape::Dir;
+    }
+    if b.len() > 1 && b.starts_with('.') {
+        return SourceShape::File;
     }
     match b.rfind('.') {
         Some(i) if i > 0 && i + 1 < b.len() => SourceShape::File,
