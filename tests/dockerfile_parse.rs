@@ -446,10 +446,13 @@ proptest::proptest! {
     }
 }
 
-/// Every Dockerfile in the shared corpus parses without panicking (there may be none).
+/// Every Dockerfile in the shared corpus (or under `WIRELINT_DOCKERFILE_CORPUS`) parses without panicking;
+/// the problems found are printed for review.
 #[test]
 fn corpus_dockerfiles_do_not_panic() {
-    let root = std::path::Path::new("/work/shared/corpus");
+    let root = std::env::var("WIRELINT_DOCKERFILE_CORPUS")
+        .unwrap_or_else(|_| "/work/shared/corpus".to_string());
+    let root = std::path::Path::new(&root);
     if !root.exists() {
         eprintln!("no corpus at {}; skipped", root.display());
         return;
@@ -470,7 +473,16 @@ fn corpus_dockerfiles_do_not_panic() {
         let text = String::from_utf8_lossy(&bytes);
         let (d, problems) = parse(F, &text, &HashMap::new());
         check_spans(&text, &d, &problems);
-        let _ = d.context_copies(None);
+        for p in &problems {
+            eprintln!("{}: {}", entry.path().display(), p.message);
+        }
+        let placed = d.context_copies(None);
+        eprintln!(
+            "{}: {} stages, {} placements",
+            entry.path().display(),
+            d.stages.len(),
+            placed.len()
+        );
         n += 1;
     }
     eprintln!("parsed {n} corpus Dockerfiles");
@@ -599,4 +611,26 @@ fn shell_shifts_and_quoted_markers_are_not_heredocs() {
     let d = df("FROM alpine\nRUN echo $((1<<2)) \"<<NO\"\nCOPY a.conf /etc/\nRUN cat <<EOF >/x\nCOPY inside /heredoc\nEOF\nCOPY b.conf /etc/\n");
     assert_eq!(d.stages[0].copies.len(), 2);
     assert_eq!(d.stages[0].copies[1].sources, ["b.conf"]);
+}
+
+#[test]
+fn needed_stages_follow_from_and_copy_from() {
+    let d = df("FROM alpine AS a\nFROM alpine AS unused\nFROM a AS b\nFROM nginx AS c\nCOPY --from=b /x /x\nFROM alpine AS d\n");
+    assert_eq!(d.needed_stages(Some("c")), [0, 2, 3]);
+    assert_eq!(d.needed_stages(None), [4]);
+    assert!(d.needed_stages(Some("nope")).is_empty());
+}
+
+#[test]
+fn crlf_legacy_env_and_comments_inside_run() {
+    let text = "FROM php:8.2-fpm\r\nENV CONF_DIR /usr/local/etc\r\nRUN set -eux; \\\r\n# a comment line inside the RUN\r\n\t\\\r\n   \r\n\techo done\r\nCOPY zz.conf \\\r\n  ${CONF_DIR}/php-fpm.d/\r\n";
+    let d = df(text);
+    let s = &d.stages[0];
+    assert_eq!(
+        s.env.last().unwrap(),
+        &("CONF_DIR".to_string(), "/usr/local/etc".to_string())
+    );
+    assert_eq!(s.copies.len(), 1);
+    assert_eq!(s.copies[0].dest, "/usr/local/etc/php-fpm.d/");
+    assert!(text[s.copies[0].span.range()].ends_with("php-fpm.d/"));
 }

@@ -1404,6 +1404,32 @@ impl Dockerfile {
         None
     }
 
+    /// Indices of the stages the target stage needs (its FROM chain and `COPY --from` stages, transitively),
+    /// ascending, the target included. Other stages are not built for this target.
+    pub fn needed_stages(&self, target: Option<&str>) -> Vec<usize> {
+        let Some(t) = self.target_stage(target) else {
+            return Vec::new();
+        };
+        let mut needed = vec![false; self.stages.len()];
+        needed[t.index] = true;
+        // Dependencies always point to earlier stages: one backward sweep finds them all.
+        for i in (0..=t.index).rev() {
+            if !needed[i] {
+                continue;
+            }
+            let s = &self.stages[i];
+            if let BaseImage::Stage(j) = s.base {
+                needed[j] = true;
+            }
+            for c in &s.copies {
+                if let Some(j) = c.from_stage.filter(|&j| j < i) {
+                    needed[j] = true;
+                }
+            }
+        }
+        (0..self.stages.len()).filter(|&i| needed[i]).collect()
+    }
+
     /// Repository files placed into the target image, in instruction order (a later entry may overwrite
     /// an earlier one at the same path). Shapes of sources the text does not decide are guessed from
     /// their names; use [`Dockerfile::context_copies_in`] to look at the build context instead.
