@@ -501,6 +501,9 @@ fn files_copied_onto_existing_directories_land_inside() {
             t("/opt/app/other.ini", "other.ini", File),
         ]
     );
+    // A directory copied to /srv/app makes it a directory.
+    let d = df("FROM scratch\nCOPY app /srv/app\nCOPY extra.php /srv/app\n");
+    assert_eq!(d.context_copies(None)[1].dest, "/srv/app/extra.php");
     // In scratch nothing exists: the file is written at the path.
     let d = df("FROM scratch\nCOPY site.conf /etc/nginx/conf.d\n");
     assert_eq!(d.context_copies(None)[0].dest, "/etc/nginx/conf.d");

@@ -1338,8 +1338,18 @@ fn copy_instruction(
             from_image = Some(from);
         }
     }
+    // A single directory source copied to a path makes that path a directory (guessed from the name
+    // when the text does not say).
+    let single_dir_source = match sources.as_slice() {
+        [(raw, cleaned)] => match shape_from_text(raw, cleaned) {
+            SourceShape::Dir => true,
+            SourceShape::Unknown => guess_shape(cleaned) == SourceShape::Dir,
+            _ => false,
+        },
+        _ => false,
+    };
     if let Some(d) = st.dirs.last_mut() {
-        if dest.ends_with('/') {
+        if dest.ends_with('/') || single_dir_source {
             add_dir(d, &abs);
         } else if let Some((parent, _)) = abs.rsplit_once('/') {
             add_dir(d, if parent.is_empty() { "/" } else { parent });
