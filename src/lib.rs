@@ -19,4 +19,5 @@ pub mod report;
 pub mod rules;
 pub mod settings;
 pub mod source;
+pub mod stack;
 pub mod suppress;

@@ -116,6 +116,7 @@ pub fn check_with_overlays(
         .map_err(|e| RunError(e.to_string()))?;
     diagnostics.extend(phpfpm.diagnostics.iter().cloned());
     for set in &phpfpm.sets {
+        let first = diagnostics.len();
         let cx = PhpFpmCx {
             sources: &sources,
             settings,
@@ -128,6 +129,7 @@ pub fn check_with_overlays(
                 }
             }
         }
+        set.drop_context_findings(&mut diagnostics, first);
     }
 
     let compose_paths: Vec<PathBuf> = of_kind(Kind::Compose)
@@ -175,7 +177,8 @@ pub fn check_with_overlays(
     kinds.sort();
     kinds.dedup_by_key(|(f, _)| *f);
 
-    let files = sources.len();
+    // Built-in sources (an image's stock files) have no path and are not files the user checks.
+    let files = sources.iter().filter(|(_, f)| f.path.is_some()).count();
     diagnostics.retain(|d| settings.enabled_in(d.code, sources.get(d.span.file).path.as_deref()));
     let mut diagnostics = crate::suppress::apply(&sources, &kinds, diagnostics, settings);
     for d in &mut diagnostics {
