@@ -11,7 +11,7 @@
 //!   when the repository does not have them;
 //! * cycles and chains deeper than [`super::MAX_INCLUDE_DEPTH`] are reported (N004) and not followed.
 
-use super::{syntax::Directive, Context, ParsedFiles, MAX_INCLUDE_DEPTH};
+use super::{syntax::Directive, ParsedFiles, MAX_INCLUDE_DEPTH};
 use crate::diagnostic::Diagnostic;
 use crate::settings::{PathMapping, Settings};
 use crate::source::{display_name, FileId, SourceMap, Span};
@@ -79,15 +79,15 @@ struct Builder<'s, 'f> {
     visited: HashSet<FileId>,
 }
 
-/// Loads `root` and everything it includes. `context` is the root's top-level context (a snippet's
-/// relative includes are resolved against its own directory and its parent, and not finding them there
-/// is not reported, since its real prefix is unknown).
+/// Loads `root` and everything it includes. `is_main` tells a full configuration from a snippet: a
+/// snippet's relative includes are resolved against its own directory and its parent, and not finding
+/// them there is not reported, since its real prefix is unknown.
 pub fn build(
     sources: &mut SourceMap,
     parsed: &mut ParsedFiles,
     parse: &mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
     root: FileId,
-    context: Context,
+    is_main: bool,
     settings: &Settings,
 ) -> Built {
     let root_dir = sources
@@ -104,7 +104,7 @@ pub fn build(
         });
     let (prefixes, prefix_certain) = match (&settings.nginx.prefix, root_dir) {
         (Some(p), _) => (vec![p.clone()], true),
-        (None, Some(dir)) if context == Context::Main => (vec![dir], true),
+        (None, Some(dir)) if is_main => (vec![dir], true),
         (None, Some(dir)) => {
             let parent = crate::source::normalize(&dir.join(".."));
             (vec![dir, parent], false)

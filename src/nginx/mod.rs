@@ -33,7 +33,7 @@ pub struct Config {
     /// The root file (`nginx.conf`, or a snippet nothing includes).
     pub main: FileId,
     /// The context of the root file's top level: `Main` for a full configuration; for a snippet, the
-    /// context it fits (see [`infer_context`]).
+    /// context it fits best (see [`infer_context`]).
     pub context: Context,
     /// Whether [`Config::context`] was inferred from a snippet's content and some directive does not
     /// fit it (then context checks stay quiet at the snippet's top level).
@@ -188,41 +188,38 @@ fn is_main_config(parsed: &ParsedFile) -> bool {
     })
 }
 
-/// Counts directives under `list` (not following includes) that the table rejects in the context they
-/// would have if `list` sat in `ctx`.
-fn misfits(list: &[Directive], ctx: Context, depth: usize) -> usize {
+/// How many directives of `config` (following its includes) the table rejects in the context they have
+/// when the root's top level is `config.context`.
+fn misfits(config: &Config) -> usize {
     let mut n = 0;
-    for d in list {
-        if !directives::lookup(&d.name.text).is_empty()
-            && directives::lookup_in(&d.name.text, ctx).is_none()
+    config.walk(&mut |v| {
+        let name: &str = &v.directive.name.text;
+        if v.context_known
+            && !directives::lookup(name).is_empty()
+            && directives::lookup_in(name, v.context).is_none()
         {
             n += 1;
         }
-        if let Some(b) = &d.block {
-            if b.raw || b.entries || depth >= 32 {
-                continue;
-            }
-            if let Some(child) = child_context(&d.name.text, ctx) {
-                n += misfits(&b.directives, child, depth + 1);
-            }
-        }
-    }
+    });
     n
 }
 
-/// The top-level context of a file that nothing includes.
+/// Sets the top-level context of a root nothing includes.
 ///
 /// A file with a top-level `http`, `events`, `stream` or `mail` block is a full configuration (`Main`).
 /// Anything else is a snippet meant to be included somewhere (the official image includes
 /// `conf.d/*.conf` inside `http`; `snippets/` files go inside `server` or `location`). As wirelint cannot
-/// know where, it picks the context in which the fewest of the snippet's directives (counting nested
-/// blocks) would be rejected, preferring `http`, then `server`, `location`, `main`, `stream`, … on ties:
-/// the most permissive reading, so context checks do not fire on a snippet that is valid somewhere.
-/// Returns the context and whether some directive still does not fit.
-pub fn infer_context(parsed: &ParsedFile) -> (Context, bool) {
+/// know where, it picks the context in which the fewest of the snippet's directives (in nested blocks
+/// and included files too) would be rejected, preferring `http`, then `server`, `location`, `main`,
+/// `stream`, … on ties: the most permissive reading, so context checks do not fire on a snippet that is
+/// valid somewhere. When even the best context rejects some directive, [`Config::context_guessed`] is
+/// set and checks stay quiet at the snippet's top level.
+pub fn infer_context(config: &mut Config) {
     use Context::*;
-    if is_main_config(parsed) {
-        return (Main, false);
+    config.context_guessed = false;
+    if config.file(config.main).is_some_and(is_main_config) {
+        config.context = Main;
+        return;
     }
     let mut best = (Http, usize::MAX);
     for ctx in [
@@ -241,7 +238,8 @@ pub fn infer_context(parsed: &ParsedFile) -> (Context, bool) {
         Mail,
         MailServer,
     ] {
-        let n = misfits(&parsed.directives, ctx, 0);
+        config.context = ctx;
+        let n = misfits(config);
         if n < best.1 {
             best = (ctx, n);
             if n == 0 {
@@ -249,7 +247,8 @@ pub fn infer_context(parsed: &ParsedFile) -> (Context, bool) {
             }
         }
     }
-    (best.0, best.1 > 0)
+    config.context = best.0;
+    config.context_guessed = best.1 > 0;
 }
 
 fn parse_into(
@@ -281,11 +280,20 @@ fn parse_into(
                 directives: Vec::new(),
                 comments: Vec::new(),
                 errors: Vec::new(),
+                template: None,
             },
         );
         return;
     }
-    let p = syntax::parse(id, text);
+    let mut p = syntax::parse(id, text);
+    if p.template.is_some() {
+        // Another tool renders this file into nginx syntax; what it is before that says nothing about
+        // what nginx will load, so the file is not checked (no tree, no findings).
+        p.directives.clear();
+        p.errors.clear();
+        parsed.insert(id, p);
+        return;
+    }
     if text.starts_with('\u{feff}') {
         diagnostics.push(
             rule.diag(
@@ -295,24 +303,8 @@ fn parse_into(
             .with_help("save the file as UTF-8 without BOM"),
         );
     }
-    if file.invalid_utf8_at.is_some() {
-        // nginx passes bytes through, so bad bytes in a comment are harmless; in a directive they reach
-        // nginx unchanged but wirelint only sees U+FFFD there, so say so once.
-        let outside_comment = text.match_indices('\u{fffd}').map(|(i, _)| i).find(|&i| {
-            !p.comments
-                .iter()
-                .any(|c| c.span.start as usize <= i && i < c.span.end as usize)
-        });
-        if let Some(bad) = outside_comment {
-            diagnostics.push(
-                rule.diag(
-                    Span::new(id, bad, bad + '\u{fffd}'.len_utf8()),
-                    "bytes that are not valid UTF-8 in a directive; wirelint cannot check them reliably",
-                )
-                .with_help("save the file as UTF-8 (nginx itself passes the bytes through unchanged)"),
-            );
-        }
-    }
+    // Bytes that are not UTF-8 (`file.invalid_utf8_at`) are not an error: nginx passes them through.
+    // wirelint sees U+FFFD in their place; in a directive name that is an unknown directive (N005).
     for e in &p.errors {
         let mut d = rule
             .diag(e.span, e.message.clone())
@@ -357,15 +349,15 @@ pub fn load(
     order.sort_by_key(|id| !is_main_config(&parsed[id]));
     let mut candidates = Vec::new();
     for &id in &order {
-        let (context, guessed) = infer_context(&parsed[&id]);
-        let built = includes::build(sources, &mut parsed, &mut parse, id, context, settings);
-        candidates.push((id, context, guessed, built));
+        let is_main = is_main_config(&parsed[&id]);
+        let built = includes::build(sources, &mut parsed, &mut parse, id, is_main, settings);
+        candidates.push((id, built));
     }
 
     // A root is an input no other input reaches. Inputs reached only through a cycle of inputs become
     // roots in turn so that every input is checked once.
     let mut reached_by_other: HashSet<FileId> = HashSet::new();
-    for (id, _, _, built) in &candidates {
+    for (id, built) in &candidates {
         for f in &built.load_order {
             if f != id {
                 reached_by_other.insert(*f);
@@ -377,19 +369,19 @@ pub fn load(
     for (i, (id, ..)) in candidates.iter().enumerate() {
         if !reached_by_other.contains(id) {
             keep[i] = true;
-            covered.extend(candidates[i].3.load_order.iter().copied());
+            covered.extend(candidates[i].1.load_order.iter().copied());
         }
     }
     for i in 0..candidates.len() {
         if !covered.contains(&candidates[i].0) {
             keep[i] = true;
-            covered.extend(candidates[i].3.load_order.iter().copied());
+            covered.extend(candidates[i].1.load_order.iter().copied());
         }
     }
 
     let mut kept = Vec::new();
     let mut seen_files = HashSet::new();
-    for (i, (id, context, guessed, built)) in candidates.into_iter().enumerate() {
+    for (i, (id, built)) in candidates.into_iter().enumerate() {
         if !keep[i] {
             continue;
         }
@@ -399,7 +391,7 @@ pub fn load(
                 loaded.files.push(*f);
             }
         }
-        kept.push((id, context, guessed, built.includes, built.load_order));
+        kept.push((id, built.includes, built.load_order));
     }
     let mut files: Vec<FileId> = seen_files.iter().copied().collect();
     files.sort();
@@ -409,15 +401,17 @@ pub fn load(
         }
     }
     let parsed = Arc::new(parsed);
-    for (main, context, context_guessed, includes, load_order) in kept {
-        loaded.configs.push(Config {
+    for (main, includes, load_order) in kept {
+        let mut config = Config {
             main,
-            context,
-            context_guessed,
+            context: Context::Main,
+            context_guessed: false,
             includes,
             load_order,
             parsed: Arc::clone(&parsed),
-        });
+        };
+        infer_context(&mut config);
+        loaded.configs.push(config);
     }
     Ok(loaded)
 }

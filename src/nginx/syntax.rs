@@ -168,6 +168,31 @@ pub struct ParsedFile {
     pub directives: Vec<Directive>,
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
+    /// The file is a template for another tool (`{{ … }}`, `{% … %}`, `#{…}`, `<% … %>`): not nginx
+    /// syntax until rendered. Holds the marker found. (`${VAR}` for envsubst and `@@NAME@@`
+    /// placeholders are plain nginx words and do not make a file a template.)
+    pub template: Option<&'static str>,
+}
+
+/// The template syntax, if the `{` at `at` starts a placeholder of another tool rather than a block:
+/// `{{ … }}` (Go, Jinja, Handlebars), `{% … %}` (Jinja, Liquid), `#{…}` (Ruby, Pug) or `{UPPER_CASE}`
+/// (replaced by `sed` in entrypoint scripts).
+fn template_marker(bytes: &[u8], at: usize) -> Option<&'static str> {
+    if at > 0 && bytes[at - 1] == b'#' {
+        return Some("#{");
+    }
+    match bytes.get(at + 1) {
+        Some(b'{') => return Some("{{"),
+        Some(b'%') => return Some("{%"),
+        _ => {}
+    }
+    let rest = &bytes[at + 1..];
+    let name_len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+        .count();
+    (name_len > 0 && rest[0].is_ascii_uppercase() && rest.get(name_len) == Some(&b'}'))
+        .then_some("{VAR}")
 }
 
 /// Whether a block directive's body is a table of entries rather than directives.
@@ -263,6 +288,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     let mut words: Vec<Word> = Vec::new();
     let mut lexer = Lexer::new(bytes);
     let mut too_deep_reported = false;
+    let mut template = None;
 
     while let Some(tok) = lexer.next() {
         if tok.violates_need_space(bytes) {
@@ -280,6 +306,14 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                 span: p.span(tok.start, tok.end),
             }),
             TokenKind::Word => {
+                let raw = &bytes[tok.start..tok.end];
+                if template.is_none() {
+                    if raw.starts_with(b"<%") {
+                        template = Some("<%");
+                    } else if memchr::memmem::find(raw, b"#{").is_some() {
+                        template = Some("#{");
+                    }
+                }
                 let w = p.word(tok);
                 words.push(w);
             }
@@ -309,6 +343,9 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                 }
             }
             TokenKind::OpenBrace => {
+                if template.is_none() {
+                    template = template_marker(bytes, tok.start);
+                }
                 let open = p.span(tok.start, tok.end);
                 if words.is_empty() {
                     p.error(
@@ -470,6 +507,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
         directives: root.children,
         comments,
         errors: p.errors,
+        template,
     }
 }
 
@@ -577,6 +615,19 @@ mod tests {
         let f = p(&src);
         assert_eq!(f.errors.len(), 1);
         assert!(f.errors[0].message.contains("nested deeper"));
+    }
+
+    #[test]
+    fn templates_are_recognised() {
+        assert_eq!(p("listen {{PORT}};").template, Some("{{"));
+        assert_eq!(p("{% if x %}listen 80;{% endif %}").template, Some("{%"));
+        assert_eq!(p("server_name a.#{DOMAIN};").template, Some("#{"));
+        assert_eq!(p("server_tokens {EXPOSE_INFO};").template, Some("{VAR}"));
+        assert_eq!(p("location / {A 1;}").template, None);
+        assert_eq!(
+            p("listen ${PORT}; root @@ROOT@@; location / {#c\n}").template,
+            None
+        );
     }
 
     #[test]

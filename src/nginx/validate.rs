@@ -67,6 +67,10 @@ fn missing_semicolon<'a>(d: &'a Directive, text: &str) -> Option<&'a Word> {
     None
 }
 
+fn is_template_file(sources: &SourceMap, file: crate::source::FileId) -> bool {
+    sources.get(file).name.ends_with(".template")
+}
+
 fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagnostic>) {
     let d = v.directive;
     let name: &str = &d.name.text;
@@ -176,7 +180,11 @@ fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagn
             );
         }
     }
-    if code == "N007" && !arity_ok {
+    // In a template rendered by envsubst (`*.template`), `$NAME` may expand to several words.
+    let rendered_later = d.args.iter().any(|a| {
+        a.text.contains("${") || (a.text.contains('$') && is_template_file(sources, v.file))
+    });
+    if code == "N007" && !arity_ok && !rendered_later {
         let n = d.args.len();
         let head = d
             .args
