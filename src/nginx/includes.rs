@@ -77,6 +77,9 @@ struct Builder<'s, 'f> {
     prefix_certain: bool,
     out: Built,
     visited: HashSet<FileId>,
+    /// Include paths already resolved to files in this configuration (a large configuration repeats
+    /// `include fastcgi_params;` thousands of times; each resolution costs several `stat` calls).
+    resolved: HashMap<String, Vec<FileId>>,
 }
 
 /// Loads `root` and everything it includes. `is_main` tells a full configuration from a snippet: a
@@ -120,6 +123,7 @@ pub fn build(
         prefix_certain,
         out: Built::default(),
         visited: HashSet::new(),
+        resolved: HashMap::new(),
     };
     let mut chain = Vec::new();
     b.visit(root, &mut chain);
@@ -164,7 +168,18 @@ impl Builder<'_, '_> {
             include_directives(&p.directives, &mut incs, 0);
         }
         for (span, arg_span, path) in incs {
-            let targets = self.resolve(span, arg_span, &path, chain);
+            let targets = match self.resolved.get(&path) {
+                Some(t) => t.clone(),
+                None => {
+                    let before = self.out.diagnostics.len();
+                    let t = self.resolve(span, arg_span, &path, chain);
+                    // Only clean outcomes are reused: a failed one must be reported at each site.
+                    if self.out.diagnostics.len() == before {
+                        self.resolved.insert(path.clone(), t.clone());
+                    }
+                    t
+                }
+            };
             let mut expanded = Vec::new();
             for t in targets {
                 if chain.len() >= MAX_INCLUDE_DEPTH {
@@ -230,17 +245,9 @@ impl Builder<'_, '_> {
         })
     }
 
+    /// Loads an included file. A directory (named, or matched by a glob) fails to read, as it does
+    /// for nginx (`pread() … failed (21: Is a directory)`).
     fn load(&mut self, path: &Path, span: Span, chain: &[Span]) -> Option<FileId> {
-        if path.is_dir() {
-            let d = self.n004(
-                span,
-                format!("`{}` is a directory, not a file", display_name(path)),
-                "include the files in it with a glob, e.g. `include dir/*.conf;`",
-                chain,
-            );
-            self.out.diagnostics.push(d);
-            return None;
-        }
         match self.sources.load(path, display_name(path)) {
             Ok(id) => Some(id),
             Err(e) => {
@@ -270,7 +277,6 @@ impl Builder<'_, '_> {
                 if !matches.is_empty() {
                     return matches
                         .iter()
-                        .filter(|m| !m.is_dir())
                         .filter_map(|m| self.load(m, span, chain))
                         .collect();
                 }

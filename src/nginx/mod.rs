@@ -43,6 +43,9 @@ pub struct Config {
     /// The files of this configuration in load order (root first), each once.
     pub load_order: Vec<FileId>,
     pub parsed: Arc<ParsedFiles>,
+    /// Findings of the directive-table checks (N000, N005, N006, N007), computed in one pass on first
+    /// use and shared by those rules.
+    pub(crate) table_findings: std::sync::OnceLock<Vec<Diagnostic>>,
 }
 
 /// One directive seen by [`Config::walk`].
@@ -179,6 +182,23 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// Files read (main files and includes).
     pub files: Vec<FileId>,
+    /// Bytes of nginx text parsed, to tell a large tree (freed in the background) from a small one.
+    pub parsed_bytes: usize,
+}
+
+impl Drop for Loaded {
+    /// Freeing the syntax tree of a multi-megabyte configuration takes longer than checking it; nothing
+    /// waits for that memory, so a large tree is freed on another thread (which a CLI run does not wait
+    /// for when it exits).
+    fn drop(&mut self) {
+        if self.parsed_bytes < 1 << 20 {
+            return;
+        }
+        let configs = std::mem::take(&mut self.configs);
+        let _ = std::thread::Builder::new()
+            .name("wirelint-free".into())
+            .spawn(move || drop(configs));
+    }
 }
 
 /// Whether a file's top level makes it a full configuration (`nginx -c` material).
@@ -348,22 +368,19 @@ pub fn load(
     let mut order: Vec<FileId> = input_ids.clone();
     order.sort_by_key(|id| !is_main_config(&parsed[id]));
     let mut candidates = Vec::new();
+    // A root is an input no other input reaches. An input already reached by one built before it (a
+    // `conf.d/*.conf` file of a main configuration) is not built on its own.
+    let mut reached_by_other: HashSet<FileId> = HashSet::new();
     for &id in &order {
+        if reached_by_other.contains(&id) {
+            continue;
+        }
         let is_main = is_main_config(&parsed[&id]);
         let built = includes::build(sources, &mut parsed, &mut parse, id, is_main, settings);
+        reached_by_other.extend(built.load_order.iter().copied().filter(|f| *f != id));
         candidates.push((id, built));
     }
-
-    // A root is an input no other input reaches. Inputs reached only through a cycle of inputs become
-    // roots in turn so that every input is checked once.
-    let mut reached_by_other: HashSet<FileId> = HashSet::new();
-    for (id, built) in &candidates {
-        for f in &built.load_order {
-            if f != id {
-                reached_by_other.insert(*f);
-            }
-        }
-    }
+    // Inputs reached only through a cycle of inputs become roots in turn, so every input is checked.
     let mut covered: HashSet<FileId> = HashSet::new();
     let mut keep = vec![false; candidates.len()];
     for (i, (id, ..)) in candidates.iter().enumerate() {
@@ -400,6 +417,7 @@ pub fn load(
             loaded.diagnostics.extend(d);
         }
     }
+    loaded.parsed_bytes = parsed.keys().map(|id| sources.get(*id).text.len()).sum();
     let parsed = Arc::new(parsed);
     for (main, includes, load_order) in kept {
         let mut config = Config {
@@ -409,6 +427,7 @@ pub fn load(
             includes,
             load_order,
             parsed: Arc::clone(&parsed),
+            table_findings: std::sync::OnceLock::new(),
         };
         infer_context(&mut config);
         loaded.configs.push(config);
