@@ -30,8 +30,12 @@ pub type ParsedFiles = HashMap<FileId, ParsedFile>;
 /// One nginx configuration as nginx would load it: a root file with its includes.
 #[derive(Debug)]
 pub struct Config {
-    /// The root file (`nginx.conf`, or a snippet nothing includes).
+    /// The root file (`nginx.conf`, or a snippet nothing includes); the first of [`Config::roots`].
     pub main: FileId,
+    /// The top-level files, read in this order as one configuration: just `main`, or for snippets
+    /// that nothing includes and that sit together in a directory nginx images include inside `http`
+    /// (`conf.d/`, …), all of them in glob order, as `include conf.d/*.conf;` reads them.
+    pub roots: Vec<FileId>,
     /// The context of the root file's top level: `Main` for a full configuration; for a snippet, the
     /// context it fits best (see [`infer_context`]).
     pub context: Context,
@@ -95,22 +99,24 @@ impl Config {
     /// Every directive in nginx's load order with includes expanded in place, with its context and
     /// enclosing directives. Entries of table blocks (`map`, `types`, …) and raw blocks are not visited.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&Visit<'a, '_>)) {
-        let Some(root) = self.parsed.get(&self.main) else {
-            return;
-        };
-        let mut st = WalkState {
-            parents: Vec::new(),
-            via: Vec::new(),
-            open_files: vec![self.main],
-        };
-        self.walk_list(
-            &root.directives,
-            self.context,
-            !self.context_guessed,
-            self.main,
-            &mut st,
-            f,
-        );
+        for &id in &self.roots {
+            let Some(root) = self.parsed.get(&id) else {
+                continue;
+            };
+            let mut st = WalkState {
+                parents: Vec::new(),
+                via: Vec::new(),
+                open_files: vec![id],
+            };
+            self.walk_list(
+                &root.directives,
+                self.context,
+                !self.context_guessed,
+                id,
+                &mut st,
+                f,
+            );
+        }
     }
 
     fn walk_list<'a>(
@@ -419,9 +425,11 @@ pub fn load(
     }
     loaded.parsed_bytes = parsed.keys().map(|id| sources.get(*id).text.len()).sum();
     let parsed = Arc::new(parsed);
+    let mut singles = Vec::new();
     for (main, includes, load_order) in kept {
         let mut config = Config {
             main,
+            roots: vec![main],
             context: Context::Main,
             context_guessed: false,
             includes,
@@ -430,7 +438,75 @@ pub fn load(
             table_findings: std::sync::OnceLock::new(),
         };
         infer_context(&mut config);
-        loaded.configs.push(config);
+        singles.push(config);
     }
+    loaded.configs = group_http_snippets(sources, singles);
     Ok(loaded)
+}
+
+/// Directories whose `*.conf` files nginx images include together inside `http`: `conf.d/` (official
+/// image: `include /etc/nginx/conf.d/*.conf;`), `http.d/` (Alpine), `sites-enabled/` (Debian), and
+/// `templates/` (official image: rendered into `conf.d/` by envsubst at start).
+const HTTP_SNIPPET_DIRS: &[&str] = &["conf.d", "http.d", "sites-enabled", "templates"];
+
+/// Merges snippet roots that fit `http` and sit in the same [`HTTP_SNIPPET_DIRS`] directory into one
+/// configuration read in glob order (a `resolver` or `upstream` in one applies to the others, as in
+/// nginx). Snippets that fit another context, or do not fit cleanly, stay on their own.
+fn group_http_snippets(sources: &SourceMap, configs: Vec<Config>) -> Vec<Config> {
+    let mut out: Vec<Config> = Vec::new();
+    let mut groups: HashMap<std::path::PathBuf, usize> = HashMap::new();
+    for config in configs {
+        let dir = sources
+            .get(config.main)
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .filter(|d| {
+                d.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| HTTP_SNIPPET_DIRS.contains(&n))
+            })
+            .map(crate::source::normalize);
+        let groupable = config.context == Context::Http && !config.context_guessed;
+        match dir.filter(|_| groupable) {
+            Some(dir) => match groups.get(&dir) {
+                Some(&i) => {
+                    let g = &mut out[i];
+                    g.roots.push(config.main);
+                    g.includes.extend(config.includes);
+                    for f in config.load_order {
+                        if !g.load_order.contains(&f) {
+                            g.load_order.push(f);
+                        }
+                    }
+                }
+                None => {
+                    groups.insert(dir, out.len());
+                    out.push(config);
+                }
+            },
+            None => out.push(config),
+        }
+    }
+    // glob order: by file name bytes, a template counting as the file it renders.
+    for &i in groups.values() {
+        let g = &mut out[i];
+        g.roots.sort_by_key(|id| {
+            let name = sources
+                .get(*id)
+                .path
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| {
+                    let n = n.to_string_lossy();
+                    n.strip_suffix(".template")
+                        .unwrap_or(&n)
+                        .as_bytes()
+                        .to_vec()
+                });
+            name.unwrap_or_default()
+        });
+        g.main = g.roots[0];
+    }
+    out
 }
