@@ -303,6 +303,19 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     let mut template = None;
 
     while let Some(tok) = lexer.next() {
+        if let Some(len) = too_long(bytes, tok) {
+            let what = if tok.kind == TokenKind::Comment {
+                "comment line"
+            } else {
+                "word"
+            };
+            p.error(
+                tok.start,
+                tok.end,
+                format!("too long parameter: nginx reads at most 4095 bytes of one {what}, this one needs {len}"),
+                "split the value, or move it into a file; a long comment must be split into several lines",
+            );
+        }
         if tok.violates_need_space(bytes) {
             let c = text[tok.start..].chars().next().unwrap_or(' ');
             p.error(
@@ -539,6 +552,28 @@ fn close_frame(
         args,
         block: Some(block),
     });
+}
+
+/// nginx reads a file through a 4,096-byte buffer and fails with `too long parameter` when one token
+/// (with the separator right after it) fills it while more of the file follows. Returns the size
+/// nginx needs for `tok` when that happens.
+fn too_long(bytes: &[u8], tok: Token) -> Option<usize> {
+    const BUFFER: usize = 4096;
+    if tok.end - tok.start < BUFFER - 2 {
+        return None;
+    }
+    let next = bytes.get(tok.end).copied();
+    // Where nginx's token start is, and how many bytes it holds from there before starting anew.
+    let (start, mut held) = match tok.kind {
+        TokenKind::Word => (tok.start, tok.end - tok.start),
+        TokenKind::Quoted { terminated: true } => (tok.start + 1, tok.end - tok.start - 1),
+        TokenKind::Comment => (tok.start, tok.end - tok.start),
+        _ => return None,
+    };
+    if tok.kind != TokenKind::Comment && next.is_some_and(super::lexer::is_space) {
+        held += 1; // the space is read before the next token resets the start
+    }
+    (held >= BUFFER && start + BUFFER < bytes.len()).then_some(held)
 }
 
 /// Skips tokens up to and including the `}` matching an already consumed `{`.
