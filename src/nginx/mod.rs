@@ -455,6 +455,7 @@ const HTTP_SNIPPET_DIRS: &[&str] = &["conf.d", "http.d", "sites-enabled", "templ
 fn group_http_snippets(sources: &SourceMap, configs: Vec<Config>) -> Vec<Config> {
     let mut out: Vec<Config> = Vec::new();
     let mut groups: HashMap<std::path::PathBuf, usize> = HashMap::new();
+    let mut group_files: HashMap<usize, HashSet<FileId>> = HashMap::new();
     for config in configs {
         let dir = sources
             .get(config.main)
@@ -474,14 +475,16 @@ fn group_http_snippets(sources: &SourceMap, configs: Vec<Config>) -> Vec<Config>
                     let g = &mut out[i];
                     g.roots.push(config.main);
                     g.includes.extend(config.includes);
+                    let seen = group_files.entry(i).or_default();
                     for f in config.load_order {
-                        if !g.load_order.contains(&f) {
+                        if seen.insert(f) {
                             g.load_order.push(f);
                         }
                     }
                 }
                 None => {
                     groups.insert(dir, out.len());
+                    group_files.insert(out.len(), config.load_order.iter().copied().collect());
                     out.push(config);
                 }
             },
