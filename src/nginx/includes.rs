@@ -11,7 +11,7 @@
 //!   when the repository does not have them;
 //! * cycles and chains deeper than [`super::MAX_INCLUDE_DEPTH`] are reported (N004) and not followed.
 
-use super::{syntax::Directive, ParsedFiles, MAX_INCLUDE_DEPTH};
+use super::{ParsedFiles, MAX_INCLUDE_DEPTH};
 use crate::diagnostic::Diagnostic;
 use crate::settings::{PathMapping, Settings};
 use crate::source::{display_name, FileId, SourceMap, Span};
@@ -130,21 +130,6 @@ pub fn build(
     b.out
 }
 
-/// `include` directives of a parsed file in document order (inside table blocks too: nginx reads
-/// `include` in `map`, `geo` and `types`), with their single argument.
-fn include_directives(list: &[Directive], out: &mut Vec<(Span, Span, String)>, depth: usize) {
-    for d in list {
-        if d.name.text == "include" && d.block.is_none() && d.args.len() == 1 {
-            out.push((d.span, d.args[0].span, d.args[0].text.to_string()));
-        }
-        if let Some(b) = &d.block {
-            if !b.raw && depth < super::syntax::MAX_DEPTH {
-                include_directives(&b.directives, out, depth + 1);
-            }
-        }
-    }
-}
-
 impl Builder<'_, '_> {
     fn n004(&self, span: Span, message: String, help: &str, chain: &[Span]) -> Diagnostic {
         let mut d = crate::rules::nginx::n004_include_not_found::RULE
@@ -163,10 +148,16 @@ impl Builder<'_, '_> {
         }
         self.out.load_order.push(file);
         (self.parse)(self.sources, self.parsed, file);
-        let mut incs = Vec::new();
-        if let Some(p) = self.parsed.get(&file) {
-            include_directives(&p.directives, &mut incs, 0);
-        }
+        let incs: Vec<(Span, Span, String)> = self
+            .parsed
+            .get(&file)
+            .map(|p| {
+                p.includes
+                    .iter()
+                    .map(|i| (i.directive, i.path.span, i.path.text.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
         for (span, arg_span, path) in incs {
             let targets = match self.resolved.get(&path) {
                 Some(t) => t.clone(),

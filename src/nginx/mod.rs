@@ -12,7 +12,9 @@ pub mod syntax;
 pub mod validate;
 
 pub use directives::Context;
-pub use syntax::{parse, Block, Comment, Directive, ParsedFile, SyntaxError, Text, Word};
+pub use syntax::{
+    parse, Block, Comment, Directive, IncludeSite, ParsedFile, SyntaxError, Text, Word,
+};
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Input;
@@ -307,6 +309,7 @@ fn parse_into(
                 comments: Vec::new(),
                 errors: Vec::new(),
                 template: None,
+                includes: Vec::new(),
             },
         );
         return;
@@ -317,6 +320,7 @@ fn parse_into(
         // what nginx will load, so the file is not checked (no tree, no findings).
         p.directives.clear();
         p.errors.clear();
+        p.includes.clear();
         parsed.insert(id, p);
         return;
     }

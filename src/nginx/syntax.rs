@@ -178,6 +178,16 @@ pub struct ParsedFile {
     /// syntax until rendered. Holds the marker found. (`${VAR}` for envsubst and `@@NAME@@`
     /// placeholders are plain nginx words and do not make a file a template.)
     pub template: Option<&'static str>,
+    /// Every `include path;` in document order (in table bodies too, where nginx also reads them),
+    /// noted while parsing so the loader need not walk the tree for them.
+    pub includes: Vec<IncludeSite>,
+}
+
+/// One `include` directive: its span and its single argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncludeSite {
+    pub directive: Span,
+    pub path: Word,
 }
 
 /// The template syntax, if the `{` at `at` starts a placeholder of another tool rather than a block:
@@ -308,6 +318,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     let mut lexer = Lexer::new(bytes);
     let mut too_deep_reported = false;
     let mut template = None;
+    let mut includes = Vec::new();
 
     while let Some(tok) = lexer.next() {
         if let Some(len) = too_long(bytes, tok) {
@@ -371,6 +382,12 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                     );
                 } else {
                     let d = directive(&mut words, None, tok.end, file);
+                    if d.args.len() == 1 && d.name.text == "include" {
+                        includes.push(IncludeSite {
+                            directive: d.span,
+                            path: d.args[0].clone(),
+                        });
+                    }
                     pending.push(d);
                 }
             }
@@ -531,6 +548,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
         comments,
         errors: p.errors,
         template,
+        includes,
     }
 }
 
