@@ -263,7 +263,11 @@ impl Parser<'_> {
         };
         Word {
             span: self.span(tok.start, tok.end),
-            text: Text::new(&unescape(inner)),
+            text: if tok.escaped {
+                Text::new(&unescape(inner))
+            } else {
+                Text::new(inner)
+            },
             quoted,
         }
     }
@@ -651,6 +655,24 @@ mod tests {
         assert_eq!(d.args[1].text, "a \"b\"\tc");
         assert!(d.args[1].quoted);
         assert_eq!(d.args[2].text, "d'e");
+    }
+
+    #[test]
+    fn too_long_tokens_like_nginx() {
+        let word = |n: usize, after: &str| format!("a {}{after}\nb;", "x".repeat(n));
+        assert!(p(&word(4095, ";")).errors.is_empty());
+        assert_eq!(p(&word(4096, ";")).errors.len(), 1);
+        assert!(p(&word(4094, " c;")).errors.is_empty());
+        assert_eq!(p(&word(4095, " c;")).errors.len(), 1);
+        let comment = |n: usize| format!("#{}\na 1;", "c".repeat(n));
+        assert!(p(&comment(4094)).errors.is_empty());
+        assert_eq!(p(&comment(4095)).errors.len(), 1);
+        // When the file ends as the buffer fills, nginx reports the end of file instead.
+        let at_eof = p(&format!("a {}", "x".repeat(4096)));
+        assert_eq!(at_eof.errors.len(), 1);
+        assert!(at_eof.errors[0]
+            .message
+            .starts_with("unexpected end of file"));
     }
 
     #[test]
