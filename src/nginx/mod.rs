@@ -48,7 +48,7 @@ pub struct Config {
     pub includes: HashMap<Span, Vec<FileId>>,
     /// The files of this configuration in load order (root first), each once.
     pub load_order: Vec<FileId>,
-    pub parsed: Arc<ParsedFiles>,
+    pub parsed: Arc<ParsedStore>,
     /// Findings of the directive-table checks (N000, N005, N006, N007), computed in one pass on first
     /// use and shared by those rules.
     pub(crate) table_findings: std::sync::OnceLock<Vec<Diagnostic>>,
@@ -190,22 +190,35 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// Files read (main files and includes).
     pub files: Vec<FileId>,
-    /// Bytes of nginx text parsed, to tell a large tree (freed in the background) from a small one.
-    pub parsed_bytes: usize,
 }
 
-impl Drop for Loaded {
-    /// Freeing the syntax tree of a multi-megabyte configuration takes longer than checking it; nothing
-    /// waits for that memory, so a large tree is freed on another thread (which a CLI run does not wait
-    /// for when it exits).
+/// The parsed files of a run, shared by its configurations (derefs to the map).
+#[derive(Debug, Default)]
+pub struct ParsedStore {
+    files: ParsedFiles,
+    /// Bytes of nginx text parsed, to tell a large tree (freed in the background) from a small one.
+    bytes: usize,
+}
+
+impl std::ops::Deref for ParsedStore {
+    type Target = ParsedFiles;
+    fn deref(&self) -> &ParsedFiles {
+        &self.files
+    }
+}
+
+impl Drop for ParsedStore {
+    /// Freeing the syntax trees of a multi-megabyte configuration takes longer than checking it;
+    /// nothing waits for that memory, so a large store is freed on another thread (which a CLI run does
+    /// not wait for when it exits).
     fn drop(&mut self) {
-        if self.parsed_bytes < 1 << 20 {
+        if self.bytes < 1 << 20 {
             return;
         }
-        let configs = std::mem::take(&mut self.configs);
+        let files = std::mem::take(&mut self.files);
         let _ = std::thread::Builder::new()
             .name("wirelint-free".into())
-            .spawn(move || drop(configs));
+            .spawn(move || drop(files));
     }
 }
 
@@ -427,8 +440,11 @@ pub fn load(
             loaded.diagnostics.extend(d);
         }
     }
-    loaded.parsed_bytes = parsed.keys().map(|id| sources.get(*id).text.len()).sum();
-    let parsed = Arc::new(parsed);
+    let bytes = parsed.keys().map(|id| sources.get(*id).text.len()).sum();
+    let parsed = Arc::new(ParsedStore {
+        files: parsed,
+        bytes,
+    });
     let mut singles = Vec::new();
     for (main, includes, load_order) in kept {
         let mut config = Config {
