@@ -453,6 +453,15 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                     continue;
                 }
                 let parent_entries = stack.last().is_some_and(|f| f.entries);
+                if parent_entries {
+                    // nginx reads table bodies with a handler that refuses any block.
+                    p.error(
+                        tok.start,
+                        tok.end,
+                        "unexpected \"{\": the entries of `map`, `geo`, `types`, `split_clients` and similar blocks take no block".into(),
+                        "end the entry with `;`, or close the table with `}` first",
+                    );
+                }
                 let entries =
                     parent_entries || words.first().is_some_and(|w| is_entries_block(&w.text));
                 let head = if words.is_empty() {
@@ -685,6 +694,13 @@ mod tests {
         assert_eq!(p("a \"b\"c;").errors.len(), 1);
         assert_eq!(p("a b").errors.len(), 1);
         assert!(p("if ($a = \"b\") { return 200; }").errors.is_empty());
+    }
+
+    #[test]
+    fn no_blocks_inside_table_bodies() {
+        let f = p("map $a $b { default 0; x { } }");
+        assert_eq!(f.errors.len(), 1);
+        assert!(f.errors[0].message.contains("take no block"));
     }
 
     #[test]

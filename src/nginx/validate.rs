@@ -111,6 +111,18 @@ fn missing_semicolon<'a>(d: &'a Directive, text: &str, table: &mut Table<'a>) ->
     None
 }
 
+/// Whether `text` holds `${NAME}` with an upper-case NAME, as envsubst templates write them.
+fn has_env_placeholder(text: &str) -> bool {
+    text.match_indices("${").any(|(i, _)| {
+        let rest = &text.as_bytes()[i + 2..];
+        let n = rest
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+            .count();
+        n > 0 && rest[0] != b'_' && !rest[0].is_ascii_digit() && rest.get(n) == Some(&b'}')
+    })
+}
+
 fn is_template_file(sources: &SourceMap, file: crate::source::FileId) -> bool {
     sources.get(file).name.ends_with(".template")
 }
@@ -133,7 +145,7 @@ fn visit<'a>(
             return;
         }
         // Template placeholders are rendered before nginx sees the file; a BOM is reported as N000.
-        if name.contains('$') || name.contains("@@") || name.starts_with('\u{feff}') {
+        if has_env_placeholder(name) || name.contains("@@") || name.starts_with('\u{feff}') {
             return;
         }
         let suggestion = directives::suggest(name);
@@ -227,10 +239,12 @@ fn visit<'a>(
             );
         }
     }
-    // In a template rendered by envsubst (`*.template`), `$NAME` may expand to several words.
+    // In a template rendered by envsubst (`*.template`), `$NAME` may expand to several words; so may an
+    // environment-style `${UPPER_CASE}` placeholder anywhere (nginx's own variables are lower case).
     let rendered_later = || {
         d.args.iter().any(|a| {
-            a.text.contains("${") || (a.text.contains('$') && is_template_file(sources, v.file))
+            has_env_placeholder(&a.text)
+                || (a.text.contains('$') && is_template_file(sources, v.file))
         })
     };
     if !arity_ok && !rendered_later() {
@@ -252,5 +266,19 @@ fn visit<'a>(
                     "fix the arguments; a value with spaces must be quoted, and a missing `;` joins two directives into one",
                 ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_placeholders() {
+        assert!(has_env_placeholder("${NGINX_PORT}"));
+        assert!(has_env_placeholder("http://${UPSTREAM_HOST}:80"));
+        assert!(!has_env_placeholder("${host}"));
+        assert!(!has_env_placeholder("${0"));
+        assert!(!has_env_placeholder("$HOST"));
     }
 }
