@@ -87,7 +87,8 @@ const DAMAGE: &[&str] = &[
     "a\"b\"c",
     "\"a\"b",
 ];
-/// nginx messages of the kinds N000/N004–N007 model.
+/// nginx messages of the kinds N000/N004–N007 model (`if`'s own condition parser also says
+/// `unexpected … in condition`: a value check, not modelled).
 const MODELLED: &[&str] = &[
     "unexpected",
     "not allowed here",
@@ -227,7 +228,7 @@ fn random_configs_agree_with_nginx_t() {
             } else {
                 skipped += 1;
             }
-        } else if MODELLED.iter().any(|m| emerg.contains(m)) {
+        } else if MODELLED.iter().any(|m| emerg.contains(m)) && !emerg.contains("in condition") {
             compared += 1;
             if !rejects {
                 failures.push(format!(
