@@ -255,8 +255,12 @@ impl Builder<'_, '_> {
     }
 
     fn resolve(&mut self, span: Span, arg_span: Span, path: &str, chain: &[Span]) -> Vec<FileId> {
-        // Templates (`${VAR}` for envsubst, `@@NAME@@` placeholders) are rendered before nginx runs.
-        if path.contains('$') || path.contains("@@") || path.is_empty() {
+        // Templates (`${VAR}` for envsubst, `@@NAME@@` placeholders) are rendered before nginx runs;
+        // anywhere else nginx takes a `$` in an include path literally.
+        let template = super::has_env_placeholder(path)
+            || path.contains("@@")
+            || (path.contains('$') && super::is_template_file(self.sources, span.file));
+        if template || path.is_empty() {
             return Vec::new();
         }
         let Some(cands) = self.candidates(path) else {

@@ -70,6 +70,24 @@ pub struct Visit<'a, 'p> {
     pub file: FileId,
 }
 
+/// Whether `text` holds `${NAME}` with an upper-case NAME, as envsubst templates write them.
+pub(crate) fn has_env_placeholder(text: &str) -> bool {
+    text.match_indices("${").any(|(i, _)| {
+        let rest = &text.as_bytes()[i + 2..];
+        let n = rest
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+            .count();
+        n > 0 && rest[0] != b'_' && !rest[0].is_ascii_digit() && rest.get(n) == Some(&b'}')
+    })
+}
+
+/// Whether a file is a template rendered before nginx reads it (`*.template`, as the official image's
+/// envsubst step renders `templates/*.template`).
+pub(crate) fn is_template_file(sources: &SourceMap, file: FileId) -> bool {
+    sources.get(file).name.ends_with(".template")
+}
+
 /// Context of the children of block directive `name` sitting in `ctx`, if wirelint models it.
 pub fn child_context(name: &str, ctx: Context) -> Option<Context> {
     use Context::*;

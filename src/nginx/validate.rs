@@ -111,21 +111,7 @@ fn missing_semicolon<'a>(d: &'a Directive, text: &str, table: &mut Table<'a>) ->
     None
 }
 
-/// Whether `text` holds `${NAME}` with an upper-case NAME, as envsubst templates write them.
-fn has_env_placeholder(text: &str) -> bool {
-    text.match_indices("${").any(|(i, _)| {
-        let rest = &text.as_bytes()[i + 2..];
-        let n = rest
-            .iter()
-            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
-            .count();
-        n > 0 && rest[0] != b'_' && !rest[0].is_ascii_digit() && rest.get(n) == Some(&b'}')
-    })
-}
-
-fn is_template_file(sources: &SourceMap, file: crate::source::FileId) -> bool {
-    sources.get(file).name.ends_with(".template")
-}
+use super::{has_env_placeholder, is_template_file};
 
 fn visit<'a>(
     v: &Visit<'a, '_>,
