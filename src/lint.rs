@@ -38,6 +38,35 @@ pub struct Outcome {
     pub skipped: Vec<PathBuf>,
 }
 
+/// Loads the compose projects among `paths` (or the `-f` files) and runs the compose rules on each.
+pub fn check_compose(
+    sources: &mut SourceMap,
+    paths: &[PathBuf],
+    settings: &Settings,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if paths.is_empty() && settings.compose.files.is_empty() {
+        return;
+    }
+    let compose = crate::compose::load(sources, paths, settings);
+    diagnostics.extend(compose.diagnostics.iter().cloned());
+    for loaded in &compose.projects {
+        let cx = ComposeCx {
+            sources,
+            settings,
+            project: &loaded.project,
+            undefined: &loaded.undefined,
+        };
+        for rule in rules::RULES {
+            if let Check::Compose(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, diagnostics);
+                }
+            }
+        }
+    }
+}
+
 pub fn check(
     paths: &[PathBuf],
     stdin: Option<StdinFile>,
@@ -103,25 +132,7 @@ pub fn check(
         .iter()
         .map(|i| i.path.clone())
         .collect();
-    if !compose_paths.is_empty() || !settings.compose.files.is_empty() {
-        let compose = crate::compose::load(&mut sources, &compose_paths, settings);
-        diagnostics.extend(compose.diagnostics.iter().cloned());
-        for loaded in &compose.projects {
-            let cx = ComposeCx {
-                sources: &sources,
-                settings,
-                project: &loaded.project,
-                undefined: &loaded.undefined,
-            };
-            for rule in rules::RULES {
-                if let Check::Compose(check) = rule.check {
-                    if settings.rules.enabled(rule.code) {
-                        check(&cx, &mut diagnostics);
-                    }
-                }
-            }
-        }
-    }
+    check_compose(&mut sources, &compose_paths, settings, &mut diagnostics);
 
     let files = sources.len();
     diagnostics.retain(|d| settings.rules.enabled(d.code));

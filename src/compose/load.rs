@@ -108,33 +108,51 @@ pub fn group(paths: &[PathBuf], service_names: &dyn Fn(&Path) -> Vec<String>) ->
     projects
 }
 
-/// Parses a `.env` file: `KEY=VALUE`, `export KEY=VALUE`, quotes, comments; values may use earlier
-/// variables and the environment.
-pub fn parse_env_file(text: &str, env: &HashMap<String, String>) -> Vec<(String, String)> {
+/// Parses a `.env` file as compose does: `KEY=VALUE` (or `KEY: VALUE`), `export KEY=VALUE`, quotes, comments;
+/// unquoted and double-quoted values may use earlier variables and the environment. A key with a character
+/// compose rejects is an error: its byte offset in `text` and the message.
+pub fn parse_env_file(
+    text: &str,
+    env: &HashMap<String, String>,
+) -> Result<Vec<(String, String)>, (usize, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
+    let mut offset = 0;
+    for raw_line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw_line.len();
+        let line = raw_line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let at = line_start + raw_line.find(line).unwrap_or(0);
+        let sep = line.find(['=', ':']);
+        let key = sep.map_or(line, |i| &line[..i]).trim_end();
+        if key.contains(' ') || key.contains('\t') {
+            return Err((at, "key cannot contain a space".into()));
+        }
+        if let Some(bad) = key
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']')))
+        {
+            return Err((
+                at,
+                format!("unexpected character \"{bad}\" in variable name \"{line}\""),
+            ));
+        }
+        let Some(sep) = sep else {
             continue;
         };
-        let k = k.trim().to_string();
-        let v = v.trim();
-        let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
-            inner.to_string()
+        let k = key.to_string();
+        let v = line[sep + 1..].trim();
+        let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.split_once('\'')) {
+            inner.0.to_string()
         } else {
-            let (raw, quoted) = match v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-                Some(inner) => (inner.replace("\\n", "\n").replace("\\\"", "\""), true),
-                None => (
-                    // An unquoted value ends at ` #`.
-                    v.split(" #").next().unwrap_or("").trim_end().to_string(),
-                    false,
-                ),
+            let raw = match v.strip_prefix('"').and_then(|x| x.rsplit_once('"')) {
+                Some((inner, _)) => inner.replace("\\n", "\n").replace("\\\"", "\""),
+                // An unquoted value ends at ` #`.
+                None => v.split(" #").next().unwrap_or("").trim_end().to_string(),
             };
-            let _ = quoted;
             let mut scope: HashMap<String, String> = out.iter().cloned().collect();
             for (ek, ev) in env {
                 scope.insert(ek.clone(), ev.clone());
@@ -146,7 +164,7 @@ pub fn parse_env_file(text: &str, env: &HashMap<String, String>) -> Vec<(String,
         out.retain(|(ok, _)| ok != &k);
         out.push((k, value));
     }
-    out
+    Ok(out)
 }
 
 struct Ctx<'a> {
@@ -288,11 +306,10 @@ impl Ctx<'_> {
                 Some(b) => merge::merge(b, r, &mut Vec::new()),
             });
         }
-        let mut root = root.unwrap_or(Node {
-            value: Value::Map(Vec::new()),
-            span: Span::point(id, 0),
-            tag: None,
-        });
+        let Some(mut root) = root else {
+            self.reject(c000(Span::point(id, 0), "empty compose file"));
+            return None;
+        };
         self.apply_include(&mut root, path, env, depth);
         self.apply_extends(&mut root, path, env, depth);
         Some(root)
@@ -365,7 +382,7 @@ impl Ctx<'_> {
                 .unwrap_or_else(|| dir.clone());
             let mut inc_env = env.clone();
             if let Ok(t) = std::fs::read_to_string(inc_dir.join(".env")) {
-                for (k, v) in parse_env_file(&t, env) {
+                for (k, v) in parse_env_file(&t, env).unwrap_or_default() {
                     inc_env.entry(k).or_insert(v);
                 }
             }
@@ -591,34 +608,43 @@ pub fn normalize_project_name(s: &str) -> String {
 }
 
 /// The variables a project interpolates with: `.env` in the project directory (or the `--env-file`s), with
-/// the environment taking precedence.
+/// the environment taking precedence. A `.env` compose cannot read is a C000.
 pub fn project_env(
-    sources: &SourceMap,
+    sources: &mut SourceMap,
     dir: &Path,
     settings: &Settings,
-) -> HashMap<String, String> {
+) -> (HashMap<String, String>, Vec<Diagnostic>) {
     let process = &settings.compose.environment;
     let mut env: HashMap<String, String> = HashMap::new();
+    let mut diags = Vec::new();
     let files: Vec<PathBuf> = if settings.compose.env_files.is_empty() {
         vec![dir.join(".env")]
     } else {
         settings.compose.env_files.clone()
     };
     for f in files {
-        let text = match sources.find_path(&f) {
-            Some(id) => Some(sources.get(id).text.to_string()),
-            None => std::fs::read_to_string(&f).ok(),
+        if !sources.exists(&f) || f.is_dir() {
+            continue;
+        }
+        let Ok(id) = sources.load(&f, display_name(&f)) else {
+            continue;
         };
-        if let Some(t) = text {
-            for (k, v) in parse_env_file(&t, process) {
-                env.insert(k, v);
+        let text = sources.get(id).text.clone();
+        match parse_env_file(&text, process) {
+            Ok(vars) => env.extend(vars),
+            Err((at, msg)) => {
+                let end = text[at..].find('\n').map_or(text.len(), |e| at + e);
+                diags.push(
+                    c000(Span::new(id, at, end), format!("compose cannot read this env file: {msg}"))
+                        .with_help("write one `NAME=value` per line; names use letters, digits, `_`, `.` and `-`"),
+                );
             }
         }
     }
     for (k, v) in process {
         env.insert(k.clone(), v.clone());
     }
-    env
+    (env, diags)
 }
 
 /// Loads one project from its files (in `-f` order).
@@ -632,12 +658,12 @@ pub fn load_project(
         .and_then(|f| f.parent())
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let env = project_env(sources, &dir, settings);
+    let (env, env_diags) = project_env(sources, &dir, settings);
     let mut cx = Ctx {
         sources,
-        diagnostics: Vec::new(),
+        rejected: !env_diags.is_empty(),
+        diagnostics: env_diags,
         undefined: Vec::new(),
-        rejected: false,
         files: Vec::new(),
     };
     let mut merged: Option<Node> = None;
@@ -716,6 +742,79 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
     let names: HashSet<&str> = p.services.iter().map(|s| s.name.value.as_str()).collect();
     for s in p.active_services() {
         let svc = &s.name.value;
+        for bad in &s.invalid {
+            cx.reject(c000(bad.span, bad.value.clone()));
+        }
+        // links, volumes_from and network_mode: service: make dependencies compose checks.
+        let implicit = s
+            .links
+            .iter()
+            .map(|l| (l.value.split(':').next().unwrap_or(""), l.span, "links to"))
+            .chain(
+                s.volumes_from
+                    .iter()
+                    .filter(|v| !v.value.starts_with("container:"))
+                    .map(|v| {
+                        (
+                            v.value.split(':').next().unwrap_or(""),
+                            v.span,
+                            "takes volumes from",
+                        )
+                    }),
+            )
+            .chain(s.network_mode.iter().filter_map(|m| {
+                m.value
+                    .strip_prefix("service:")
+                    .map(|t| (t, m.span, "uses the network of"))
+            }));
+        for (target, span, how) in implicit {
+            if !names.contains(target) {
+                cx.reject(c000(
+                    span,
+                    format!("service \"{svc}\" {how} undefined service \"{target}\""),
+                ));
+            }
+        }
+        if let Some(files) = p
+            .root
+            .get("services")
+            .and_then(|x| x.get(svc))
+            .and_then(|x| x.get("env_file"))
+        {
+            let items: Vec<&Node> = match &files.value {
+                Value::Seq(items) => items.iter().collect(),
+                _ => vec![files],
+            };
+            for item in items {
+                let (path, required) = match &item.value {
+                    Value::Map(_) => (
+                        item.get("path").and_then(Node::as_str),
+                        !matches!(
+                            item.get("required").map(Node::resolved),
+                            Some(yaml::Resolved::Bool(false))
+                        ),
+                    ),
+                    _ => (item.as_str(), true),
+                };
+                let Some(path) = path.filter(|_| required) else {
+                    continue;
+                };
+                let base = cx
+                    .sources
+                    .get(item.span.file)
+                    .path
+                    .as_ref()
+                    .and_then(|f| f.parent().map(Path::to_path_buf))
+                    .unwrap_or_else(|| p.dir.clone());
+                let full = base.join(path);
+                if !cx.sources.exists(&full) {
+                    cx.reject(
+                        c000(item.head_span(), format!("env file \"{path}\" not found"))
+                            .with_help("create it, or mark it optional: `env_file: [{path: ..., required: false}]`"),
+                    );
+                }
+            }
+        }
         if s.image.is_none() && s.build.is_none() {
             cx.reject(
                 c000(
