@@ -3,7 +3,7 @@
 //! For every compose project in `fixtures/compose/` and under `../shared/corpus/` (grouped into projects the
 //! way wirelint groups them), compose's verdict and model are compared with wirelint's:
 //! - compose rejects the project ⇔ wirelint reports C000 for it;
-//! - when compose accepts it: the active service names, and per service the normalized ports (host ip,
+//! - when compose accepts it: the project name, the active service names, and per service the normalized ports (host ip,
 //!   published, target, protocol), the networks joined and the interpolated `image` are equal.
 //!
 //! Both sides get the same (empty) environment, so only `.env` files feed interpolation.

@@ -83,8 +83,13 @@ pub fn group(paths: &[PathBuf], service_names: &dyn Fn(&Path) -> Vec<String>) ->
                 .iter()
                 .find_map(|c| files.iter().find(|f| name_of(f) == *c).cloned())
         });
+        // Parsed only when some other file might be an overlay of it.
+        let others = files
+            .iter()
+            .any(|f| Some(f) != base.as_ref() && Some(f) != over.as_ref());
         let base_services: HashSet<String> = base
             .as_ref()
+            .filter(|_| others)
             .map(|b| service_names(b).into_iter().collect())
             .unwrap_or_default();
         if let Some(b) = &base {
@@ -740,6 +745,12 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
     let configs = top("configs");
     let secrets = top("secrets");
     let names: HashSet<&str> = p.services.iter().map(|s| s.name.value.as_str()).collect();
+    let service_nodes: HashMap<&str, &Node> = p
+        .root
+        .get("services")
+        .and_then(Node::as_map)
+        .map(|m| m.iter().map(|e| (e.key.text.as_str(), &e.value)).collect())
+        .unwrap_or_default();
     for s in p.active_services() {
         let svc = &s.name.value;
         for bad in &s.invalid {
@@ -775,10 +786,8 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
                 ));
             }
         }
-        if let Some(files) = p
-            .root
-            .get("services")
-            .and_then(|x| x.get(svc))
+        if let Some(files) = service_nodes
+            .get(svc.as_str())
             .and_then(|x| x.get("env_file"))
         {
             let items: Vec<&Node> = match &files.value {
@@ -815,7 +824,11 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
                 }
             }
         }
-        if s.image.is_none() && s.build.is_none() {
+        // A service whose `extends` could not be resolved still has the key; its error is reported.
+        let extends_failed = service_nodes
+            .get(svc.as_str())
+            .is_some_and(|n| n.get("extends").is_some());
+        if s.image.is_none() && s.build.is_none() && !extends_failed {
             cx.reject(
                 c000(
                     s.name.span,
