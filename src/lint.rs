@@ -49,6 +49,7 @@ pub fn check_compose(
         return;
     }
     let compose = crate::compose::load(sources, paths, settings);
+    let start = diagnostics.len();
     diagnostics.extend(compose.diagnostics.iter().cloned());
     for loaded in &compose.projects {
         let cx = ComposeCx {
@@ -65,6 +66,14 @@ pub fn check_compose(
             }
         }
     }
+    // A file in two projects (a base and base + overlay) yields the same finding twice; keep the first.
+    let mut seen = std::collections::HashSet::new();
+    let found = diagnostics.split_off(start);
+    diagnostics.extend(
+        found
+            .into_iter()
+            .filter(|d| seen.insert((d.code, d.span, d.message.clone()))),
+    );
 }
 
 pub fn check(

@@ -28,11 +28,14 @@ pub const OVERRIDES: [&str; 4] = [
     "docker-compose.override.yml",
 ];
 
-/// A variable used without default and without value; compose substitutes "".
+/// A variable used without a default and without value; compose substitutes "" (or, for
+/// `${VAR:?message}`, refuses to run).
 #[derive(Clone, Debug)]
 pub struct UndefinedVar {
     pub name: String,
     pub span: Span,
+    /// `Some(message)` for `${VAR:?message}`/`${VAR?message}`: compose stops with this message.
+    pub required: Option<String>,
 }
 
 /// Everything loaded from the compose inputs of a run.
@@ -50,6 +53,39 @@ pub struct LoadedProject {
     pub undefined: Vec<UndefinedVar>,
     /// Whether compose would reject the project (a C000 was reported for it).
     pub rejected: bool,
+    /// Whether compose would reject it in the environment at hand only because variables are not set
+    /// (`${VAR:?}`, or an empty value where one is needed). Reported as C005 on the variables, not as C000:
+    /// the deploy environment usually sets them.
+    pub rejected_by_environment: bool,
+    /// A single non-canonical file that only makes sense merged onto another (`-f base -f this`): named like
+    /// an override, or with services that have neither `image`, `build` nor `extends`. The checks that need
+    /// the whole project (undefined services, networks, volumes; image or build) are skipped for it.
+    pub fragment: bool,
+}
+
+/// See [`LoadedProject::fragment`].
+fn is_fragment(files: &[PathBuf], project: &Project) -> bool {
+    let [file] = files else { return false };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if CANONICAL.contains(&name.as_str()) {
+        return false;
+    }
+    name.contains("override")
+        || project
+            .root
+            .get("services")
+            .and_then(Node::as_map)
+            .is_some_and(|m| {
+                m.iter().any(|e| {
+                    e.value.as_map().is_some()
+                        && ["image", "build", "extends"]
+                            .iter()
+                            .all(|k| e.value.get(k).is_none())
+                })
+            })
 }
 
 fn c000(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -97,16 +133,40 @@ pub fn group(paths: &[PathBuf], service_names: &dyn Fn(&Path) -> Vec<String>) ->
             p.extend(over.clone());
             projects.push(p);
         }
-        for f in files {
-            if Some(&f) == base.as_ref() || Some(&f) == over.as_ref() {
+        for f in &files {
+            if Some(f) == base.as_ref() || Some(f) == over.as_ref() {
                 continue;
             }
-            let names = service_names(&f);
-            match &base {
-                Some(b) if !names.is_empty() && names.iter().all(|n| base_services.contains(n)) => {
-                    projects.push(vec![b.clone(), f]);
-                }
-                _ => projects.push(vec![f]),
+            let names = service_names(f);
+            let adds_to = |services: &HashSet<String>| {
+                !names.is_empty() && names.iter().all(|n| services.contains(n))
+            };
+            // The file it overlays: the canonical file, else the file whose name it extends
+            // (`docker-compose.ci.yml` for `docker-compose.ci.postgres.yml`).
+            let stem = |p: &PathBuf| {
+                let n = name_of(p);
+                n.rsplit_once('.').map_or(n.clone(), |(s, _)| s.to_string())
+            };
+            let overlaid = if base.is_some() && adds_to(&base_services) {
+                base.clone()
+            } else {
+                let fs = stem(f);
+                files
+                    .iter()
+                    .filter(|b| *b != f)
+                    .filter(|b| {
+                        let bs = stem(b);
+                        fs.len() > bs.len()
+                            && fs.starts_with(&bs)
+                            && matches!(fs.as_bytes()[bs.len()], b'.' | b'-' | b'_')
+                    })
+                    .max_by_key(|b| stem(b).len())
+                    .filter(|b| adds_to(&service_names(b).into_iter().collect()))
+                    .cloned()
+            };
+            match overlaid {
+                Some(b) => projects.push(vec![b, f.clone()]),
+                None => projects.push(vec![f.clone()]),
             }
         }
     }
@@ -177,6 +237,9 @@ struct Ctx<'a> {
     diagnostics: Vec<Diagnostic>,
     undefined: Vec<UndefinedVar>,
     rejected: bool,
+    env_rejected: bool,
+    /// Scalars in which a variable without value was substituted.
+    unset_nodes: HashSet<Span>,
     files: Vec<FileId>,
 }
 
@@ -221,39 +284,63 @@ impl Ctx<'_> {
                     return;
                 }
                 let original = s.text.clone();
-                match interp::interpolate(&original, env) {
-                    Ok(r) => {
-                        s.text = r.text;
-                        s.interpolated = true;
-                        s.original = Some(original.clone().into_boxed_str());
-                        for u in r.undefined {
-                            let span = inner_span(src, n, &original, &u.range);
-                            self.undefined.push(UndefinedVar { name: u.name, span });
-                        }
-                    }
-                    Err(InterpError::Required {
-                        name,
-                        message,
-                        range,
-                    }) => {
-                        let span = inner_span(src, n, &original, &range);
-                        let msg = if message.is_empty() {
-                            format!("required variable {name} is missing a value")
-                        } else {
-                            format!("required variable {name} is missing a value: {message}")
-                        };
-                        self.reject(c000(span, msg).with_help(format!(
-                            "set {name} in the environment or in the project's `.env` file"
-                        )));
-                    }
-                    Err(InterpError::Invalid { range }) => {
-                        let span = inner_span(src, n, &original, &range);
-                        self.reject(c000(span, "invalid interpolation format").with_help(
-                            "use `${NAME}`, `${NAME:-default}` or `$$` for a literal `$`",
-                        ));
-                    }
-                }
+                let result = interp::interpolate(&original, env);
+                self.substitute(n, original, result, src);
             }
+        }
+    }
+
+    /// Records the outcome of interpolating scalar `n` (written as `original`) and sets its new text.
+    fn substitute(
+        &mut self,
+        n: &mut Node,
+        original: String,
+        result: Result<interp::Interpolated, InterpError>,
+        src: &str,
+    ) {
+        let text = match result {
+            Ok(r) => {
+                if !r.undefined.is_empty() {
+                    self.unset_nodes.insert(n.span);
+                }
+                for u in r.undefined {
+                    let span = inner_span(src, n, &original, &u.range);
+                    self.undefined.push(UndefinedVar {
+                        name: u.name,
+                        span,
+                        required: None,
+                    });
+                }
+                r.text
+            }
+            Err(InterpError::Required {
+                name,
+                message,
+                range,
+            }) => {
+                let span = inner_span(src, n, &original, &range);
+                self.env_rejected = true;
+                self.unset_nodes.insert(n.span);
+                self.undefined.push(UndefinedVar {
+                    name,
+                    span,
+                    required: Some(message),
+                });
+                String::new()
+            }
+            Err(InterpError::Invalid { range }) => {
+                let span = inner_span(src, n, &original, &range);
+                self.reject(
+                    c000(span, "invalid interpolation format")
+                        .with_help("use `${NAME}`, `${NAME:-default}` or `$$` for a literal `$`"),
+                );
+                return;
+            }
+        };
+        if let Value::Scalar(s) = &mut n.value {
+            s.text = text;
+            s.interpolated = true;
+            s.original = Some(original.into_boxed_str());
         }
     }
 
@@ -667,6 +754,8 @@ pub fn load_project(
     let mut cx = Ctx {
         sources,
         rejected: !env_diags.is_empty(),
+        env_rejected: false,
+        unset_nodes: HashSet::new(),
         diagnostics: env_diags,
         undefined: Vec::new(),
         files: Vec::new(),
@@ -722,17 +811,20 @@ pub fn load_project(
         env,
         &profiles,
     );
-    check_model(&project, &mut cx);
+    let fragment = is_fragment(files, &project);
+    check_model(&project, &mut cx, fragment);
     let loaded = LoadedProject {
+        fragment,
         project,
         undefined: std::mem::take(&mut cx.undefined),
         rejected: cx.rejected,
+        rejected_by_environment: cx.env_rejected,
     };
     (Some(loaded), cx.diagnostics)
 }
 
 /// The checks compose makes on the model before it accepts a project.
-fn check_model(p: &Project, cx: &mut Ctx<'_>) {
+fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
     let top = |k: &str| -> HashSet<&str> {
         p.root
             .get(k)
@@ -754,7 +846,27 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
     for s in p.active_services() {
         let svc = &s.name.value;
         for bad in &s.invalid {
-            cx.reject(c000(bad.span, bad.value.clone()));
+            if cx.unset_nodes.contains(&bad.span) {
+                cx.env_rejected = true; // C005 on the variable explains it
+            } else {
+                cx.reject(c000(bad.span, bad.value.clone()));
+            }
+        }
+        if fragment {
+            // The rest needs the project this file is merged into.
+            continue;
+        }
+        if let Some(image) = s.image.as_ref().filter(|i| i.value.is_empty()) {
+            if s.build.is_none() {
+                if cx.unset_nodes.contains(&image.span) {
+                    cx.env_rejected = true;
+                } else {
+                    cx.reject(c000(
+                        image.span,
+                        format!("service \"{svc}\" has an empty image"),
+                    ));
+                }
+            }
         }
         // links, volumes_from and network_mode: service: make dependencies compose checks.
         let implicit = s
@@ -865,7 +977,9 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
         for v in &s.volumes {
             if v.kind == model::MountKind::Volume {
                 if let Some(src) = &v.source {
-                    if !volumes.contains(src.value.as_str()) {
+                    if cx.unset_nodes.contains(&src.span) {
+                        cx.env_rejected = true;
+                    } else if !volumes.contains(src.value.as_str()) {
                         cx.reject(
                             c000(
                                 src.span,
@@ -899,24 +1013,93 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
     }
 }
 
+/// Files that another of `paths` pulls in through `include` or `extends: {file: …}`: they are checked as part
+/// of that project, not on their own (like an nginx file included by another).
+fn referenced_files(paths: &[PathBuf]) -> HashSet<PathBuf> {
+    let mut out = HashSet::new();
+    for p in paths {
+        let Ok(text) = std::fs::read_to_string(p) else {
+            continue;
+        };
+        // Cheap filter: most files use neither.
+        if !text.contains("include") && !text.contains("extends") {
+            continue;
+        }
+        let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {
+            continue;
+        };
+        let dir = p.parent().unwrap_or(Path::new("."));
+        let mut add = |rel: &str| {
+            let target = normalize(&dir.join(rel));
+            if target != normalize(p) {
+                out.insert(target);
+            }
+        };
+        for root in &doc.roots {
+            for item in root
+                .get("include")
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+            {
+                match &item.value {
+                    Value::Scalar(_) => item.as_str().into_iter().for_each(&mut add),
+                    Value::Map(_) => match item.get("path") {
+                        Some(n) if n.as_seq().is_some() => n
+                            .as_seq()
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(Node::as_str)
+                            .for_each(&mut add),
+                        Some(n) => n.as_str().into_iter().for_each(&mut add),
+                        None => {}
+                    },
+                    Value::Seq(_) => {}
+                }
+            }
+            for svc in root
+                .get("services")
+                .and_then(Node::as_map)
+                .unwrap_or_default()
+            {
+                if let Some(f) = svc.value.get("extends").and_then(|e| e.get("file")) {
+                    f.as_str().into_iter().for_each(&mut add);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The projects among discovered compose files: files pulled in by another file's `include`/`extends`
+/// are left out (they are loaded with their includer), the rest grouped by [`group`].
+pub fn projects(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    let referenced = referenced_files(paths);
+    let standalone: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| !referenced.contains(&normalize(p)))
+        .cloned()
+        .collect();
+    let names = |p: &Path| -> Vec<String> {
+        let Ok(text) = std::fs::read_to_string(p) else {
+            return Vec::new();
+        };
+        let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {
+            return Vec::new();
+        };
+        doc.roots
+            .first()
+            .and_then(|r| r.get("services"))
+            .and_then(Node::as_map)
+            .map(|m| m.iter().map(|e| e.key.text.clone()).collect())
+            .unwrap_or_default()
+    };
+    group(&standalone, &names)
+}
+
 /// Loads every compose project among `paths` (or the `-f` files from the settings).
 pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> Loaded {
     let groups = if settings.compose.files.is_empty() {
-        let names = |p: &Path| -> Vec<String> {
-            let Ok(text) = std::fs::read_to_string(p) else {
-                return Vec::new();
-            };
-            let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {
-                return Vec::new();
-            };
-            doc.roots
-                .first()
-                .and_then(|r| r.get("services"))
-                .and_then(Node::as_map)
-                .map(|m| m.iter().map(|e| e.key.text.clone()).collect())
-                .unwrap_or_default()
-        };
-        group(paths, &names)
+        projects(paths)
     } else {
         vec![settings.compose.files.clone()]
     };
