@@ -61,6 +61,8 @@ pub struct LoadedProject {
     /// an override, or with services that have neither `image`, `build` nor `extends`. The checks that need
     /// the whole project (undefined services, networks, volumes; image or build) are skipped for it.
     pub fragment: bool,
+    /// The comments of the project's files (for suppression comments).
+    pub comments: Vec<yaml::Comment>,
 }
 
 /// See [`LoadedProject::fragment`].
@@ -241,6 +243,7 @@ struct Ctx<'a> {
     /// Scalars in which a variable without value was substituted.
     unset_nodes: HashSet<Span>,
     files: Vec<FileId>,
+    comments: Vec<yaml::Comment>,
 }
 
 /// Span of `range` (byte offsets into the scalar's value) in the source, when the value is written
@@ -380,6 +383,9 @@ impl Ctx<'_> {
                 return None;
             }
         };
+        if !self.comments.iter().any(|c| c.span.file == id) {
+            self.comments.extend(doc.comments);
+        }
         let mut root: Option<Node> = None;
         for mut r in doc.roots {
             if r.as_map().is_none() {
@@ -756,6 +762,7 @@ pub fn load_project(
         rejected: !env_diags.is_empty(),
         env_rejected: false,
         unset_nodes: HashSet::new(),
+        comments: Vec::new(),
         diagnostics: env_diags,
         undefined: Vec::new(),
         files: Vec::new(),
@@ -815,6 +822,7 @@ pub fn load_project(
     check_model(&project, &mut cx, fragment);
     let loaded = LoadedProject {
         fragment,
+        comments: std::mem::take(&mut cx.comments),
         project,
         undefined: std::mem::take(&mut cx.undefined),
         rejected: cx.rejected,
