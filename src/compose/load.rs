@@ -958,6 +958,22 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
             );
         }
         for d in &s.depends_on {
+            let target = p.services.iter().find(|t| t.name.value == d.service.value);
+            if let Some(t) = target.filter(|t| !t.active && d.required) {
+                let profiles: Vec<&str> = t.profiles.iter().map(|p| p.value.as_str()).collect();
+                cx.reject(
+                    c000(
+                        d.service.span,
+                        format!(
+                            "service \"{svc}\" depends on \"{}\", which runs only with profile \"{}\"",
+                            d.service.value,
+                            profiles.join("\", \"")
+                        ),
+                    )
+                    .with_help("give the dependency no profile (or the same profiles as this service), or mark it `required: false`"),
+                );
+                continue;
+            }
             if !names.contains(d.service.value.as_str()) {
                 cx.reject(c000(
                     d.service.span,

@@ -384,6 +384,14 @@ impl Validator {
                                         "invalid name \"{key}\" {}: use letters, digits, '.', '_' and '-'",
                                         container(path)
                                     )
+                                } else if path.is_empty()
+                                    && hint.is_empty()
+                                    && ["image", "build"].iter().any(|k| e.value.get(k).is_some())
+                                {
+                                    // A version-1 file: services at the top level.
+                                    format!(
+                                        "unknown key \"{key}\" at the top level — a service? Services go under \"services:\""
+                                    )
                                 } else {
                                     format!("unknown key \"{key}\" {}{hint}", container(path))
                                 };
@@ -479,6 +487,8 @@ mod tests {
             "services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: healthy}\n",
         );
         assert!(e[0].contains("must be one of"), "{e:?}");
+        let e = errs("web:\n  image: nginx\n");
+        assert!(e[0].contains("Services go under"), "{e:?}");
         let e = errs("servics: {}\n");
         assert!(e[0].contains("did you mean \"services\""), "{e:?}");
         assert!(errs("x-anchors: {a: 1}\nservices: {}\n").is_empty());
