@@ -38,6 +38,49 @@ pub struct Outcome {
     pub skipped: Vec<PathBuf>,
 }
 
+/// Loads the compose projects among `paths` (or the `-f` files) and runs the compose rules on each.
+pub fn check_compose(
+    sources: &mut SourceMap,
+    paths: &[PathBuf],
+    settings: &Settings,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<FileId> {
+    if paths.is_empty() && settings.compose.files.is_empty() {
+        return Vec::new();
+    }
+    let compose = crate::compose::load(sources, paths, settings);
+    let start = diagnostics.len();
+    diagnostics.extend(compose.diagnostics.iter().cloned());
+    for loaded in &compose.projects {
+        let cx = ComposeCx {
+            sources,
+            settings,
+            project: &loaded.project,
+            undefined: &loaded.undefined,
+        };
+        for rule in rules::RULES {
+            if let Check::Compose(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, diagnostics);
+                }
+            }
+        }
+    }
+    // A file in two projects (a base and base + overlay) yields the same finding twice; keep the first.
+    let mut seen = std::collections::HashSet::new();
+    let found = diagnostics.split_off(start);
+    diagnostics.extend(
+        found
+            .into_iter()
+            .filter(|d| seen.insert((d.code, d.span, d.message.clone()))),
+    );
+    compose
+        .projects
+        .iter()
+        .flat_map(|p| p.project.files.iter().copied())
+        .collect()
+}
+
 pub fn check(
     paths: &[PathBuf],
     stdin: Option<StdinFile>,
@@ -136,32 +179,7 @@ pub fn check_with_overlays(
         .iter()
         .map(|i| i.path.clone())
         .collect();
-    let mut compose_files = Vec::new();
-    if !compose_paths.is_empty() || !settings.compose.files.is_empty() {
-        let compose = crate::compose::load(&mut sources, &compose_paths, settings);
-        compose_files.extend(
-            compose
-                .projects
-                .iter()
-                .flat_map(|p| p.project.files.iter().copied()),
-        );
-        diagnostics.extend(compose.diagnostics.iter().cloned());
-        for loaded in &compose.projects {
-            let cx = ComposeCx {
-                sources: &sources,
-                settings,
-                project: &loaded.project,
-                undefined: &loaded.undefined,
-            };
-            for rule in rules::RULES {
-                if let Check::Compose(check) = rule.check {
-                    if settings.rules.enabled(rule.code) {
-                        check(&cx, &mut diagnostics);
-                    }
-                }
-            }
-        }
-    }
+    let compose_files = check_compose(&mut sources, &compose_paths, settings, &mut diagnostics);
 
     // Every file of a known kind, for inline suppressions.
     let mut kinds: Vec<(FileId, Kind)> = nginx.files.iter().map(|&f| (f, Kind::Nginx)).collect();

@@ -113,6 +113,10 @@ pub struct Service {
     /// The `healthcheck` key when a health check is defined and not disabled.
     pub healthcheck: Option<Span>,
     pub profiles: Vec<Spanned<String>>,
+    /// `volumes_from` entries (`service`, `service:ro`, `container:name`).
+    pub volumes_from: Vec<Spanned<String>>,
+    /// Values compose refuses (a malformed port or volume), with where they are.
+    pub invalid: Vec<Spanned<String>>,
 }
 
 /// A compose project: its files merged in order, as compose runs them.
@@ -297,11 +301,13 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
             dockerfile: b.get("dockerfile").and_then(text),
         },
     });
+    let mut invalid = Vec::new();
     let mut ports_out = Vec::new();
     if let Some(Value::Seq(items)) = get("ports").map(|p| &p.value) {
         for item in items {
-            if let Ok(bs) = ports::binding_from_node(item) {
-                ports_out.extend(bs);
+            match ports::binding_from_node(item) {
+                Ok(bs) => ports_out.extend(bs),
+                Err((span, msg)) => invalid.push(Spanned::new(msg, span)),
             }
         }
     }
@@ -379,6 +385,22 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
         Some(Value::Seq(items)) => items.iter().filter_map(volume).collect(),
         _ => Vec::new(),
     };
+    if let Some(Value::Seq(items)) = get("volumes").map(|x| &x.value) {
+        for item in items {
+            if let Some(t) = item.as_scalar().filter(|_| !item.is_null()) {
+                let parts: Vec<&str> = t.text.split(':').collect();
+                if parts.len() > 1 && parts[..2].iter().any(|p| p.is_empty()) {
+                    invalid.push(Spanned::new(
+                        format!(
+                            "invalid volume \"{}\": empty section between colons",
+                            t.text
+                        ),
+                        item.span,
+                    ));
+                }
+            }
+        }
+    }
     // Merged files de-duplicate mounts on their target; the later one wins.
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut deduped: Vec<VolumeMount> = Vec::with_capacity(volumes.len());
@@ -446,6 +468,8 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
         depends_on,
         healthcheck,
         profiles,
+        volumes_from: list_or_scalar(get("volumes_from")),
+        invalid,
     }
 }
 
