@@ -468,16 +468,16 @@ impl Ctx<'_> {
             let mut paths = Vec::new();
             let mut project_dir = None;
             match &item.value {
-                Value::Scalar(s) => paths.push(Spanned2(s.text.clone(), item.span)),
+                Value::Scalar(s) => paths.push(IncludePath(s.text.clone(), item.span)),
                 Value::Map(_) => {
                     match item.get("path").map(|p| &p.value) {
                         Some(Value::Scalar(s)) => {
-                            paths.push(Spanned2(s.text.clone(), item.get("path").unwrap().span))
+                            paths.push(IncludePath(s.text.clone(), item.get("path").unwrap().span))
                         }
                         Some(Value::Seq(ps)) => {
                             for p in ps {
                                 if let Some(s) = p.as_str() {
-                                    paths.push(Spanned2(s.to_string(), p.span));
+                                    paths.push(IncludePath(s.to_string(), p.span));
                                 }
                             }
                         }
@@ -722,7 +722,8 @@ impl Ctx<'_> {
     }
 }
 
-struct Spanned2(String, Span);
+/// A path written in an `include` entry, and where.
+struct IncludePath(String, Span);
 
 /// Normalizes a project name as compose does: lower case, only `a-z0-9_-`, no leading `_`/`-`.
 pub fn normalize_project_name(s: &str) -> String {
