@@ -917,6 +917,11 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
     let configs = top("configs");
     let secrets = top("secrets");
     let names: HashSet<&str> = p.services.iter().map(|s| s.name.value.as_str()).collect();
+    let by_name: HashMap<&str, &model::Service> = p
+        .services
+        .iter()
+        .map(|s| (s.name.value.as_str(), s))
+        .collect();
     let service_nodes: HashMap<&str, &Node> = p
         .root
         .get("services")
@@ -1001,7 +1006,7 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
             );
         }
         for d in &s.depends_on {
-            let target = p.services.iter().find(|t| t.name.value == d.service.value);
+            let target = by_name.get(d.service.value.as_str());
             if let Some(t) = target.filter(|t| !t.active && d.required) {
                 let profiles: Vec<&str> = t.profiles.iter().map(|p| p.value.as_str()).collect();
                 cx.reject(
