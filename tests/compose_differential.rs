@@ -5,7 +5,9 @@
 //! - compose rejects the project ⇔ wirelint reports C000 for it (or, when the only cause is variables that
 //!   are not set in this environment, C005 on them: `LoadedProject::rejected_by_environment`);
 //! - when compose accepts it: the project name, the active service names, and per service the normalized ports (host ip,
-//!   published, target, protocol), the networks joined and the interpolated `image` are equal.
+//!   published, target, protocol), the networks joined, the interpolated `image`, the resolved environment
+//!   (`env_file`s then `environment`) and the `depends_on` targets (including those implied by `links`,
+//!   `volumes_from`, `network_mode: service:`) are equal.
 //!
 //! Both sides get the same (empty) environment, so only `.env` files feed interpolation.
 //! Run with `--nocapture` to see the disagreements and the agreement count.
@@ -34,6 +36,8 @@ struct ServiceView {
     image: Option<String>,
     ports: BTreeSet<(String, String, u16, String)>,
     networks: BTreeSet<String>,
+    environment: BTreeMap<String, Option<String>>,
+    depends_on: BTreeSet<String>,
 }
 
 type View = BTreeMap<String, ServiceView>;
@@ -59,6 +63,15 @@ fn compose_view(json: &serde_json::Value) -> View {
         if let Some(n) = s["networks"].as_object() {
             v.networks = n.keys().cloned().collect();
         }
+        if let Some(e) = s["environment"].as_object() {
+            v.environment = e
+                .iter()
+                .map(|(k, x)| (k.clone(), x.as_str().map(|t| t.replace("$$", "$"))))
+                .collect();
+        }
+        if let Some(d) = s["depends_on"].as_object() {
+            v.depends_on = d.keys().cloned().collect();
+        }
         out.insert(name.clone(), v);
     }
     out
@@ -82,6 +95,24 @@ fn wirelint_view(p: &wirelint::compose::Project) -> View {
         if s.network_mode.is_none() {
             v.networks = s.networks.iter().map(|n| n.name.value.clone()).collect();
         }
+        v.environment = s
+            .environment
+            .iter()
+            .map(|e| {
+                (
+                    e.name.value.clone(),
+                    e.value
+                        .as_ref()
+                        .map(|x| x.value.clone())
+                        .or_else(|| p.environment.get(&e.name.value).cloned()),
+                )
+            })
+            .collect();
+        v.depends_on = s
+            .depends_on
+            .iter()
+            .map(|d| d.service.value.clone())
+            .collect();
         out.insert(s.name.value.clone(), v);
     }
     out

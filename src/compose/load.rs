@@ -4,7 +4,7 @@
 
 use crate::compose::interp::{self, InterpError};
 use crate::compose::merge;
-use crate::compose::model::{self, Project};
+use crate::compose::model::{self, Project, Spanned};
 use crate::compose::schema;
 use crate::compose::yaml::{self, Node, Value};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -182,7 +182,35 @@ pub fn parse_env_file(
     text: &str,
     env: &HashMap<String, String>,
 ) -> Result<Vec<(String, String)>, (usize, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+    Ok(parse_env_file_spanned(text, env)?
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect())
+}
+
+/// The text of a double-quoted value up to its closing (unescaped) quote; what follows (a comment) is dropped.
+fn closing_quote(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(&s[..i]),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A variable of an env file: name, value, and the byte range of its line.
+pub type EnvFileVar = (String, String, std::ops::Range<usize>);
+
+/// [`parse_env_file`] with the byte range of each variable's line.
+pub fn parse_env_file_spanned(
+    text: &str,
+    env: &HashMap<String, String>,
+) -> Result<Vec<EnvFileVar>, (usize, String)> {
+    let mut out: Vec<EnvFileVar> = Vec::new();
     let mut offset = 0;
     for raw_line in text.split_inclusive('\n') {
         let line_start = offset;
@@ -215,12 +243,13 @@ pub fn parse_env_file(
         let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.split_once('\'')) {
             inner.0.to_string()
         } else {
-            let raw = match v.strip_prefix('"').and_then(|x| x.rsplit_once('"')) {
-                Some((inner, _)) => inner.replace("\\n", "\n").replace("\\\"", "\""),
+            let raw = match v.strip_prefix('"').and_then(closing_quote) {
+                Some(inner) => inner.replace("\\n", "\n").replace("\\\"", "\""),
                 // An unquoted value ends at ` #`.
                 None => v.split(" #").next().unwrap_or("").trim_end().to_string(),
             };
-            let mut scope: HashMap<String, String> = out.iter().cloned().collect();
+            let mut scope: HashMap<String, String> =
+                out.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
             for (ek, ev) in env {
                 scope.insert(ek.clone(), ev.clone());
             }
@@ -228,8 +257,8 @@ pub fn parse_env_file(
                 .map(|r| r.text)
                 .unwrap_or(raw)
         };
-        out.retain(|(ok, _)| ok != &k);
-        out.push((k, value));
+        out.retain(|(ok, _, _)| ok != &k);
+        out.push((k, value, at..line_start + raw_line.trim_end().len()));
     }
     Ok(out)
 }
@@ -439,16 +468,16 @@ impl Ctx<'_> {
             let mut paths = Vec::new();
             let mut project_dir = None;
             match &item.value {
-                Value::Scalar(s) => paths.push(Spanned2(s.text.clone(), item.span)),
+                Value::Scalar(s) => paths.push(IncludePath(s.text.clone(), item.span)),
                 Value::Map(_) => {
                     match item.get("path").map(|p| &p.value) {
                         Some(Value::Scalar(s)) => {
-                            paths.push(Spanned2(s.text.clone(), item.get("path").unwrap().span))
+                            paths.push(IncludePath(s.text.clone(), item.get("path").unwrap().span))
                         }
                         Some(Value::Seq(ps)) => {
                             for p in ps {
                                 if let Some(s) = p.as_str() {
-                                    paths.push(Spanned2(s.to_string(), p.span));
+                                    paths.push(IncludePath(s.to_string(), p.span));
                                 }
                             }
                         }
@@ -693,7 +722,8 @@ impl Ctx<'_> {
     }
 }
 
-struct Spanned2(String, Span);
+/// A path written in an `include` entry, and where.
+struct IncludePath(String, Span);
 
 /// Normalizes a project name as compose does: lower case, only `a-z0-9_-`, no leading `_`/`-`.
 pub fn normalize_project_name(s: &str) -> String {
@@ -810,7 +840,7 @@ pub fn load_project(
         })
         .unwrap_or_default();
     let files_ids = cx.files.clone();
-    let project = model::build(
+    let mut project = model::build(
         root,
         normalize_project_name(&name),
         dir,
@@ -818,6 +848,7 @@ pub fn load_project(
         env,
         &profiles,
     );
+    add_env_files(&mut project, cx.sources);
     let fragment = is_fragment(files, &project);
     check_model(&project, &mut cx, fragment);
     let loaded = LoadedProject {
@@ -829,6 +860,47 @@ pub fn load_project(
         rejected_by_environment: cx.env_rejected,
     };
     (Some(loaded), cx.diagnostics)
+}
+
+/// Resolves each service's `env_file`s into its environment, as compose does: the files in order, then
+/// `environment:` on top. Variables from a file point at their line in it.
+fn add_env_files(project: &mut Project, sources: &mut SourceMap) {
+    for s in &mut project.services {
+        if s.env_file.is_empty() {
+            continue;
+        }
+        let mut from_files: Vec<model::EnvVar> = Vec::new();
+        for f in &s.env_file {
+            let base = sources
+                .get(f.span.file)
+                .path
+                .as_ref()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| project.dir.clone());
+            let path = base.join(&f.value);
+            if !sources.exists(&path) || path.is_dir() {
+                continue;
+            }
+            let Ok(id) = sources.load(&path, display_name(&path)) else {
+                continue;
+            };
+            let text = sources.get(id).text.clone();
+            let Ok(vars) = parse_env_file_spanned(&text, &project.environment) else {
+                continue;
+            };
+            for (k, v, range) in vars {
+                let span = Span::new(id, range.start, range.end.max(range.start));
+                from_files.retain(|e| e.name.value != k);
+                from_files.push(model::EnvVar {
+                    name: Spanned::new(k, span),
+                    value: Some(Spanned::new(v, span)),
+                });
+            }
+        }
+        from_files.retain(|e| !s.environment.iter().any(|x| x.name.value == e.name.value));
+        from_files.append(&mut s.environment);
+        s.environment = from_files;
+    }
 }
 
 /// The checks compose makes on the model before it accepts a project.
@@ -845,6 +917,11 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
     let configs = top("configs");
     let secrets = top("secrets");
     let names: HashSet<&str> = p.services.iter().map(|s| s.name.value.as_str()).collect();
+    let by_name: HashMap<&str, &model::Service> = p
+        .services
+        .iter()
+        .map(|s| (s.name.value.as_str(), s))
+        .collect();
     let service_nodes: HashMap<&str, &Node> = p
         .root
         .get("services")
@@ -876,36 +953,7 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
                 }
             }
         }
-        // links, volumes_from and network_mode: service: make dependencies compose checks.
-        let implicit = s
-            .links
-            .iter()
-            .map(|l| (l.value.split(':').next().unwrap_or(""), l.span, "links to"))
-            .chain(
-                s.volumes_from
-                    .iter()
-                    .filter(|v| !v.value.starts_with("container:"))
-                    .map(|v| {
-                        (
-                            v.value.split(':').next().unwrap_or(""),
-                            v.span,
-                            "takes volumes from",
-                        )
-                    }),
-            )
-            .chain(s.network_mode.iter().filter_map(|m| {
-                m.value
-                    .strip_prefix("service:")
-                    .map(|t| (t, m.span, "uses the network of"))
-            }));
-        for (target, span, how) in implicit {
-            if !names.contains(target) {
-                cx.reject(c000(
-                    span,
-                    format!("service \"{svc}\" {how} undefined service \"{target}\""),
-                ));
-            }
-        }
+        // links, volumes_from and network_mode: service: are in depends_on (the model adds them).
         if let Some(files) = service_nodes
             .get(svc.as_str())
             .and_then(|x| x.get("env_file"))
@@ -958,7 +1006,7 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
             );
         }
         for d in &s.depends_on {
-            let target = p.services.iter().find(|t| t.name.value == d.service.value);
+            let target = by_name.get(d.service.value.as_str());
             if let Some(t) = target.filter(|t| !t.active && d.required) {
                 let profiles: Vec<&str> = t.profiles.iter().map(|p| p.value.as_str()).collect();
                 cx.reject(
@@ -1134,4 +1182,35 @@ pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> 
         loaded.projects.extend(project);
     }
     loaded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_file_like_compose() {
+        let env = HashMap::new();
+        let vars = parse_env_file(
+            "# comment\nexport A=1\nB: 2\nC=\"x \\\" y\" # note\nD='${A}'\nE=${A}-$B\nF=v # c\nG\n",
+            &env,
+        )
+        .unwrap();
+        let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("A"), Some("1"));
+        assert_eq!(get("B"), Some("2"));
+        assert_eq!(get("C"), Some("x \" y"));
+        assert_eq!(get("D"), Some("${A}"));
+        assert_eq!(get("E"), Some("1-2"));
+        assert_eq!(get("F"), Some("v"));
+        assert_eq!(get("G"), None);
+        assert!(parse_env_file("./x\n", &env).is_err());
+        assert!(parse_env_file("a b=1\n", &env).is_err());
+    }
+
+    #[test]
+    fn project_names_normalize_like_compose() {
+        assert_eq!(normalize_project_name("interp-2.1.0"), "interp-210");
+        assert_eq!(normalize_project_name("_My App"), "myapp");
+    }
 }

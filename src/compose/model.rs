@@ -360,6 +360,32 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
             .collect(),
         _ => Vec::new(),
     };
+    // links, volumes_from and network_mode: service: make compose start the other service first.
+    let mut depends_on = depends_on;
+    let implicit = list_or_scalar(get("links"))
+        .into_iter()
+        .map(|l| (l.value.split(':').next().unwrap_or("").to_string(), l.span))
+        .chain(
+            list_or_scalar(get("volumes_from"))
+                .into_iter()
+                .filter(|v| !v.value.starts_with("container:"))
+                .map(|v| (v.value.split(':').next().unwrap_or("").to_string(), v.span)),
+        )
+        .chain(network_mode.iter().filter_map(|m| {
+            m.value
+                .strip_prefix("service:")
+                .map(|t| (t.to_string(), m.span))
+        }))
+        .collect::<Vec<_>>();
+    for (target, span) in implicit {
+        if !target.is_empty() && !depends_on.iter().any(|d| d.service.value == target) {
+            depends_on.push(Dependency {
+                service: Spanned::new(target, span),
+                condition: None,
+                required: true,
+            });
+        }
+    }
     let healthcheck = n.entry("healthcheck").and_then(|e| {
         let disabled = matches!(
             e.value.get("disable").map(Node::resolved),

@@ -298,9 +298,8 @@ impl Validator {
                 self.check(n, sub, path, key_span);
             }
         }
-        for (kw, exactly_one) in [("oneOf", true), ("anyOf", false)] {
+        for kw in ["oneOf", "anyOf"] {
             if let Some(Json::Array(branches)) = s.get(kw) {
-                let _ = exactly_one;
                 // Only branches whose type fits the value can match; usually that is exactly one, which is
                 // then validated directly (no trial runs, errors point into it).
                 let fitting: Vec<&'static Json> = branches
