@@ -51,6 +51,8 @@ pub enum Command {
     },
     /// Print the man page (roff): `wirelint man > wirelint.1`.
     Man,
+    /// Run the language server on standard input and output (for editors).
+    Lsp,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -229,6 +231,7 @@ pub enum FormatArg {
     Json,
     Sarif,
     Github,
+    Gitlab,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -337,6 +340,11 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command; returns the exit status, or an error message for status 2.
 pub fn run(cli: Cli) -> Result<u8, String> {
+    if let Command::Lsp = cli.command {
+        // Before locking stdout below: the server's writer thread owns it.
+        crate::lsp::run()?;
+        return Ok(0);
+    }
     let mut out = std::io::stdout().lock();
     let write = |out: &mut dyn Write, text: &str| {
         out.write_all(text.as_bytes())
@@ -357,6 +365,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             write(&mut out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
+        Command::Lsp => unreachable!("handled above"),
         Command::Man => {
             let mut buf = Vec::new();
             clap_mangen::Man::new(Cli::command())
@@ -491,6 +500,7 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         FormatArg::Json => Format::Json,
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Github => Format::Github,
+        FormatArg::Gitlab => Format::Gitlab,
     };
     let text = report::render(
         format,

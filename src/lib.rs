@@ -12,6 +12,7 @@ pub mod discover;
 pub mod docs;
 pub mod fix;
 pub mod lint;
+pub mod lsp;
 pub mod nginx;
 pub mod phpfpm;
 pub mod report;

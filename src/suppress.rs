@@ -154,6 +154,21 @@ fn parse_directive(comment: &str) -> Option<Parsed> {
     })
 }
 
+/// Whether a YAML line (comment removed) ends with a block scalar header: `key: |`, `- >-`, `key: |2+`.
+fn starts_block_scalar(code: &str) -> bool {
+    let code = code.trim_end();
+    let Some(pos) = code.rfind(['|', '>']) else {
+        return false;
+    };
+    let header = &code[pos + 1..];
+    let before = code[..pos].trim_end();
+    header.len() <= 2
+        && header
+            .chars()
+            .all(|c| c == '+' || c == '-' || c.is_ascii_digit())
+        && (before.is_empty() || before.ends_with(':') || before.ends_with('-'))
+}
+
 fn is_code_line(line: &str, kind: Kind) -> bool {
     let t = line.trim_start();
     !t.is_empty() && t.as_bytes()[0] != comment_char(kind)
@@ -172,13 +187,29 @@ pub fn parse_file(
     let count = file.line_count();
     let text = &*file.text;
     let mut line_start = 0usize;
+    let mut block_indent: Option<usize> = None;
     for n in 1..=count {
         let line = file.line_text(n);
         let next_start = text[line_start..]
             .find('\n')
             .map_or(text.len(), |i| line_start + i + 1);
+        let indent = line.len() - line.trim_start().len();
+        // Inside a YAML block scalar (`|`, `>`), `#` is text, not a comment.
+        if let Some(block) = block_indent {
+            if line.trim().is_empty() || indent > block {
+                line_start = next_start;
+                continue;
+            }
+            block_indent = None;
+        }
         let was_quoted = in_quote.is_some();
         let comment_at = find_comment(line, kind, &mut in_quote);
+        if kind == Kind::Compose
+            && in_quote.is_none()
+            && starts_block_scalar(&line[..comment_at.unwrap_or(line.len())])
+        {
+            block_indent = Some(indent);
+        }
         let own_line = !was_quoted && line[..comment_at.unwrap_or(line.len())].trim().is_empty();
         if let Some(at) = comment_at {
             let comment_start = line_start + at;
@@ -302,10 +333,16 @@ pub fn apply(
             out.push(d);
         }
     }
+    // Stack rules (S…) only run when a compose file ties the stack together: without one, their
+    // suppressions are not known to be unused.
+    let stack_ran = files.iter().any(|(_, k)| *k == Kind::Compose);
     for (file, s, used) in &suppressions {
         let path = sources.get(*file).path.as_deref();
         let unused: Vec<usize> = (0..s.codes.len())
-            .filter(|&i| !used[i] && settings.enabled_in(&s.codes[i].0, path))
+            .filter(|&i| {
+                let code = &s.codes[i].0;
+                !used[i] && settings.enabled_in(code, path) && (stack_ran || !code.starts_with('S'))
+            })
             .collect();
         let all_unused = unused.len() == s.codes.len();
         for i in unused {
@@ -476,6 +513,17 @@ mod tests {
             run(Kind::Compose, yml, &[("N000", 5), ("N000", 6), ("N000", 7)]),
             vec![("N000".into(), 7)]
         );
+    }
+
+    #[test]
+    fn hash_in_a_yaml_block_scalar_is_text() {
+        let yml = "services:\n  web:\n    command: |\n      echo hi # wirelint: ignore[N0] not a comment\n\n      echo more\n    entrypoint: >-\n      # wirelint: ignore[N0] text too\n    # wirelint: ignore[N0] a comment again\n    image: x\n";
+        assert_eq!(run(Kind::Compose, yml, &[]), vec![("W003".into(), 9)]);
+        assert!(starts_block_scalar("  key: |"));
+        assert!(starts_block_scalar("- >-"));
+        assert!(starts_block_scalar("key: |2+"));
+        assert!(!starts_block_scalar("cmd: a | b"));
+        assert!(!starts_block_scalar("cmd: a > b"));
     }
 
     #[test]

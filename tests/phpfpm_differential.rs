@@ -217,6 +217,11 @@ fn run_oracle(dir: &Path, main: &Path, layout: &Layout) -> Pools {
         String::from_utf8_lossy(&out.stderr),
         log
     );
+    parse_dump(&log)
+}
+
+/// Pools from the `fpm_conf_dump` lines of php-fpm's log.
+fn parse_dump(log: &str) -> Pools {
     let mut pools: Pools = Vec::new();
     let mut in_pool = false;
     for line in log.lines() {
@@ -393,6 +398,16 @@ fn rejected_lines_match_php_fpm() {
         "clear_env = no",
         "security.limit_extensions = .php",
         "listen.backlog = 511",
+        "pm.max_children = 0",
+        "pm = dynamic",
+        "pm = dynamic\npm.min_spare_servers = 1\npm.max_spare_servers = 1",
+        "pm = dynamic\npm.max_children = 4\npm.min_spare_servers = 1\npm.max_spare_servers = 3\npm.start_servers = 5",
+        "pm = dynamic\npm.max_children = 4\npm.min_spare_servers = 3\npm.max_spare_servers = 2",
+        "pm = dynamic\npm.max_children = 4\npm.min_spare_servers = 1\npm.max_spare_servers = 3",
+        "listen =",
+        "listen = none",
+        "[other]\nuser = nobody\npm = static\npm.max_children = 1",
+        "[other]\nlisten = 9001\nuser = nobody\npm.max_children = 1",
     ];
     let mut mismatches = Vec::new();
     for line in lines {
@@ -440,4 +455,87 @@ fn rejected_lines_match_php_fpm() {
         lines.len()
     );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// The stock files wirelint ships as data (`grammar/phpfpm/images/`) load in php-fpm itself, and wirelint's
+/// effective pools for them equal php-fpm's.
+#[test]
+fn stock_image_layouts_match_php_fpm() {
+    if !oracle_available() {
+        let msg = format!("{ORACLE} not found: the stock layout differential test did not run");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg} (CI=true requires it; .ci/run installs php8.2-fpm)");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    for image in [
+        "php:8.2.20-fpm",
+        "php:8.3-fpm",
+        "debian:php8.2",
+        "alpine:php83",
+    ] {
+        let layout = wirelint::phpfpm::image::layout_for(image).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let root_s = root.to_string_lossy().to_string();
+        let log = root.join("fpm.log");
+        // The container tree under `root`: absolute paths in the files are re-rooted, the error log goes to
+        // a file (same number of lines, so line numbers stay).
+        for f in std::iter::once(&layout.main).chain(&layout.pool_files) {
+            let path = root.join(f.container_path.trim_start_matches('/'));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let mut text = f.text.replace("include=/", &format!("include={root_s}/"));
+            text = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with("error_log") {
+                        format!("error_log = {}", log.display())
+                    } else if l == "group = nobody" {
+                        // Alpine's group; Debian (where the oracle runs) calls it nogroup.
+                        "group = nogroup".to_string()
+                    } else if l.starts_with("pid") {
+                        format!("pid = {root_s}/fpm.pid")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            if f.container_path == layout.main.container_path && !text.contains("error_log =") {
+                text = text.replacen(
+                    "[global]",
+                    &format!("[global]\nerror_log = {}", log.display()),
+                    1,
+                );
+            }
+            std::fs::write(&path, text + "\n").unwrap();
+        }
+        let prefix = root.join(layout.prefix.trim_start_matches('/'));
+        std::fs::create_dir_all(&prefix).unwrap();
+        let main = root.join(layout.main.container_path.trim_start_matches('/'));
+        let l = Layout {
+            name: "stock",
+            mode: Mode::Main,
+            files: &[],
+            env: &[],
+        };
+        let out = Command::new(ORACLE)
+            .args(["-tt", "-R", "-p"])
+            .arg(&prefix)
+            .arg("-y")
+            .arg(&main)
+            .output()
+            .unwrap();
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            text.contains("test is successful"),
+            "{image}: php-fpm rejected the stock files:\n{}\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = parse_dump(&text);
+        let actual = run_wirelint(&prefix, &main, &l);
+        assert_eq!(expected, actual, "{image}");
+        assert!(!expected.is_empty(), "{image}: php-fpm printed no pool");
+    }
 }

@@ -170,9 +170,11 @@ fn github_annotations() {
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(
         lines[0],
-        "::error file=nginx/site.conf,line=2,col=24,endLine=2,endColumn=26,title=W003 (invalid-suppression)::unknown rule code `N0` in suppression%0Ahelp: `wirelint rules` lists the codes"
+        "::error file=nginx/site.conf,line=2,col=24,endLine=2,endColumn=26,title=W003::unknown rule code `N0` in suppression%0Ahelp: `wirelint rules` lists the codes"
     );
-    assert!(lines[1].starts_with("::warning file=nginx/site.conf,line=4,col=26,endLine=4,endColumn=50,title=W002 (suppression-without-reason)::"));
+    assert!(lines[1].starts_with(
+        "::warning file=nginx/site.conf,line=4,col=26,endLine=4,endColumn=50,title=W002::"
+    ));
     assert!(lines[2].starts_with("::warning file=nginx/site.conf,line=4,col=45,"));
 }
 
@@ -191,4 +193,21 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
     assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 3);
     let (code, _) = run(dir.path(), &["--output", "no/such/dir/x", "nginx"]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn gitlab_code_quality_report() {
+    let dir = project();
+    let (code, out) = run(dir.path(), &["--format", "gitlab", "nginx"]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let issues = doc.as_array().unwrap();
+    assert_eq!(issues.len(), 3);
+    assert_eq!(issues[0]["check_name"], "W003");
+    assert_eq!(issues[0]["severity"], "major");
+    assert_eq!(issues[0]["location"]["path"], "nginx/site.conf");
+    assert_eq!(issues[0]["location"]["positions"]["begin"]["line"], 2);
+    // Same input, same fingerprints: GitLab tracks findings across pipelines by them.
+    let (_, again) = run(dir.path(), &["--format", "gitlab", "nginx"]);
+    assert_eq!(out, again);
 }

@@ -4,7 +4,7 @@
 
 use crate::compose::interp::{self, InterpError};
 use crate::compose::merge;
-use crate::compose::model::{self, Project};
+use crate::compose::model::{self, Project, Spanned};
 use crate::compose::schema;
 use crate::compose::yaml::{self, Node, Value};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -28,11 +28,14 @@ pub const OVERRIDES: [&str; 4] = [
     "docker-compose.override.yml",
 ];
 
-/// A variable used without default and without value; compose substitutes "".
+/// A variable used without a default and without value; compose substitutes "" (or, for
+/// `${VAR:?message}`, refuses to run).
 #[derive(Clone, Debug)]
 pub struct UndefinedVar {
     pub name: String,
     pub span: Span,
+    /// `Some(message)` for `${VAR:?message}`/`${VAR?message}`: compose stops with this message.
+    pub required: Option<String>,
 }
 
 /// Everything loaded from the compose inputs of a run.
@@ -50,6 +53,41 @@ pub struct LoadedProject {
     pub undefined: Vec<UndefinedVar>,
     /// Whether compose would reject the project (a C000 was reported for it).
     pub rejected: bool,
+    /// Whether compose would reject it in the environment at hand only because variables are not set
+    /// (`${VAR:?}`, or an empty value where one is needed). Reported as C005 on the variables, not as C000:
+    /// the deploy environment usually sets them.
+    pub rejected_by_environment: bool,
+    /// A single non-canonical file that only makes sense merged onto another (`-f base -f this`): named like
+    /// an override, or with services that have neither `image`, `build` nor `extends`. The checks that need
+    /// the whole project (undefined services, networks, volumes; image or build) are skipped for it.
+    pub fragment: bool,
+    /// The comments of the project's files (for suppression comments).
+    pub comments: Vec<yaml::Comment>,
+}
+
+/// See [`LoadedProject::fragment`].
+fn is_fragment(files: &[PathBuf], project: &Project) -> bool {
+    let [file] = files else { return false };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if CANONICAL.contains(&name.as_str()) {
+        return false;
+    }
+    name.contains("override")
+        || project
+            .root
+            .get("services")
+            .and_then(Node::as_map)
+            .is_some_and(|m| {
+                m.iter().any(|e| {
+                    e.value.as_map().is_some()
+                        && ["image", "build", "extends"]
+                            .iter()
+                            .all(|k| e.value.get(k).is_none())
+                })
+            })
 }
 
 fn c000(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -83,8 +121,13 @@ pub fn group(paths: &[PathBuf], service_names: &dyn Fn(&Path) -> Vec<String>) ->
                 .iter()
                 .find_map(|c| files.iter().find(|f| name_of(f) == *c).cloned())
         });
+        // Parsed only when some other file might be an overlay of it.
+        let others = files
+            .iter()
+            .any(|f| Some(f) != base.as_ref() && Some(f) != over.as_ref());
         let base_services: HashSet<String> = base
             .as_ref()
+            .filter(|_| others)
             .map(|b| service_names(b).into_iter().collect())
             .unwrap_or_default();
         if let Some(b) = &base {
@@ -92,50 +135,121 @@ pub fn group(paths: &[PathBuf], service_names: &dyn Fn(&Path) -> Vec<String>) ->
             p.extend(over.clone());
             projects.push(p);
         }
-        for f in files {
-            if Some(&f) == base.as_ref() || Some(&f) == over.as_ref() {
+        for f in &files {
+            if Some(f) == base.as_ref() || Some(f) == over.as_ref() {
                 continue;
             }
-            let names = service_names(&f);
-            match &base {
-                Some(b) if !names.is_empty() && names.iter().all(|n| base_services.contains(n)) => {
-                    projects.push(vec![b.clone(), f]);
-                }
-                _ => projects.push(vec![f]),
+            let names = service_names(f);
+            let adds_to = |services: &HashSet<String>| {
+                !names.is_empty() && names.iter().all(|n| services.contains(n))
+            };
+            // The file it overlays: the canonical file, else the file whose name it extends
+            // (`docker-compose.ci.yml` for `docker-compose.ci.postgres.yml`).
+            let stem = |p: &PathBuf| {
+                let n = name_of(p);
+                n.rsplit_once('.').map_or(n.clone(), |(s, _)| s.to_string())
+            };
+            let overlaid = if base.is_some() && adds_to(&base_services) {
+                base.clone()
+            } else {
+                let fs = stem(f);
+                files
+                    .iter()
+                    .filter(|b| *b != f)
+                    .filter(|b| {
+                        let bs = stem(b);
+                        fs.len() > bs.len()
+                            && fs.starts_with(&bs)
+                            && matches!(fs.as_bytes()[bs.len()], b'.' | b'-' | b'_')
+                    })
+                    .max_by_key(|b| stem(b).len())
+                    .filter(|b| adds_to(&service_names(b).into_iter().collect()))
+                    .cloned()
+            };
+            match overlaid {
+                Some(b) => projects.push(vec![b, f.clone()]),
+                None => projects.push(vec![f.clone()]),
             }
         }
     }
     projects
 }
 
-/// Parses a `.env` file: `KEY=VALUE`, `export KEY=VALUE`, quotes, comments; values may use earlier
-/// variables and the environment.
-pub fn parse_env_file(text: &str, env: &HashMap<String, String>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
+/// Parses a `.env` file as compose does: `KEY=VALUE` (or `KEY: VALUE`), `export KEY=VALUE`, quotes, comments;
+/// unquoted and double-quoted values may use earlier variables and the environment. A key with a character
+/// compose rejects is an error: its byte offset in `text` and the message.
+pub fn parse_env_file(
+    text: &str,
+    env: &HashMap<String, String>,
+) -> Result<Vec<(String, String)>, (usize, String)> {
+    Ok(parse_env_file_spanned(text, env)?
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect())
+}
+
+/// The text of a double-quoted value up to its closing (unescaped) quote; what follows (a comment) is dropped.
+fn closing_quote(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(&s[..i]),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A variable of an env file: name, value, and the byte range of its line.
+pub type EnvFileVar = (String, String, std::ops::Range<usize>);
+
+/// [`parse_env_file`] with the byte range of each variable's line.
+pub fn parse_env_file_spanned(
+    text: &str,
+    env: &HashMap<String, String>,
+) -> Result<Vec<EnvFileVar>, (usize, String)> {
+    let mut out: Vec<EnvFileVar> = Vec::new();
+    let mut offset = 0;
+    for raw_line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw_line.len();
+        let line = raw_line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let at = line_start + raw_line.find(line).unwrap_or(0);
+        let sep = line.find(['=', ':']);
+        let key = sep.map_or(line, |i| &line[..i]).trim_end();
+        if key.contains(' ') || key.contains('\t') {
+            return Err((at, "key cannot contain a space".into()));
+        }
+        if let Some(bad) = key
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']')))
+        {
+            return Err((
+                at,
+                format!("unexpected character \"{bad}\" in variable name \"{line}\""),
+            ));
+        }
+        let Some(sep) = sep else {
             continue;
         };
-        let k = k.trim().to_string();
-        let v = v.trim();
-        let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
-            inner.to_string()
+        let k = key.to_string();
+        let v = line[sep + 1..].trim();
+        let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.split_once('\'')) {
+            inner.0.to_string()
         } else {
-            let (raw, quoted) = match v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-                Some(inner) => (inner.replace("\\n", "\n").replace("\\\"", "\""), true),
-                None => (
-                    // An unquoted value ends at ` #`.
-                    v.split(" #").next().unwrap_or("").trim_end().to_string(),
-                    false,
-                ),
+            let raw = match v.strip_prefix('"').and_then(closing_quote) {
+                Some(inner) => inner.replace("\\n", "\n").replace("\\\"", "\""),
+                // An unquoted value ends at ` #`.
+                None => v.split(" #").next().unwrap_or("").trim_end().to_string(),
             };
-            let _ = quoted;
-            let mut scope: HashMap<String, String> = out.iter().cloned().collect();
+            let mut scope: HashMap<String, String> =
+                out.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
             for (ek, ev) in env {
                 scope.insert(ek.clone(), ev.clone());
             }
@@ -143,10 +257,10 @@ pub fn parse_env_file(text: &str, env: &HashMap<String, String>) -> Vec<(String,
                 .map(|r| r.text)
                 .unwrap_or(raw)
         };
-        out.retain(|(ok, _)| ok != &k);
-        out.push((k, value));
+        out.retain(|(ok, _, _)| ok != &k);
+        out.push((k, value, at..line_start + raw_line.trim_end().len()));
     }
-    out
+    Ok(out)
 }
 
 struct Ctx<'a> {
@@ -154,7 +268,11 @@ struct Ctx<'a> {
     diagnostics: Vec<Diagnostic>,
     undefined: Vec<UndefinedVar>,
     rejected: bool,
+    env_rejected: bool,
+    /// Scalars in which a variable without value was substituted.
+    unset_nodes: HashSet<Span>,
     files: Vec<FileId>,
+    comments: Vec<yaml::Comment>,
 }
 
 /// Span of `range` (byte offsets into the scalar's value) in the source, when the value is written
@@ -198,39 +316,63 @@ impl Ctx<'_> {
                     return;
                 }
                 let original = s.text.clone();
-                match interp::interpolate(&original, env) {
-                    Ok(r) => {
-                        s.text = r.text;
-                        s.interpolated = true;
-                        s.original = Some(original.clone().into_boxed_str());
-                        for u in r.undefined {
-                            let span = inner_span(src, n, &original, &u.range);
-                            self.undefined.push(UndefinedVar { name: u.name, span });
-                        }
-                    }
-                    Err(InterpError::Required {
-                        name,
-                        message,
-                        range,
-                    }) => {
-                        let span = inner_span(src, n, &original, &range);
-                        let msg = if message.is_empty() {
-                            format!("required variable {name} is missing a value")
-                        } else {
-                            format!("required variable {name} is missing a value: {message}")
-                        };
-                        self.reject(c000(span, msg).with_help(format!(
-                            "set {name} in the environment or in the project's `.env` file"
-                        )));
-                    }
-                    Err(InterpError::Invalid { range }) => {
-                        let span = inner_span(src, n, &original, &range);
-                        self.reject(c000(span, "invalid interpolation format").with_help(
-                            "use `${NAME}`, `${NAME:-default}` or `$$` for a literal `$`",
-                        ));
-                    }
-                }
+                let result = interp::interpolate(&original, env);
+                self.substitute(n, original, result, src);
             }
+        }
+    }
+
+    /// Records the outcome of interpolating scalar `n` (written as `original`) and sets its new text.
+    fn substitute(
+        &mut self,
+        n: &mut Node,
+        original: String,
+        result: Result<interp::Interpolated, InterpError>,
+        src: &str,
+    ) {
+        let text = match result {
+            Ok(r) => {
+                if !r.undefined.is_empty() {
+                    self.unset_nodes.insert(n.span);
+                }
+                for u in r.undefined {
+                    let span = inner_span(src, n, &original, &u.range);
+                    self.undefined.push(UndefinedVar {
+                        name: u.name,
+                        span,
+                        required: None,
+                    });
+                }
+                r.text
+            }
+            Err(InterpError::Required {
+                name,
+                message,
+                range,
+            }) => {
+                let span = inner_span(src, n, &original, &range);
+                self.env_rejected = true;
+                self.unset_nodes.insert(n.span);
+                self.undefined.push(UndefinedVar {
+                    name,
+                    span,
+                    required: Some(message),
+                });
+                String::new()
+            }
+            Err(InterpError::Invalid { range }) => {
+                let span = inner_span(src, n, &original, &range);
+                self.reject(
+                    c000(span, "invalid interpolation format")
+                        .with_help("use `${NAME}`, `${NAME:-default}` or `$$` for a literal `$`"),
+                );
+                return;
+            }
+        };
+        if let Value::Scalar(s) = &mut n.value {
+            s.text = text;
+            s.interpolated = true;
+            s.original = Some(original.into_boxed_str());
         }
     }
 
@@ -270,6 +412,9 @@ impl Ctx<'_> {
                 return None;
             }
         };
+        if !self.comments.iter().any(|c| c.span.file == id) {
+            self.comments.extend(doc.comments);
+        }
         let mut root: Option<Node> = None;
         for mut r in doc.roots {
             if r.as_map().is_none() {
@@ -288,11 +433,10 @@ impl Ctx<'_> {
                 Some(b) => merge::merge(b, r, &mut Vec::new()),
             });
         }
-        let mut root = root.unwrap_or(Node {
-            value: Value::Map(Vec::new()),
-            span: Span::point(id, 0),
-            tag: None,
-        });
+        let Some(mut root) = root else {
+            self.reject(c000(Span::point(id, 0), "empty compose file"));
+            return None;
+        };
         self.apply_include(&mut root, path, env, depth);
         self.apply_extends(&mut root, path, env, depth);
         Some(root)
@@ -324,16 +468,16 @@ impl Ctx<'_> {
             let mut paths = Vec::new();
             let mut project_dir = None;
             match &item.value {
-                Value::Scalar(s) => paths.push(Spanned2(s.text.clone(), item.span)),
+                Value::Scalar(s) => paths.push(IncludePath(s.text.clone(), item.span)),
                 Value::Map(_) => {
                     match item.get("path").map(|p| &p.value) {
                         Some(Value::Scalar(s)) => {
-                            paths.push(Spanned2(s.text.clone(), item.get("path").unwrap().span))
+                            paths.push(IncludePath(s.text.clone(), item.get("path").unwrap().span))
                         }
                         Some(Value::Seq(ps)) => {
                             for p in ps {
                                 if let Some(s) = p.as_str() {
-                                    paths.push(Spanned2(s.to_string(), p.span));
+                                    paths.push(IncludePath(s.to_string(), p.span));
                                 }
                             }
                         }
@@ -365,7 +509,7 @@ impl Ctx<'_> {
                 .unwrap_or_else(|| dir.clone());
             let mut inc_env = env.clone();
             if let Ok(t) = std::fs::read_to_string(inc_dir.join(".env")) {
-                for (k, v) in parse_env_file(&t, env) {
+                for (k, v) in parse_env_file(&t, env).unwrap_or_default() {
                     inc_env.entry(k).or_insert(v);
                 }
             }
@@ -578,7 +722,8 @@ impl Ctx<'_> {
     }
 }
 
-struct Spanned2(String, Span);
+/// A path written in an `include` entry, and where.
+struct IncludePath(String, Span);
 
 /// Normalizes a project name as compose does: lower case, only `a-z0-9_-`, no leading `_`/`-`.
 pub fn normalize_project_name(s: &str) -> String {
@@ -591,34 +736,43 @@ pub fn normalize_project_name(s: &str) -> String {
 }
 
 /// The variables a project interpolates with: `.env` in the project directory (or the `--env-file`s), with
-/// the environment taking precedence.
+/// the environment taking precedence. A `.env` compose cannot read is a C000.
 pub fn project_env(
-    sources: &SourceMap,
+    sources: &mut SourceMap,
     dir: &Path,
     settings: &Settings,
-) -> HashMap<String, String> {
+) -> (HashMap<String, String>, Vec<Diagnostic>) {
     let process = &settings.compose.environment;
     let mut env: HashMap<String, String> = HashMap::new();
+    let mut diags = Vec::new();
     let files: Vec<PathBuf> = if settings.compose.env_files.is_empty() {
         vec![dir.join(".env")]
     } else {
         settings.compose.env_files.clone()
     };
     for f in files {
-        let text = match sources.find_path(&f) {
-            Some(id) => Some(sources.get(id).text.to_string()),
-            None => std::fs::read_to_string(&f).ok(),
+        if !sources.exists(&f) || f.is_dir() {
+            continue;
+        }
+        let Ok(id) = sources.load(&f, display_name(&f)) else {
+            continue;
         };
-        if let Some(t) = text {
-            for (k, v) in parse_env_file(&t, process) {
-                env.insert(k, v);
+        let text = sources.get(id).text.clone();
+        match parse_env_file(&text, process) {
+            Ok(vars) => env.extend(vars),
+            Err((at, msg)) => {
+                let end = text[at..].find('\n').map_or(text.len(), |e| at + e);
+                diags.push(
+                    c000(Span::new(id, at, end), format!("compose cannot read this env file: {msg}"))
+                        .with_help("write one `NAME=value` per line; names use letters, digits, `_`, `.` and `-`"),
+                );
             }
         }
     }
     for (k, v) in process {
         env.insert(k.clone(), v.clone());
     }
-    env
+    (env, diags)
 }
 
 /// Loads one project from its files (in `-f` order).
@@ -632,12 +786,15 @@ pub fn load_project(
         .and_then(|f| f.parent())
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let env = project_env(sources, &dir, settings);
+    let (env, env_diags) = project_env(sources, &dir, settings);
     let mut cx = Ctx {
         sources,
-        diagnostics: Vec::new(),
+        rejected: !env_diags.is_empty(),
+        env_rejected: false,
+        unset_nodes: HashSet::new(),
+        comments: Vec::new(),
+        diagnostics: env_diags,
         undefined: Vec::new(),
-        rejected: false,
         files: Vec::new(),
     };
     let mut merged: Option<Node> = None;
@@ -683,7 +840,7 @@ pub fn load_project(
         })
         .unwrap_or_default();
     let files_ids = cx.files.clone();
-    let project = model::build(
+    let mut project = model::build(
         root,
         normalize_project_name(&name),
         dir,
@@ -691,17 +848,63 @@ pub fn load_project(
         env,
         &profiles,
     );
-    check_model(&project, &mut cx);
+    add_env_files(&mut project, cx.sources);
+    let fragment = is_fragment(files, &project);
+    check_model(&project, &mut cx, fragment);
     let loaded = LoadedProject {
+        fragment,
+        comments: std::mem::take(&mut cx.comments),
         project,
         undefined: std::mem::take(&mut cx.undefined),
         rejected: cx.rejected,
+        rejected_by_environment: cx.env_rejected,
     };
     (Some(loaded), cx.diagnostics)
 }
 
+/// Resolves each service's `env_file`s into its environment, as compose does: the files in order, then
+/// `environment:` on top. Variables from a file point at their line in it.
+fn add_env_files(project: &mut Project, sources: &mut SourceMap) {
+    for s in &mut project.services {
+        if s.env_file.is_empty() {
+            continue;
+        }
+        let mut from_files: Vec<model::EnvVar> = Vec::new();
+        for f in &s.env_file {
+            let base = sources
+                .get(f.span.file)
+                .path
+                .as_ref()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| project.dir.clone());
+            let path = base.join(&f.value);
+            if !sources.exists(&path) || path.is_dir() {
+                continue;
+            }
+            let Ok(id) = sources.load(&path, display_name(&path)) else {
+                continue;
+            };
+            let text = sources.get(id).text.clone();
+            let Ok(vars) = parse_env_file_spanned(&text, &project.environment) else {
+                continue;
+            };
+            for (k, v, range) in vars {
+                let span = Span::new(id, range.start, range.end.max(range.start));
+                from_files.retain(|e| e.name.value != k);
+                from_files.push(model::EnvVar {
+                    name: Spanned::new(k, span),
+                    value: Some(Spanned::new(v, span)),
+                });
+            }
+        }
+        from_files.retain(|e| !s.environment.iter().any(|x| x.name.value == e.name.value));
+        from_files.append(&mut s.environment);
+        s.environment = from_files;
+    }
+}
+
 /// The checks compose makes on the model before it accepts a project.
-fn check_model(p: &Project, cx: &mut Ctx<'_>) {
+fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
     let top = |k: &str| -> HashSet<&str> {
         p.root
             .get(k)
@@ -714,9 +917,86 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
     let configs = top("configs");
     let secrets = top("secrets");
     let names: HashSet<&str> = p.services.iter().map(|s| s.name.value.as_str()).collect();
+    let by_name: HashMap<&str, &model::Service> = p
+        .services
+        .iter()
+        .map(|s| (s.name.value.as_str(), s))
+        .collect();
+    let service_nodes: HashMap<&str, &Node> = p
+        .root
+        .get("services")
+        .and_then(Node::as_map)
+        .map(|m| m.iter().map(|e| (e.key.text.as_str(), &e.value)).collect())
+        .unwrap_or_default();
     for s in p.active_services() {
         let svc = &s.name.value;
-        if s.image.is_none() && s.build.is_none() {
+        for bad in &s.invalid {
+            if cx.unset_nodes.contains(&bad.span) {
+                cx.env_rejected = true; // C005 on the variable explains it
+            } else {
+                cx.reject(c000(bad.span, bad.value.clone()));
+            }
+        }
+        if fragment {
+            // The rest needs the project this file is merged into.
+            continue;
+        }
+        if let Some(image) = s.image.as_ref().filter(|i| i.value.is_empty()) {
+            if s.build.is_none() {
+                if cx.unset_nodes.contains(&image.span) {
+                    cx.env_rejected = true;
+                } else {
+                    cx.reject(c000(
+                        image.span,
+                        format!("service \"{svc}\" has an empty image"),
+                    ));
+                }
+            }
+        }
+        // links, volumes_from and network_mode: service: are in depends_on (the model adds them).
+        if let Some(files) = service_nodes
+            .get(svc.as_str())
+            .and_then(|x| x.get("env_file"))
+        {
+            let items: Vec<&Node> = match &files.value {
+                Value::Seq(items) => items.iter().collect(),
+                _ => vec![files],
+            };
+            for item in items {
+                let (path, required) = match &item.value {
+                    Value::Map(_) => (
+                        item.get("path").and_then(Node::as_str),
+                        !matches!(
+                            item.get("required").map(Node::resolved),
+                            Some(yaml::Resolved::Bool(false))
+                        ),
+                    ),
+                    _ => (item.as_str(), true),
+                };
+                let Some(path) = path.filter(|_| required) else {
+                    continue;
+                };
+                let base = cx
+                    .sources
+                    .get(item.span.file)
+                    .path
+                    .as_ref()
+                    .and_then(|f| f.parent().map(Path::to_path_buf))
+                    .unwrap_or_else(|| p.dir.clone());
+                let full = base.join(path);
+                if !cx.sources.exists(&full) {
+                    cx.reject(
+                        c000(item.head_span(), format!("env file \"{path}\" not found"))
+                            .with_help("create it, or mark it optional: `env_file: [{path: ..., required: false}]`"),
+                    );
+                }
+            }
+        }
+        // A service whose `extends` could not be resolved still has the key; its error is reported.
+        let extends_failed = service_nodes
+            .get(svc.as_str())
+            .is_some_and(|n| n.get("extends").is_some());
+        if s.image.is_none() && s.build.is_none() && !extends_failed {
             cx.reject(
                 c000(
                     s.name.span,
@@ -726,6 +1006,22 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
             );
         }
         for d in &s.depends_on {
+            let target = by_name.get(d.service.value.as_str());
+            if let Some(t) = target.filter(|t| !t.active && d.required) {
+                let profiles: Vec<&str> = t.profiles.iter().map(|p| p.value.as_str()).collect();
+                cx.reject(
+                    c000(
+                        d.service.span,
+                        format!(
+                            "service \"{svc}\" depends on \"{}\", which runs only with profile \"{}\"",
+                            d.service.value,
+                            profiles.join("\", \"")
+                        ),
+                    )
+                    .with_help("give the dependency no profile (or the same profiles as this service), or mark it `required: false`"),
+                );
+                continue;
+            }
             if !names.contains(d.service.value.as_str()) {
                 cx.reject(c000(
                     d.service.span,
@@ -753,7 +1049,9 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
         for v in &s.volumes {
             if v.kind == model::MountKind::Volume {
                 if let Some(src) = &v.source {
-                    if !volumes.contains(src.value.as_str()) {
+                    if cx.unset_nodes.contains(&src.span) {
+                        cx.env_rejected = true;
+                    } else if !volumes.contains(src.value.as_str()) {
                         cx.reject(
                             c000(
                                 src.span,
@@ -787,24 +1085,93 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>) {
     }
 }
 
+/// Files that another of `paths` pulls in through `include` or `extends: {file: …}`: they are checked as part
+/// of that project, not on their own (like an nginx file included by another).
+fn referenced_files(paths: &[PathBuf]) -> HashSet<PathBuf> {
+    let mut out = HashSet::new();
+    for p in paths {
+        let Ok(text) = std::fs::read_to_string(p) else {
+            continue;
+        };
+        // Cheap filter: most files use neither.
+        if !text.contains("include") && !text.contains("extends") {
+            continue;
+        }
+        let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {
+            continue;
+        };
+        let dir = p.parent().unwrap_or(Path::new("."));
+        let mut add = |rel: &str| {
+            let target = normalize(&dir.join(rel));
+            if target != normalize(p) {
+                out.insert(target);
+            }
+        };
+        for root in &doc.roots {
+            for item in root
+                .get("include")
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+            {
+                match &item.value {
+                    Value::Scalar(_) => item.as_str().into_iter().for_each(&mut add),
+                    Value::Map(_) => match item.get("path") {
+                        Some(n) if n.as_seq().is_some() => n
+                            .as_seq()
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(Node::as_str)
+                            .for_each(&mut add),
+                        Some(n) => n.as_str().into_iter().for_each(&mut add),
+                        None => {}
+                    },
+                    Value::Seq(_) => {}
+                }
+            }
+            for svc in root
+                .get("services")
+                .and_then(Node::as_map)
+                .unwrap_or_default()
+            {
+                if let Some(f) = svc.value.get("extends").and_then(|e| e.get("file")) {
+                    f.as_str().into_iter().for_each(&mut add);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The projects among discovered compose files: files pulled in by another file's `include`/`extends`
+/// are left out (they are loaded with their includer), the rest grouped by [`group`].
+pub fn projects(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    let referenced = referenced_files(paths);
+    let standalone: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| !referenced.contains(&normalize(p)))
+        .cloned()
+        .collect();
+    let names = |p: &Path| -> Vec<String> {
+        let Ok(text) = std::fs::read_to_string(p) else {
+            return Vec::new();
+        };
+        let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {
+            return Vec::new();
+        };
+        doc.roots
+            .first()
+            .and_then(|r| r.get("services"))
+            .and_then(Node::as_map)
+            .map(|m| m.iter().map(|e| e.key.text.clone()).collect())
+            .unwrap_or_default()
+    };
+    group(&standalone, &names)
+}
+
 /// Loads every compose project among `paths` (or the `-f` files from the settings).
 pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> Loaded {
     let groups = if settings.compose.files.is_empty() {
-        let names = |p: &Path| -> Vec<String> {
-            let Ok(text) = std::fs::read_to_string(p) else {
-                return Vec::new();
-            };
-            let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {
-                return Vec::new();
-            };
-            doc.roots
-                .first()
-                .and_then(|r| r.get("services"))
-                .and_then(Node::as_map)
-                .map(|m| m.iter().map(|e| e.key.text.clone()).collect())
-                .unwrap_or_default()
-        };
-        group(paths, &names)
+        projects(paths)
     } else {
         vec![settings.compose.files.clone()]
     };
@@ -834,4 +1201,35 @@ pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> 
         loaded.projects.extend(project);
     }
     loaded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_file_like_compose() {
+        let env = HashMap::new();
+        let vars = parse_env_file(
+            "# comment\nexport A=1\nB: 2\nC=\"x \\\" y\" # note\nD='${A}'\nE=${A}-$B\nF=v # c\nG\n",
+            &env,
+        )
+        .unwrap();
+        let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("A"), Some("1"));
+        assert_eq!(get("B"), Some("2"));
+        assert_eq!(get("C"), Some("x \" y"));
+        assert_eq!(get("D"), Some("${A}"));
+        assert_eq!(get("E"), Some("1-2"));
+        assert_eq!(get("F"), Some("v"));
+        assert_eq!(get("G"), None);
+        assert!(parse_env_file("./x\n", &env).is_err());
+        assert!(parse_env_file("a b=1\n", &env).is_err());
+    }
+
+    #[test]
+    fn project_names_normalize_like_compose() {
+        assert_eq!(normalize_project_name("interp-2.1.0"), "interp-210");
+        assert_eq!(normalize_project_name("_My App"), "myapp");
+    }
 }

@@ -113,6 +113,10 @@ pub struct Service {
     /// The `healthcheck` key when a health check is defined and not disabled.
     pub healthcheck: Option<Span>,
     pub profiles: Vec<Spanned<String>>,
+    /// `volumes_from` entries (`service`, `service:ro`, `container:name`).
+    pub volumes_from: Vec<Spanned<String>>,
+    /// Values compose refuses (a malformed port or volume), with where they are.
+    pub invalid: Vec<Spanned<String>>,
 }
 
 /// A compose project: its files merged in order, as compose runs them.
@@ -297,11 +301,13 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
             dockerfile: b.get("dockerfile").and_then(text),
         },
     });
+    let mut invalid = Vec::new();
     let mut ports_out = Vec::new();
     if let Some(Value::Seq(items)) = get("ports").map(|p| &p.value) {
         for item in items {
-            if let Ok(bs) = ports::binding_from_node(item) {
-                ports_out.extend(bs);
+            match ports::binding_from_node(item) {
+                Ok(bs) => ports_out.extend(bs),
+                Err((span, msg)) => invalid.push(Spanned::new(msg, span)),
             }
         }
     }
@@ -354,6 +360,32 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
             .collect(),
         _ => Vec::new(),
     };
+    // links, volumes_from and network_mode: service: make compose start the other service first.
+    let mut depends_on = depends_on;
+    let implicit = list_or_scalar(get("links"))
+        .into_iter()
+        .map(|l| (l.value.split(':').next().unwrap_or("").to_string(), l.span))
+        .chain(
+            list_or_scalar(get("volumes_from"))
+                .into_iter()
+                .filter(|v| !v.value.starts_with("container:"))
+                .map(|v| (v.value.split(':').next().unwrap_or("").to_string(), v.span)),
+        )
+        .chain(network_mode.iter().filter_map(|m| {
+            m.value
+                .strip_prefix("service:")
+                .map(|t| (t.to_string(), m.span))
+        }))
+        .collect::<Vec<_>>();
+    for (target, span) in implicit {
+        if !target.is_empty() && !depends_on.iter().any(|d| d.service.value == target) {
+            depends_on.push(Dependency {
+                service: Spanned::new(target, span),
+                condition: None,
+                required: true,
+            });
+        }
+    }
     let healthcheck = n.entry("healthcheck").and_then(|e| {
         let disabled = matches!(
             e.value.get("disable").map(Node::resolved),
@@ -379,6 +411,22 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
         Some(Value::Seq(items)) => items.iter().filter_map(volume).collect(),
         _ => Vec::new(),
     };
+    if let Some(Value::Seq(items)) = get("volumes").map(|x| &x.value) {
+        for item in items {
+            if let Some(t) = item.as_scalar().filter(|_| !item.is_null()) {
+                let parts: Vec<&str> = t.text.split(':').collect();
+                if parts.len() > 1 && parts[..2].iter().any(|p| p.is_empty()) {
+                    invalid.push(Spanned::new(
+                        format!(
+                            "invalid volume \"{}\": empty section between colons",
+                            t.text
+                        ),
+                        item.span,
+                    ));
+                }
+            }
+        }
+    }
     // Merged files de-duplicate mounts on their target; the later one wins.
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut deduped: Vec<VolumeMount> = Vec::with_capacity(volumes.len());
@@ -446,6 +494,8 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
         depends_on,
         healthcheck,
         profiles,
+        volumes_from: list_or_scalar(get("volumes_from")),
+        invalid,
     }
 }
 

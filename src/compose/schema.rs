@@ -43,9 +43,27 @@ struct Validator {
     errors: Vec<SchemaError>,
 }
 
+/// One step of the path to a node: a mapping key or a 1-based list position.
+#[derive(Clone, Copy)]
+enum Seg<'n> {
+    Key(&'n str),
+    Item(usize),
+}
+
 /// Where a node is, in the user's words.
-fn describe(path: &[String]) -> String {
-    match path {
+fn describe(path: &[Seg<'_>]) -> String {
+    // List positions attach to their parent: `ports[2]`.
+    let mut parts: Vec<String> = Vec::with_capacity(path.len());
+    for seg in path {
+        match seg {
+            Seg::Key(k) => parts.push(k.to_string()),
+            Seg::Item(i) => match parts.last_mut() {
+                Some(last) => last.push_str(&format!("[{i}]")),
+                None => parts.push(format!("[{i}]")),
+            },
+        }
+    }
+    match parts.as_slice() {
         [] => "the top level".into(),
         [top] => format!("\"{top}\""),
         [kind, name] => format!("{} \"{name}\"", singular(kind)),
@@ -69,7 +87,7 @@ fn singular(kind: &str) -> &str {
     }
 }
 
-fn container(path: &[String]) -> String {
+fn container(path: &[Seg<'_>]) -> String {
     match path {
         [] => "at the top level".into(),
         _ => format!("in {}", describe(path)),
@@ -195,7 +213,12 @@ impl Validator {
     }
 
     /// Validates without recording; returns the errors it would report.
-    fn trial(&self, n: &Node, s: &'static Json, path: &mut Vec<String>) -> Vec<SchemaError> {
+    fn trial<'n>(
+        &self,
+        n: &'n Node,
+        s: &'static Json,
+        path: &mut Vec<Seg<'n>>,
+    ) -> Vec<SchemaError> {
         let mut v = Validator {
             root: self.root,
             errors: Vec::new(),
@@ -208,11 +231,11 @@ impl Validator {
         self.errors.push(SchemaError { span, message });
     }
 
-    fn check(
+    fn check<'n>(
         &mut self,
-        n: &Node,
+        n: &'n Node,
         s: &'static Json,
-        path: &mut Vec<String>,
+        path: &mut Vec<Seg<'n>>,
         key_span: Option<Span>,
     ) {
         let s = self.resolve(s);
@@ -275,37 +298,39 @@ impl Validator {
                 self.check(n, sub, path, key_span);
             }
         }
-        for (kw, exactly_one) in [("oneOf", true), ("anyOf", false)] {
+        for kw in ["oneOf", "anyOf"] {
             if let Some(Json::Array(branches)) = s.get(kw) {
-                let results: Vec<Vec<SchemaError>> =
-                    branches.iter().map(|b| self.trial(n, b, path)).collect();
-                let ok = results.iter().filter(|r| r.is_empty()).count();
-                // oneOf with several matching branches is only possible for overlapping branches, which
-                // compose's schema does not have for values users write; treat it as valid.
-                let _ = exactly_one;
-                if ok == 0 {
-                    // Report the branch that got furthest: one whose type matched the value.
-                    let best = branches
-                        .iter()
-                        .zip(&results)
-                        .filter(|(b, _)| self.type_matches(n, b))
-                        .min_by_key(|(_, r)| r.len())
-                        .map(|(_, r)| r.clone());
-                    match best {
-                        Some(errs) => self.errors.extend(errs),
-                        None => {
-                            let mut kinds: Vec<&str> =
-                                branches.iter().flat_map(|b| self.branch_types(b)).collect();
-                            kinds.dedup();
-                            self.err(
-                                at,
-                                format!(
-                                    "{} must be {}, not {}",
-                                    describe(path),
-                                    kinds.join(" or "),
-                                    article(n.type_name())
-                                ),
-                            );
+                // Only branches whose type fits the value can match; usually that is exactly one, which is
+                // then validated directly (no trial runs, errors point into it).
+                let fitting: Vec<&'static Json> = branches
+                    .iter()
+                    .filter(|b| self.type_matches(n, b))
+                    .collect();
+                match fitting.as_slice() {
+                    [] => {
+                        let mut kinds: Vec<&str> =
+                            branches.iter().flat_map(|b| self.branch_types(b)).collect();
+                        kinds.dedup();
+                        self.err(
+                            at,
+                            format!(
+                                "{} must be {}, not {}",
+                                describe(path),
+                                kinds.join(" or "),
+                                article(n.type_name())
+                            ),
+                        );
+                    }
+                    [one] => self.check(n, one, path, key_span),
+                    several => {
+                        let results: Vec<Vec<SchemaError>> =
+                            several.iter().map(|b| self.trial(n, b, path)).collect();
+                        // oneOf with several matching branches does not occur for values users write in
+                        // compose's schema; any match is accepted.
+                        if !results.iter().any(Vec::is_empty) {
+                            if let Some(best) = results.into_iter().min_by_key(Vec::len) {
+                                self.errors.extend(best);
+                            }
                         }
                     }
                 }
@@ -329,7 +354,7 @@ impl Validator {
                 for e in entries {
                     let key = &e.key.text;
                     let mut matched = false;
-                    path.push(key.clone());
+                    path.push(Seg::Key(key));
                     if let Some(sub) = props.and_then(|p| p.get(key)) {
                         matched = true;
                         self.check(&e.value, sub, path, Some(e.key.span));
@@ -358,13 +383,21 @@ impl Validator {
                                         "invalid name \"{key}\" {}: use letters, digits, '.', '_' and '-'",
                                         container(path)
                                     )
+                                } else if path.is_empty()
+                                    && hint.is_empty()
+                                    && ["image", "build"].iter().any(|k| e.value.get(k).is_some())
+                                {
+                                    // A version-1 file: services at the top level.
+                                    format!(
+                                        "unknown key \"{key}\" at the top level — a service? Services go under \"services:\""
+                                    )
                                 } else {
                                     format!("unknown key \"{key}\" {}{hint}", container(path))
                                 };
                                 self.err(e.key.span, what);
                             }
                             Some(sub @ Json::Object(_)) => {
-                                path.push(key.clone());
+                                path.push(Seg::Key(key));
                                 self.check(&e.value, sub, path, Some(e.key.span));
                                 path.pop();
                             }
@@ -376,12 +409,9 @@ impl Validator {
             Value::Seq(items) => {
                 if let Some(item_schema) = s.get("items") {
                     for (i, item) in items.iter().enumerate() {
-                        // Name list items by their parent: `"ports[2]" of service "web"`.
-                        let parent = path.pop().unwrap_or_default();
-                        path.push(format!("{parent}[{}]", i + 1));
+                        path.push(Seg::Item(i + 1));
                         self.check(item, item_schema, path, None);
                         path.pop();
-                        path.push(parent);
                     }
                 }
                 if s.get("uniqueItems") == Some(&Json::Bool(true)) {
@@ -456,6 +486,8 @@ mod tests {
             "services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: healthy}\n",
         );
         assert!(e[0].contains("must be one of"), "{e:?}");
+        let e = errs("web:\n  image: nginx\n");
+        assert!(e[0].contains("Services go under"), "{e:?}");
         let e = errs("servics: {}\n");
         assert!(e[0].contains("did you mean \"services\""), "{e:?}");
         assert!(errs("x-anchors: {a: 1}\nservices: {}\n").is_empty());

@@ -503,33 +503,52 @@ fn count_nodes(n: &Node) -> usize {
 /// Resolves merge keys and rejects duplicate and non-scalar keys.
 fn build_map(raw: Vec<(Node, Node)>) -> Result<Vec<Entry>, YamlError> {
     let mut entries: Vec<Entry> = Vec::with_capacity(raw.len());
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // Small mappings (most of them) find duplicates by a scan; large ones (services) by a hash index.
+    let mut index: Option<HashMap<String, usize>> = None;
     let mut merges: Vec<Node> = Vec::new();
+    let find = |entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str| match index {
+        Some(ix) => ix.get(key).copied(),
+        None => entries.iter().position(|e| e.key.text == key),
+    };
     for (k, v) in raw {
-        let Value::Scalar(ks) = &k.value else {
-            return Err(YamlError {
-                message: "a mapping key must be a plain value, not a list or mapping".into(),
-                span: k.head_span(),
-                related: None,
-            });
+        let span = k.span;
+        let is_merge_key = k.tag.is_none();
+        let text = match k.value {
+            Value::Scalar(ks) => {
+                if is_merge_key && ks.style == Style::Plain && ks.text == "<<" {
+                    merges.push(v);
+                    continue;
+                }
+                ks.text
+            }
+            _ => {
+                return Err(YamlError {
+                    message: "a mapping key must be a plain value, not a list or mapping".into(),
+                    span: Span::new(span.file, span.start as usize, span.start as usize),
+                    related: None,
+                })
+            }
         };
-        if ks.style == Style::Plain && ks.text == "<<" && k.tag.is_none() {
-            merges.push(v);
-            continue;
-        }
-        if let Some(&i) = index.get(&ks.text) {
+        if let Some(i) = find(&entries, &index, &text) {
             return Err(YamlError {
-                message: format!("key \"{}\" is defined twice in this mapping", ks.text),
-                span: k.span,
+                message: format!("key \"{text}\" is defined twice in this mapping"),
+                span,
                 related: Some(entries[i].key.span),
             });
         }
-        index.insert(ks.text.clone(), entries.len());
+        if let Some(ix) = &mut index {
+            ix.insert(text.clone(), entries.len());
+        } else if entries.len() >= 16 {
+            let mut ix: HashMap<String, usize> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.key.text.clone(), i))
+                .collect();
+            ix.insert(text.clone(), entries.len());
+            index = Some(ix);
+        }
         entries.push(Entry {
-            key: Key {
-                text: ks.text.clone(),
-                span: k.span,
-            },
+            key: Key { text, span },
             value: v,
         });
     }
@@ -554,8 +573,10 @@ fn build_map(raw: Vec<(Node, Node)>) -> Result<Vec<Entry>, YamlError> {
                 });
             };
             for e in src_entries {
-                if !index.contains_key(&e.key.text) {
-                    index.insert(e.key.text.clone(), entries.len());
+                if find(&entries, &index, &e.key.text).is_none() {
+                    if let Some(ix) = &mut index {
+                        ix.insert(e.key.text.clone(), entries.len());
+                    }
                     entries.push(e.clone());
                 }
             }

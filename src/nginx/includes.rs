@@ -11,7 +11,7 @@
 //!   when the repository does not have them;
 //! * cycles and chains deeper than [`super::MAX_INCLUDE_DEPTH`] are reported (N004) and not followed.
 
-use super::{syntax::Directive, Context, ParsedFiles, MAX_INCLUDE_DEPTH};
+use super::{ParsedFiles, MAX_INCLUDE_DEPTH};
 use crate::diagnostic::Diagnostic;
 use crate::settings::{PathMapping, Settings};
 use crate::source::{display_name, FileId, SourceMap, Span};
@@ -77,17 +77,20 @@ struct Builder<'s, 'f> {
     prefix_certain: bool,
     out: Built,
     visited: HashSet<FileId>,
+    /// Include paths already resolved to files in this configuration (a large configuration repeats
+    /// `include fastcgi_params;` thousands of times; each resolution costs several `stat` calls).
+    resolved: HashMap<String, Vec<FileId>>,
 }
 
-/// Loads `root` and everything it includes. `context` is the root's top-level context (a snippet's
-/// relative includes are resolved against its own directory and its parent, and not finding them there
-/// is not reported, since its real prefix is unknown).
+/// Loads `root` and everything it includes. `is_main` tells a full configuration from a snippet: a
+/// snippet's relative includes are resolved against its own directory and its parent, and not finding
+/// them there is not reported, since its real prefix is unknown.
 pub fn build(
     sources: &mut SourceMap,
     parsed: &mut ParsedFiles,
     parse: &mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
     root: FileId,
-    context: Context,
+    is_main: bool,
     settings: &Settings,
 ) -> Built {
     let root_dir = sources
@@ -104,7 +107,7 @@ pub fn build(
         });
     let (prefixes, prefix_certain) = match (&settings.nginx.prefix, root_dir) {
         (Some(p), _) => (vec![p.clone()], true),
-        (None, Some(dir)) if context == Context::Main => (vec![dir], true),
+        (None, Some(dir)) if is_main => (vec![dir], true),
         (None, Some(dir)) => {
             let parent = crate::source::normalize(&dir.join(".."));
             (vec![dir, parent], false)
@@ -120,25 +123,11 @@ pub fn build(
         prefix_certain,
         out: Built::default(),
         visited: HashSet::new(),
+        resolved: HashMap::new(),
     };
     let mut chain = Vec::new();
     b.visit(root, &mut chain);
     b.out
-}
-
-/// `include` directives of a parsed file in document order (inside table blocks too: nginx reads
-/// `include` in `map`, `geo` and `types`), with their single argument.
-fn include_directives(list: &[Directive], out: &mut Vec<(Span, Span, String)>, depth: usize) {
-    for d in list {
-        if d.name.text == "include" && d.block.is_none() && d.args.len() == 1 {
-            out.push((d.span, d.args[0].span, d.args[0].text.to_string()));
-        }
-        if let Some(b) = &d.block {
-            if !b.raw && depth < super::syntax::MAX_DEPTH {
-                include_directives(&b.directives, out, depth + 1);
-            }
-        }
-    }
 }
 
 impl Builder<'_, '_> {
@@ -159,12 +148,29 @@ impl Builder<'_, '_> {
         }
         self.out.load_order.push(file);
         (self.parse)(self.sources, self.parsed, file);
-        let mut incs = Vec::new();
-        if let Some(p) = self.parsed.get(&file) {
-            include_directives(&p.directives, &mut incs, 0);
-        }
+        let incs: Vec<(Span, Span, String)> = self
+            .parsed
+            .get(&file)
+            .map(|p| {
+                p.includes
+                    .iter()
+                    .map(|i| (i.directive, i.path.span, i.path.text.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
         for (span, arg_span, path) in incs {
-            let targets = self.resolve(span, arg_span, &path, chain);
+            let targets = match self.resolved.get(&path) {
+                Some(t) => t.clone(),
+                None => {
+                    let before = self.out.diagnostics.len();
+                    let t = self.resolve(span, arg_span, &path, chain);
+                    // Only clean outcomes are reused: a failed one must be reported at each site.
+                    if self.out.diagnostics.len() == before {
+                        self.resolved.insert(path.clone(), t.clone());
+                    }
+                    t
+                }
+            };
             let mut expanded = Vec::new();
             for t in targets {
                 if chain.len() >= MAX_INCLUDE_DEPTH {
@@ -230,17 +236,9 @@ impl Builder<'_, '_> {
         })
     }
 
+    /// Loads an included file. A directory (named, or matched by a glob) fails to read, as it does
+    /// for nginx (`pread() … failed (21: Is a directory)`).
     fn load(&mut self, path: &Path, span: Span, chain: &[Span]) -> Option<FileId> {
-        if path.is_dir() {
-            let d = self.n004(
-                span,
-                format!("`{}` is a directory, not a file", display_name(path)),
-                "include the files in it with a glob, e.g. `include dir/*.conf;`",
-                chain,
-            );
-            self.out.diagnostics.push(d);
-            return None;
-        }
         match self.sources.load(path, display_name(path)) {
             Ok(id) => Some(id),
             Err(e) => {
@@ -257,8 +255,12 @@ impl Builder<'_, '_> {
     }
 
     fn resolve(&mut self, span: Span, arg_span: Span, path: &str, chain: &[Span]) -> Vec<FileId> {
-        // Templates (`${VAR}` for envsubst, `@@NAME@@` placeholders) are rendered before nginx runs.
-        if path.contains('$') || path.contains("@@") || path.is_empty() {
+        // Templates (`${VAR}` for envsubst, `@@NAME@@` placeholders) are rendered before nginx runs;
+        // anywhere else nginx takes a `$` in an include path literally.
+        let template = super::has_env_placeholder(path)
+            || path.contains("@@")
+            || (path.contains('$') && super::is_template_file(self.sources, span.file));
+        if template || path.is_empty() {
             return Vec::new();
         }
         if let Some(fs) = &self.settings.nginx.container {
@@ -273,7 +275,6 @@ impl Builder<'_, '_> {
                 if !matches.is_empty() {
                     return matches
                         .iter()
-                        .filter(|m| !m.is_dir())
                         .filter_map(|m| self.load(m, span, chain))
                         .collect();
                 }

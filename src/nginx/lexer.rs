@@ -39,6 +39,8 @@ pub struct Token {
     /// The token directly follows a closing quote with no space between. nginx accepts only `;`, `{`
     /// or a word starting with `)` there and reports `unexpected "x"` otherwise.
     pub glued: bool,
+    /// A word or string containing a backslash (its value needs [`unescape`]).
+    pub escaped: bool,
 }
 
 impl Token {
@@ -136,6 +138,7 @@ impl<'a> Lexer<'a> {
                 start,
                 end,
                 glued: false,
+                escaped: false,
             },
             found,
         )
@@ -183,6 +186,7 @@ impl Iterator for Lexer<'_> {
             return None;
         }
         let glued = std::mem::take(&mut self.after_quote);
+        let mut escaped = false;
         let mut i = start;
         let kind = match b[i] {
             c if is_space(c) => {
@@ -217,6 +221,7 @@ impl Iterator for Lexer<'_> {
                 while i < b.len() {
                     let c = b[i];
                     if c == b'\\' {
+                        escaped = true;
                         i += 2;
                         continue;
                     }
@@ -238,6 +243,7 @@ impl Iterator for Lexer<'_> {
                     let c = b[i];
                     match c {
                         b'\\' => {
+                            escaped = true;
                             variable = false;
                             i += 2;
                             continue;
@@ -262,6 +268,7 @@ impl Iterator for Lexer<'_> {
             start,
             end: i,
             glued,
+            escaped,
         })
     }
 }

@@ -14,7 +14,9 @@ pub mod upstreams;
 pub mod validate;
 
 pub use directives::Context;
-pub use syntax::{parse, Block, Comment, Directive, ParsedFile, SyntaxError, Text, Word};
+pub use syntax::{
+    parse, Block, Comment, Directive, IncludeSite, ParsedFile, SyntaxError, Text, Word,
+};
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Input;
@@ -32,10 +34,14 @@ pub type ParsedFiles = HashMap<FileId, ParsedFile>;
 /// One nginx configuration as nginx would load it: a root file with its includes.
 #[derive(Debug)]
 pub struct Config {
-    /// The root file (`nginx.conf`, or a snippet nothing includes).
+    /// The root file (`nginx.conf`, or a snippet nothing includes); the first of [`Config::roots`].
     pub main: FileId,
+    /// The top-level files, read in this order as one configuration: just `main`, or for snippets
+    /// that nothing includes and that sit together in a directory nginx images include inside `http`
+    /// (`conf.d/`, …), all of them in glob order, as `include conf.d/*.conf;` reads them.
+    pub roots: Vec<FileId>,
     /// The context of the root file's top level: `Main` for a full configuration; for a snippet, the
-    /// context it fits (see [`infer_context`]).
+    /// context it fits best (see [`infer_context`]).
     pub context: Context,
     /// Whether [`Config::context`] was inferred from a snippet's content and some directive does not
     /// fit it (then context checks stay quiet at the snippet's top level).
@@ -44,7 +50,10 @@ pub struct Config {
     pub includes: HashMap<Span, Vec<FileId>>,
     /// The files of this configuration in load order (root first), each once.
     pub load_order: Vec<FileId>,
-    pub parsed: Arc<ParsedFiles>,
+    pub parsed: Arc<ParsedStore>,
+    /// Findings of the directive-table checks (N000, N005, N006, N007), computed in one pass on first
+    /// use and shared by those rules.
+    pub(crate) table_findings: std::sync::OnceLock<Vec<Diagnostic>>,
 }
 
 /// One directive seen by [`Config::walk`].
@@ -61,6 +70,24 @@ pub struct Visit<'a, 'p> {
     /// The `include` directives through which this directive's file was reached, outermost first.
     pub via: &'p [&'a Directive],
     pub file: FileId,
+}
+
+/// Whether `text` holds `${NAME}` with an upper-case NAME, as envsubst templates write them.
+pub(crate) fn has_env_placeholder(text: &str) -> bool {
+    text.match_indices("${").any(|(i, _)| {
+        let rest = &text.as_bytes()[i + 2..];
+        let n = rest
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+            .count();
+        n > 0 && rest[0] != b'_' && !rest[0].is_ascii_digit() && rest.get(n) == Some(&b'}')
+    })
+}
+
+/// Whether a file is a template rendered before nginx reads it (`*.template`, as the official image's
+/// envsubst step renders `templates/*.template`).
+pub(crate) fn is_template_file(sources: &SourceMap, file: FileId) -> bool {
+    sources.get(file).name.ends_with(".template")
 }
 
 /// Context of the children of block directive `name` sitting in `ctx`, if wirelint models it.
@@ -94,22 +121,24 @@ impl Config {
     /// Every directive in nginx's load order with includes expanded in place, with its context and
     /// enclosing directives. Entries of table blocks (`map`, `types`, …) and raw blocks are not visited.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&Visit<'a, '_>)) {
-        let Some(root) = self.parsed.get(&self.main) else {
-            return;
-        };
-        let mut st = WalkState {
-            parents: Vec::new(),
-            via: Vec::new(),
-            open_files: vec![self.main],
-        };
-        self.walk_list(
-            &root.directives,
-            self.context,
-            !self.context_guessed,
-            self.main,
-            &mut st,
-            f,
-        );
+        for &id in &self.roots {
+            let Some(root) = self.parsed.get(&id) else {
+                continue;
+            };
+            let mut st = WalkState {
+                parents: Vec::new(),
+                via: Vec::new(),
+                open_files: vec![id],
+            };
+            self.walk_list(
+                &root.directives,
+                self.context,
+                !self.context_guessed,
+                id,
+                &mut st,
+                f,
+            );
+        }
     }
 
     fn walk_list<'a>(
@@ -183,6 +212,36 @@ pub struct Loaded {
     pub files: Vec<FileId>,
 }
 
+/// The parsed files of a run, shared by its configurations (derefs to the map).
+#[derive(Debug, Default)]
+pub struct ParsedStore {
+    files: ParsedFiles,
+    /// Bytes of nginx text parsed, to tell a large tree (freed in the background) from a small one.
+    bytes: usize,
+}
+
+impl std::ops::Deref for ParsedStore {
+    type Target = ParsedFiles;
+    fn deref(&self) -> &ParsedFiles {
+        &self.files
+    }
+}
+
+impl Drop for ParsedStore {
+    /// Freeing the syntax trees of a multi-megabyte configuration takes longer than checking it;
+    /// nothing waits for that memory, so a large store is freed on another thread (which a CLI run does
+    /// not wait for when it exits).
+    fn drop(&mut self) {
+        if self.bytes < 1 << 20 {
+            return;
+        }
+        let files = std::mem::take(&mut self.files);
+        let _ = std::thread::Builder::new()
+            .name("wirelint-free".into())
+            .spawn(move || drop(files));
+    }
+}
+
 /// Whether a file's top level makes it a full configuration (`nginx -c` material).
 fn is_main_config(parsed: &ParsedFile) -> bool {
     parsed.directives.iter().any(|d| {
@@ -190,41 +249,38 @@ fn is_main_config(parsed: &ParsedFile) -> bool {
     })
 }
 
-/// Counts directives under `list` (not following includes) that the table rejects in the context they
-/// would have if `list` sat in `ctx`.
-fn misfits(list: &[Directive], ctx: Context, depth: usize) -> usize {
+/// How many directives of `config` (following its includes) the table rejects in the context they have
+/// when the root's top level is `config.context`.
+fn misfits(config: &Config) -> usize {
     let mut n = 0;
-    for d in list {
-        if !directives::lookup(&d.name.text).is_empty()
-            && directives::lookup_in(&d.name.text, ctx).is_none()
+    config.walk(&mut |v| {
+        let name: &str = &v.directive.name.text;
+        if v.context_known
+            && !directives::lookup(name).is_empty()
+            && directives::lookup_in(name, v.context).is_none()
         {
             n += 1;
         }
-        if let Some(b) = &d.block {
-            if b.raw || b.entries || depth >= 32 {
-                continue;
-            }
-            if let Some(child) = child_context(&d.name.text, ctx) {
-                n += misfits(&b.directives, child, depth + 1);
-            }
-        }
-    }
+    });
     n
 }
 
-/// The top-level context of a file that nothing includes.
+/// Sets the top-level context of a root nothing includes.
 ///
 /// A file with a top-level `http`, `events`, `stream` or `mail` block is a full configuration (`Main`).
 /// Anything else is a snippet meant to be included somewhere (the official image includes
 /// `conf.d/*.conf` inside `http`; `snippets/` files go inside `server` or `location`). As wirelint cannot
-/// know where, it picks the context in which the fewest of the snippet's directives (counting nested
-/// blocks) would be rejected, preferring `http`, then `server`, `location`, `main`, `stream`, … on ties:
-/// the most permissive reading, so context checks do not fire on a snippet that is valid somewhere.
-/// Returns the context and whether some directive still does not fit.
-pub fn infer_context(parsed: &ParsedFile) -> (Context, bool) {
+/// know where, it picks the context in which the fewest of the snippet's directives (in nested blocks
+/// and included files too) would be rejected, preferring `http`, then `server`, `location`, `main`,
+/// `stream`, … on ties: the most permissive reading, so context checks do not fire on a snippet that is
+/// valid somewhere. When even the best context rejects some directive, [`Config::context_guessed`] is
+/// set and checks stay quiet at the snippet's top level.
+pub fn infer_context(config: &mut Config) {
     use Context::*;
-    if is_main_config(parsed) {
-        return (Main, false);
+    config.context_guessed = false;
+    if config.file(config.main).is_some_and(is_main_config) {
+        config.context = Main;
+        return;
     }
     let mut best = (Http, usize::MAX);
     for ctx in [
@@ -243,7 +299,8 @@ pub fn infer_context(parsed: &ParsedFile) -> (Context, bool) {
         Mail,
         MailServer,
     ] {
-        let n = misfits(&parsed.directives, ctx, 0);
+        config.context = ctx;
+        let n = misfits(config);
         if n < best.1 {
             best = (ctx, n);
             if n == 0 {
@@ -251,7 +308,8 @@ pub fn infer_context(parsed: &ParsedFile) -> (Context, bool) {
             }
         }
     }
-    (best.0, best.1 > 0)
+    config.context = best.0;
+    config.context_guessed = best.1 > 0;
 }
 
 fn parse_into(
@@ -283,11 +341,22 @@ fn parse_into(
                 directives: Vec::new(),
                 comments: Vec::new(),
                 errors: Vec::new(),
+                template: None,
+                includes: Vec::new(),
             },
         );
         return;
     }
-    let p = syntax::parse(id, text);
+    let mut p = syntax::parse(id, text);
+    if p.template.is_some() {
+        // Another tool renders this file into nginx syntax; what it is before that says nothing about
+        // what nginx will load, so the file is not checked (no tree, no findings).
+        p.directives.clear();
+        p.errors.clear();
+        p.includes.clear();
+        parsed.insert(id, p);
+        return;
+    }
     if text.starts_with('\u{feff}') {
         diagnostics.push(
             rule.diag(
@@ -297,24 +366,8 @@ fn parse_into(
             .with_help("save the file as UTF-8 without BOM"),
         );
     }
-    if file.invalid_utf8_at.is_some() {
-        // nginx passes bytes through, so bad bytes in a comment are harmless; in a directive they reach
-        // nginx unchanged but wirelint only sees U+FFFD there, so say so once.
-        let outside_comment = text.match_indices('\u{fffd}').map(|(i, _)| i).find(|&i| {
-            !p.comments
-                .iter()
-                .any(|c| c.span.start as usize <= i && i < c.span.end as usize)
-        });
-        if let Some(bad) = outside_comment {
-            diagnostics.push(
-                rule.diag(
-                    Span::new(id, bad, bad + '\u{fffd}'.len_utf8()),
-                    "bytes that are not valid UTF-8 in a directive; wirelint cannot check them reliably",
-                )
-                .with_help("save the file as UTF-8 (nginx itself passes the bytes through unchanged)"),
-            );
-        }
-    }
+    // Bytes that are not UTF-8 (`file.invalid_utf8_at`) are not an error: nginx passes them through.
+    // wirelint sees U+FFFD in their place; in a directive name that is an unknown directive (N005).
     for e in &p.errors {
         let mut d = rule
             .diag(e.span, e.message.clone())
@@ -358,40 +411,37 @@ pub fn load(
     let mut order: Vec<FileId> = input_ids.clone();
     order.sort_by_key(|id| !is_main_config(&parsed[id]));
     let mut candidates = Vec::new();
-    for &id in &order {
-        let (context, guessed) = infer_context(&parsed[&id]);
-        let built = includes::build(sources, &mut parsed, &mut parse, id, context, settings);
-        candidates.push((id, context, guessed, built));
-    }
-
-    // A root is an input no other input reaches. Inputs reached only through a cycle of inputs become
-    // roots in turn so that every input is checked once.
+    // A root is an input no other input reaches. An input already reached by one built before it (a
+    // `conf.d/*.conf` file of a main configuration) is not built on its own.
     let mut reached_by_other: HashSet<FileId> = HashSet::new();
-    for (id, _, _, built) in &candidates {
-        for f in &built.load_order {
-            if f != id {
-                reached_by_other.insert(*f);
-            }
+    for &id in &order {
+        if reached_by_other.contains(&id) {
+            continue;
         }
+        let is_main = is_main_config(&parsed[&id]);
+        let built = includes::build(sources, &mut parsed, &mut parse, id, is_main, settings);
+        reached_by_other.extend(built.load_order.iter().copied().filter(|f| *f != id));
+        candidates.push((id, built));
     }
+    // Inputs reached only through a cycle of inputs become roots in turn, so every input is checked.
     let mut covered: HashSet<FileId> = HashSet::new();
     let mut keep = vec![false; candidates.len()];
     for (i, (id, ..)) in candidates.iter().enumerate() {
         if !reached_by_other.contains(id) {
             keep[i] = true;
-            covered.extend(candidates[i].3.load_order.iter().copied());
+            covered.extend(candidates[i].1.load_order.iter().copied());
         }
     }
     for i in 0..candidates.len() {
         if !covered.contains(&candidates[i].0) {
             keep[i] = true;
-            covered.extend(candidates[i].3.load_order.iter().copied());
+            covered.extend(candidates[i].1.load_order.iter().copied());
         }
     }
 
     let mut kept = Vec::new();
     let mut seen_files = HashSet::new();
-    for (i, (id, context, guessed, built)) in candidates.into_iter().enumerate() {
+    for (i, (id, built)) in candidates.into_iter().enumerate() {
         if !keep[i] {
             continue;
         }
@@ -401,7 +451,7 @@ pub fn load(
                 loaded.files.push(*f);
             }
         }
-        kept.push((id, context, guessed, built.includes, built.load_order));
+        kept.push((id, built.includes, built.load_order));
     }
     let mut files: Vec<FileId> = seen_files.iter().copied().collect();
     files.sort();
@@ -410,16 +460,96 @@ pub fn load(
             loaded.diagnostics.extend(d);
         }
     }
-    let parsed = Arc::new(parsed);
-    for (main, context, context_guessed, includes, load_order) in kept {
-        loaded.configs.push(Config {
+    let bytes = parsed.keys().map(|id| sources.get(*id).text.len()).sum();
+    let parsed = Arc::new(ParsedStore {
+        files: parsed,
+        bytes,
+    });
+    let mut singles = Vec::new();
+    for (main, includes, load_order) in kept {
+        let mut config = Config {
             main,
-            context,
-            context_guessed,
+            roots: vec![main],
+            context: Context::Main,
+            context_guessed: false,
             includes,
             load_order,
             parsed: Arc::clone(&parsed),
-        });
+            table_findings: std::sync::OnceLock::new(),
+        };
+        infer_context(&mut config);
+        singles.push(config);
     }
+    loaded.configs = group_http_snippets(sources, singles);
     Ok(loaded)
+}
+
+/// Directories whose `*.conf` files nginx images include together inside `http`: `conf.d/` (official
+/// image: `include /etc/nginx/conf.d/*.conf;`), `http.d/` (Alpine), `sites-enabled/` (Debian), and
+/// `templates/` (official image: rendered into `conf.d/` by envsubst at start).
+const HTTP_SNIPPET_DIRS: &[&str] = &["conf.d", "http.d", "sites-enabled", "templates"];
+
+/// Merges snippet roots that fit `http` and sit in the same [`HTTP_SNIPPET_DIRS`] directory into one
+/// configuration read in glob order (a `resolver` or `upstream` in one applies to the others, as in
+/// nginx). Snippets that fit another context, or do not fit cleanly, stay on their own.
+fn group_http_snippets(sources: &SourceMap, configs: Vec<Config>) -> Vec<Config> {
+    let mut out: Vec<Config> = Vec::new();
+    let mut groups: HashMap<std::path::PathBuf, usize> = HashMap::new();
+    let mut group_files: HashMap<usize, HashSet<FileId>> = HashMap::new();
+    for config in configs {
+        let dir = sources
+            .get(config.main)
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .filter(|d| {
+                d.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| HTTP_SNIPPET_DIRS.contains(&n))
+            })
+            .map(crate::source::normalize);
+        let groupable = config.context == Context::Http && !config.context_guessed;
+        match dir.filter(|_| groupable) {
+            Some(dir) => match groups.get(&dir) {
+                Some(&i) => {
+                    let g = &mut out[i];
+                    g.roots.push(config.main);
+                    g.includes.extend(config.includes);
+                    let seen = group_files.entry(i).or_default();
+                    for f in config.load_order {
+                        if seen.insert(f) {
+                            g.load_order.push(f);
+                        }
+                    }
+                }
+                None => {
+                    groups.insert(dir, out.len());
+                    group_files.insert(out.len(), config.load_order.iter().copied().collect());
+                    out.push(config);
+                }
+            },
+            None => out.push(config),
+        }
+    }
+    // glob order: by file name bytes, a template counting as the file it renders.
+    for &i in groups.values() {
+        let g = &mut out[i];
+        g.roots.sort_by_key(|id| {
+            let name = sources
+                .get(*id)
+                .path
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| {
+                    let n = n.to_string_lossy();
+                    n.strip_suffix(".template")
+                        .unwrap_or(&n)
+                        .as_bytes()
+                        .to_vec()
+                });
+            name.unwrap_or_default()
+        });
+        g.main = g.roots[0];
+    }
+    out
 }

@@ -39,8 +39,12 @@ impl Text {
 
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // The buffer holds a copy of a whole `&str`, so it is UTF-8.
-            Repr::Inline { len, buf } => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
+            // SAFETY: `Text::new` copies the bytes of a whole `&str` into `buf[..len]` and nothing
+            // else writes them, so they are valid UTF-8. (Checking again on every read showed up as
+            // 9% of a run on a large configuration.)
+            Repr::Inline { len, buf } => unsafe {
+                std::str::from_utf8_unchecked(&buf[..*len as usize])
+            },
             Repr::Heap(s) => s,
         }
     }
@@ -116,7 +120,9 @@ impl Word {
 pub struct Directive {
     pub name: Word,
     pub args: Vec<Word>,
-    pub block: Option<Block>,
+    /// The `{ … }` body, boxed: most directives have none, and a large configuration keeps 100,000s
+    /// of directives in memory (`&d.block` derefs to the `Block` for field access as usual).
+    pub block: Option<Box<Block>>,
     /// From the start of the name to the end of the `;` or `}` (or of the last word when one is missing).
     pub span: Span,
 }
@@ -168,6 +174,41 @@ pub struct ParsedFile {
     pub directives: Vec<Directive>,
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
+    /// The file is a template for another tool (`{{ … }}`, `{% … %}`, `#{…}`, `<% … %>`): not nginx
+    /// syntax until rendered. Holds the marker found. (`${VAR}` for envsubst and `@@NAME@@`
+    /// placeholders are plain nginx words and do not make a file a template.)
+    pub template: Option<&'static str>,
+    /// Every `include path;` in document order (in table bodies too, where nginx also reads them),
+    /// noted while parsing so the loader need not walk the tree for them.
+    pub includes: Vec<IncludeSite>,
+}
+
+/// One `include` directive: its span and its single argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncludeSite {
+    pub directive: Span,
+    pub path: Word,
+}
+
+/// The template syntax, if the `{` at `at` starts a placeholder of another tool rather than a block:
+/// `{{ … }}` (Go, Jinja, Handlebars), `{% … %}` (Jinja, Liquid), `#{…}` (Ruby, Pug) or `{UPPER_CASE}`
+/// (replaced by `sed` in entrypoint scripts).
+fn template_marker(bytes: &[u8], at: usize) -> Option<&'static str> {
+    if at > 0 && bytes[at - 1] == b'#' {
+        return Some("#{");
+    }
+    match bytes.get(at + 1) {
+        Some(b'{') => return Some("{{"),
+        Some(b'%') => return Some("{%"),
+        _ => {}
+    }
+    let rest = &bytes[at + 1..];
+    let name_len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+        .count();
+    (name_len > 0 && rest[0].is_ascii_uppercase() && rest.get(name_len) == Some(&b'}'))
+        .then_some("{VAR}")
 }
 
 /// Whether a block directive's body is a table of entries rather than directives.
@@ -186,7 +227,8 @@ pub fn is_raw_block(name: &str) -> bool {
 struct Frame {
     head: Option<(Word, Vec<Word>)>,
     open: Span,
-    children: Vec<Directive>,
+    /// Where this block's children start in the parser's shared `pending` vector.
+    first_child: usize,
     entries: bool,
 }
 
@@ -221,27 +263,40 @@ impl Parser<'_> {
         };
         Word {
             span: self.span(tok.start, tok.end),
-            text: Text::new(&unescape(inner)),
+            text: if tok.escaped {
+                Text::new(&unescape(inner))
+            } else {
+                Text::new(inner)
+            },
             quoted,
         }
     }
 }
 
+/// Builds a directive from the words collected so far, leaving `words` empty with its capacity kept:
+/// the arguments get an exactly sized vector of their own (a large configuration has one per directive).
 fn directive(
-    name_and_args: Vec<Word>,
-    block: Option<Block>,
+    words: &mut Vec<Word>,
+    block: Option<Box<Block>>,
     end: usize,
     file: FileId,
 ) -> Directive {
-    let mut it = name_and_args.into_iter();
-    let name = it.next().expect("a directive has a name");
+    let (name, args) = take_words(words);
     let start = name.span.start as usize;
     Directive {
         span: Span::new(file, start, end.max(start)),
         name,
-        args: it.collect(),
+        args,
         block,
     }
+}
+
+fn take_words(words: &mut Vec<Word>) -> (Word, Vec<Word>) {
+    let mut args = Vec::with_capacity(words.len().saturating_sub(1));
+    let mut it = words.drain(..);
+    let name = it.next().expect("a directive has a name");
+    args.extend(it);
+    (name, args)
 }
 
 /// Parses one file's text. Never fails: problems are returned in [`ParsedFile::errors`] and the tree holds
@@ -257,14 +312,32 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     let mut stack: Vec<Frame> = vec![Frame {
         head: None,
         open: Span::point(file, 0),
-        children: Vec::new(),
+        first_child: 0,
         entries: false,
     }];
     let mut words: Vec<Word> = Vec::new();
+    // Directives of all open blocks, innermost last; a closing block takes its tail as an exactly sized
+    // vector (cheaper than one growing vector per open block).
+    let mut pending: Vec<Directive> = Vec::new();
     let mut lexer = Lexer::new(bytes);
     let mut too_deep_reported = false;
+    let mut template = None;
+    let mut includes = Vec::new();
 
     while let Some(tok) = lexer.next() {
+        if let Some(len) = too_long(bytes, tok) {
+            let what = if tok.kind == TokenKind::Comment {
+                "comment line"
+            } else {
+                "word"
+            };
+            p.error(
+                tok.start,
+                tok.end,
+                format!("too long parameter: nginx reads at most 4095 bytes of one {what}, this one needs {len}"),
+                "split the value, or move it into a file; a long comment must be split into several lines",
+            );
+        }
         if tok.violates_need_space(bytes) {
             let c = text[tok.start..].chars().next().unwrap_or(' ');
             p.error(
@@ -280,6 +353,14 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                 span: p.span(tok.start, tok.end),
             }),
             TokenKind::Word => {
+                let raw = &bytes[tok.start..tok.end];
+                if template.is_none() {
+                    if raw.starts_with(b"<%") {
+                        template = Some("<%");
+                    } else if raw.windows(2).any(|w| w == b"#{") {
+                        template = Some("#{");
+                    }
+                }
                 let w = p.word(tok);
                 words.push(w);
             }
@@ -304,11 +385,20 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                         "remove the extra `;`",
                     );
                 } else {
-                    let d = directive(std::mem::take(&mut words), None, tok.end, file);
-                    stack.last_mut().expect("root frame").children.push(d);
+                    let d = directive(&mut words, None, tok.end, file);
+                    if d.args.len() == 1 && d.name.text == "include" {
+                        includes.push(IncludeSite {
+                            directive: d.span,
+                            path: d.args[0].clone(),
+                        });
+                    }
+                    pending.push(d);
                 }
             }
             TokenKind::OpenBrace => {
+                if template.is_none() {
+                    template = template_marker(bytes, tok.start);
+                }
                 let open = p.span(tok.start, tok.end);
                 if words.is_empty() {
                     p.error(
@@ -344,8 +434,8 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                         entries: false,
                     };
                     let end = close.map_or(body.end, |c| c.end as usize);
-                    let d = directive(std::mem::take(&mut words), Some(block), end, file);
-                    stack.last_mut().expect("root frame").children.push(d);
+                    let d = directive(&mut words, Some(Box::new(block)), end, file);
+                    pending.push(d);
                     continue;
                 }
                 if stack.len() > MAX_DEPTH {
@@ -363,19 +453,26 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                     continue;
                 }
                 let parent_entries = stack.last().is_some_and(|f| f.entries);
+                if parent_entries {
+                    // nginx reads table bodies with a handler that refuses any block.
+                    p.error(
+                        tok.start,
+                        tok.end,
+                        "unexpected \"{\": the entries of `map`, `geo`, `types`, `split_clients` and similar blocks take no block".into(),
+                        "end the entry with `;`, or close the table with `}` first",
+                    );
+                }
                 let entries =
                     parent_entries || words.first().is_some_and(|w| is_entries_block(&w.text));
                 let head = if words.is_empty() {
                     None
                 } else {
-                    let mut it = std::mem::take(&mut words).into_iter();
-                    let name = it.next().expect("non-empty");
-                    Some((name, it.collect()))
+                    Some(take_words(&mut words))
                 };
                 stack.push(Frame {
                     head,
                     open,
-                    children: Vec::new(),
+                    first_child: pending.len(),
                     entries,
                 });
             }
@@ -391,8 +488,8 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                         help: "end the directive with `;`".into(),
                         related: Some((last, "`;` missing after this".into())),
                     });
-                    let d = directive(std::mem::take(&mut words), None, last.end as usize, file);
-                    stack.last_mut().expect("root frame").children.push(d);
+                    let d = directive(&mut words, None, last.end as usize, file);
+                    pending.push(d);
                 }
                 if stack.len() == 1 {
                     p.error(
@@ -409,7 +506,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                     Some(p.span(tok.start, tok.end)),
                     tok.end,
                     file,
-                    stack.last_mut().expect("root frame"),
+                    &mut pending,
                 );
             }
         }
@@ -433,8 +530,8 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                 related: None,
             });
         }
-        let d = directive(std::mem::take(&mut words), None, last.end as usize, file);
-        stack.last_mut().expect("root frame").children.push(d);
+        let d = directive(&mut words, None, last.end as usize, file);
+        pending.push(d);
     }
     let quote_ate_rest = p
         .errors
@@ -456,44 +553,65 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     }
     while stack.len() > 1 {
         let frame = stack.pop().expect("len > 1");
-        close_frame(
-            frame,
-            None,
-            eof,
-            file,
-            stack.last_mut().expect("root frame"),
-        );
+        close_frame(frame, None, eof, file, &mut pending);
     }
-    let root = stack.pop().expect("root frame");
     ParsedFile {
         file,
-        directives: root.children,
+        directives: pending,
         comments,
         errors: p.errors,
+        template,
+        includes,
     }
 }
 
-fn close_frame(frame: Frame, close: Option<Span>, end: usize, file: FileId, parent: &mut Frame) {
+fn close_frame(
+    frame: Frame,
+    close: Option<Span>,
+    end: usize,
+    file: FileId,
+    pending: &mut Vec<Directive>,
+) {
+    let Some((name, args)) = frame.head else {
+        // `{` with no directive: keep what was inside at the parent's level so later checks still see it.
+        return;
+    };
     let block = Block {
         open: frame.open,
         close,
-        directives: frame.children,
+        directives: pending.drain(frame.first_child..).collect(),
         raw: false,
         entries: frame.entries,
     };
-    match frame.head {
-        Some((name, args)) => {
-            let start = name.span.start as usize;
-            parent.children.push(Directive {
-                span: Span::new(file, start, end.max(start)),
-                name,
-                args,
-                block: Some(block),
-            });
-        }
-        // `{` with no directive: keep what was inside at the parent's level so later checks still see it.
-        None => parent.children.extend(block.directives),
+    let start = name.span.start as usize;
+    pending.push(Directive {
+        span: Span::new(file, start, end.max(start)),
+        name,
+        args,
+        block: Some(Box::new(block)),
+    });
+}
+
+/// nginx reads a file through a 4,096-byte buffer and fails with `too long parameter` when one token
+/// (with the separator right after it) fills it while more of the file follows. Returns the size
+/// nginx needs for `tok` when that happens.
+fn too_long(bytes: &[u8], tok: Token) -> Option<usize> {
+    const BUFFER: usize = 4096;
+    if tok.end - tok.start < BUFFER - 2 {
+        return None;
     }
+    let next = bytes.get(tok.end).copied();
+    // Where nginx's token start is, and how many bytes it holds from there before starting anew.
+    let (start, mut held) = match tok.kind {
+        TokenKind::Word => (tok.start, tok.end - tok.start),
+        TokenKind::Quoted { terminated: true } => (tok.start + 1, tok.end - tok.start - 1),
+        TokenKind::Comment => (tok.start, tok.end - tok.start),
+        _ => return None,
+    };
+    if tok.kind != TokenKind::Comment && next.is_some_and(super::lexer::is_space) {
+        held += 1; // the space is read before the next token resets the start
+    }
+    (held >= BUFFER && start + BUFFER < bytes.len()).then_some(held)
 }
 
 /// Skips tokens up to and including the `}` matching an already consumed `{`.
@@ -549,6 +667,24 @@ mod tests {
     }
 
     #[test]
+    fn too_long_tokens_like_nginx() {
+        let word = |n: usize, after: &str| format!("a {}{after}\nb;", "x".repeat(n));
+        assert!(p(&word(4095, ";")).errors.is_empty());
+        assert_eq!(p(&word(4096, ";")).errors.len(), 1);
+        assert!(p(&word(4094, " c;")).errors.is_empty());
+        assert_eq!(p(&word(4095, " c;")).errors.len(), 1);
+        let comment = |n: usize| format!("#{}\na 1;", "c".repeat(n));
+        assert!(p(&comment(4094)).errors.is_empty());
+        assert_eq!(p(&comment(4095)).errors.len(), 1);
+        // When the file ends as the buffer fills, nginx reports the end of file instead.
+        let at_eof = p(&format!("a {}", "x".repeat(4096)));
+        assert_eq!(at_eof.errors.len(), 1);
+        assert!(at_eof.errors[0]
+            .message
+            .starts_with("unexpected end of file"));
+    }
+
+    #[test]
     fn errors_like_nginx() {
         assert_eq!(p("a;;").errors.len(), 1);
         assert_eq!(p("a { b 1 }").errors.len(), 1);
@@ -558,6 +694,13 @@ mod tests {
         assert_eq!(p("a \"b\"c;").errors.len(), 1);
         assert_eq!(p("a b").errors.len(), 1);
         assert!(p("if ($a = \"b\") { return 200; }").errors.is_empty());
+    }
+
+    #[test]
+    fn no_blocks_inside_table_bodies() {
+        let f = p("map $a $b { default 0; x { } }");
+        assert_eq!(f.errors.len(), 1);
+        assert!(f.errors[0].message.contains("take no block"));
     }
 
     #[test]
@@ -577,6 +720,19 @@ mod tests {
         let f = p(&src);
         assert_eq!(f.errors.len(), 1);
         assert!(f.errors[0].message.contains("nested deeper"));
+    }
+
+    #[test]
+    fn templates_are_recognised() {
+        assert_eq!(p("listen {{PORT}};").template, Some("{{"));
+        assert_eq!(p("{% if x %}listen 80;{% endif %}").template, Some("{%"));
+        assert_eq!(p("server_name a.#{DOMAIN};").template, Some("#{"));
+        assert_eq!(p("server_tokens {EXPOSE_INFO};").template, Some("{VAR}"));
+        assert_eq!(p("location / {A 1;}").template, None);
+        assert_eq!(
+            p("listen ${PORT}; root @@ROOT@@; location / {#c\n}").template,
+            None
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! order: unknown name (N005), not allowed in this context (N006), block/`;` mismatch (N000), argument
 //! count (N007).
 
-use super::directives::{self, Context};
+use super::directives::{self, Context, DirectiveSpec};
 use super::syntax::{Directive, Word};
 use super::{Config, Visit};
 use crate::diagnostic::Diagnostic;
@@ -11,6 +11,8 @@ use crate::rules::nginx::{
     n007_wrong_argument_count,
 };
 use crate::source::SourceMap;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// Whether `name` could be the name of some module's directive (`[a-z0-9_]+`, any case).
 fn looks_like_directive_name(name: &str) -> bool {
@@ -36,16 +38,58 @@ fn context_label(ctx: Context) -> &'static str {
     }
 }
 
-/// Runs the table checks on one configuration; `code` selects which rule's findings to return.
+/// The table checks' findings of rule `code` on one configuration. All four rules' findings are
+/// computed in one walk, the first time any of them asks.
 pub fn check(config: &Config, sources: &SourceMap, code: &str, out: &mut Vec<Diagnostic>) {
-    config.walk(&mut |v| visit(v, sources, code, out));
+    let all = config.table_findings.get_or_init(|| {
+        let mut all = Vec::new();
+        let mut table = Table::default();
+        config.walk(&mut |v| visit(v, sources, &mut table, &mut all));
+        all
+    });
+    out.extend(all.iter().filter(|d| d.code == code).cloned());
+}
+
+/// FNV-1a: directive names are short and few, so a cheap hash beats the table's SipHash.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// [`directives::lookup`] memoised per name for one walk.
+#[derive(Default)]
+struct Table<'a> {
+    seen: HashMap<&'a str, &'static [DirectiveSpec], BuildHasherDefault<Fnv>>,
+}
+
+impl<'a> Table<'a> {
+    fn lookup(&mut self, name: &'a str) -> &'static [DirectiveSpec] {
+        self.seen
+            .entry(name)
+            .or_insert_with(|| directives::lookup(name))
+    }
 }
 
 /// A missing `;` makes nginx read the next line as more arguments (`listen 80` ⏎ `server_name x;` is one
 /// `listen` with three arguments, which `listen` rejects in its own way). Finds an unquoted argument
 /// that starts a new line, is the name of a known directive other than this one, and is followed by
 /// more arguments on that line: such a line is a directive, not a value.
-fn missing_semicolon<'a>(d: &'a Directive, text: &str) -> Option<&'a Word> {
+fn missing_semicolon<'a>(d: &'a Directive, text: &str, table: &mut Table<'a>) -> Option<&'a Word> {
     let mut prev_end = d.name.span.end as usize;
     for (i, a) in d.args.iter().enumerate() {
         let start = a.span.start as usize;
@@ -60,30 +104,34 @@ fn missing_semicolon<'a>(d: &'a Directive, text: &str) -> Option<&'a Word> {
                 .unwrap_or("\n")
                 .contains('\n')
         });
-        if next_on_same_line && !directives::lookup(&a.text).is_empty() {
+        if next_on_same_line && !table.lookup(&a.text).is_empty() {
             return Some(a);
         }
     }
     None
 }
 
-fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagnostic>) {
+use super::{has_env_placeholder, is_template_file};
+
+fn visit<'a>(
+    v: &Visit<'a, '_>,
+    sources: &SourceMap,
+    table: &mut Table<'a>,
+    out: &mut Vec<Diagnostic>,
+) {
     let d = v.directive;
     let name: &str = &d.name.text;
-    let specs = directives::lookup(name);
+    let specs = table.lookup(name);
     if specs.is_empty() {
-        if code != "N005" {
-            return;
-        }
         // Inside a block wirelint does not know, any name may be that module's business.
         if v.parents
             .iter()
-            .any(|p| directives::lookup(&p.name.text).is_empty())
+            .any(|p| table.lookup(&p.name.text).is_empty())
         {
             return;
         }
         // Template placeholders are rendered before nginx sees the file; a BOM is reported as N000.
-        if name.contains('$') || name.contains("@@") || name.starts_with('\u{feff}') {
+        if has_env_placeholder(name) || name.contains("@@") || name.starts_with('\u{feff}') {
             return;
         }
         let suggestion = directives::suggest(name);
@@ -106,8 +154,9 @@ fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagn
     if !v.context_known {
         return;
     }
-    let Some(spec) = directives::lookup_in(name, v.context) else {
-        if code == "N006" {
+    // The first definition whose contexts allow this one, as nginx (and `directives::lookup_in`) picks.
+    let Some(spec) = specs.iter().find(|s| s.contexts.contains(v.context)) else {
+        {
             let mut allowed: Vec<&str> = specs.iter().flat_map(|s| s.contexts.names()).collect();
             allowed.dedup();
             out.push(
@@ -126,7 +175,7 @@ fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagn
     };
     match (spec.block, &d.block) {
         (false, Some(b)) => {
-            if code == "N000" {
+            {
                 out.push(
                     n000_syntax_error::RULE
                         .diag(
@@ -139,7 +188,7 @@ fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagn
             return;
         }
         (true, None) => {
-            if code == "N000" {
+            {
                 out.push(
                     n000_syntax_error::RULE
                         .diag(
@@ -154,8 +203,8 @@ fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagn
         _ => {}
     }
     let arity_ok = spec.arity.accepts(d.args.len());
-    if code == "N000" && arity_ok {
-        if let Some(next) = missing_semicolon(d, &sources.get(v.file).text) {
+    if arity_ok {
+        if let Some(next) = missing_semicolon(d, &sources.get(v.file).text, table) {
             let last_before = d
                 .args
                 .iter()
@@ -176,7 +225,15 @@ fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagn
             );
         }
     }
-    if code == "N007" && !arity_ok {
+    // In a template rendered by envsubst (`*.template`), `$NAME` may expand to several words; so may an
+    // environment-style `${UPPER_CASE}` placeholder anywhere (nginx's own variables are lower case).
+    let rendered_later = || {
+        d.args.iter().any(|a| {
+            has_env_placeholder(&a.text)
+                || (a.text.contains('$') && is_template_file(sources, v.file))
+        })
+    };
+    if !arity_ok && !rendered_later() {
         let n = d.args.len();
         let head = d
             .args
@@ -195,5 +252,19 @@ fn visit(v: &Visit<'_, '_>, sources: &SourceMap, code: &str, out: &mut Vec<Diagn
                     "fix the arguments; a value with spaces must be quoted, and a missing `;` joins two directives into one",
                 ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_placeholders() {
+        assert!(has_env_placeholder("${NGINX_PORT}"));
+        assert!(has_env_placeholder("http://${UPSTREAM_HOST}:80"));
+        assert!(!has_env_placeholder("${host}"));
+        assert!(!has_env_placeholder("${0"));
+        assert!(!has_env_placeholder("$HOST"));
     }
 }

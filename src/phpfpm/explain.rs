@@ -10,12 +10,35 @@ fn place(sources: &SourceMap, a: &Assignment) -> (String, usize) {
     (loc.file, loc.line)
 }
 
-fn provenance(sources: &SourceMap, d: &EffectiveDirective) -> String {
-    let (file, line) = place(sources, d.winner());
-    let mut out = format!("{file}:{line}");
+/// The directory all of a set's own files share (`docker/php/`), so provenance can name files briefly.
+fn common_dir(sources: &SourceMap, set: &PoolSet) -> String {
+    let names: Vec<&str> = set
+        .files
+        .iter()
+        .map(|f| sources.get(*f).name.as_str())
+        .filter(|n| !n.starts_with('<'))
+        .collect();
+    let Some(first) = names.first() else {
+        return String::new();
+    };
+    let mut base = first.rfind('/').map_or("", |i| &first[..=i]);
+    for n in &names[1..] {
+        while !n.starts_with(base) {
+            let trimmed = &base[..base.len() - 1];
+            base = trimmed.rfind('/').map_or("", |i| &trimmed[..=i]);
+        }
+    }
+    base.to_string()
+}
+
+fn provenance(sources: &SourceMap, base: &str, d: &EffectiveDirective) -> String {
+    let short = |a: &Assignment| {
+        let (file, line) = place(sources, a);
+        format!("{}:{line}", file.strip_prefix(base).unwrap_or(&file))
+    };
+    let mut out = short(d.winner());
     for a in d.overridden().iter().rev() {
-        let (f, l) = place(sources, a);
-        out.push_str(&format!("; overrides {f}:{l} {:?}", a.shown()));
+        out.push_str(&format!("; overrides {} {:?}", short(a), a.shown()));
     }
     out
 }
@@ -49,6 +72,10 @@ pub fn human(sources: &SourceMap, loaded: &Loaded) -> String {
         if let Some(prefix) = &set.prefix {
             out.push_str(&format!("prefix: {prefix}\n"));
         }
+        let base = common_dir(sources, set);
+        if !base.is_empty() {
+            out.push_str(&format!("(file names below are relative to {base})\n"));
+        }
         let width = |ds: &[EffectiveDirective]| {
             ds.iter()
                 .map(|d| d.key.len() + 3 + d.winner().shown().len())
@@ -60,7 +87,10 @@ pub fn human(sources: &SourceMap, loaded: &Loaded) -> String {
             let w = width(&set.global);
             for d in &set.global {
                 let text = format!("{} = {}", d.key, d.winner().shown());
-                out.push_str(&format!("  {text:<w$}   ({})\n", provenance(sources, d)));
+                out.push_str(&format!(
+                    "  {text:<w$}   ({})\n",
+                    provenance(sources, &base, d)
+                ));
             }
         }
         for pool in &set.pools {
@@ -69,7 +99,11 @@ pub fn human(sources: &SourceMap, loaded: &Loaded) -> String {
                 .iter()
                 .map(|s| {
                     let l = sources.location(*s);
-                    format!("{}:{}", l.file, l.line)
+                    format!(
+                        "{}:{}",
+                        l.file.strip_prefix(base.as_str()).unwrap_or(&l.file),
+                        l.line
+                    )
                 })
                 .collect();
             out.push_str(&format!(
@@ -80,7 +114,10 @@ pub fn human(sources: &SourceMap, loaded: &Loaded) -> String {
             let w = width(&pool.directives);
             for d in &pool.directives {
                 let text = format!("{} = {}", d.key, d.winner().shown());
-                out.push_str(&format!("  {text:<w$}   ({})\n", provenance(sources, d)));
+                out.push_str(&format!(
+                    "  {text:<w$}   ({})\n",
+                    provenance(sources, &base, d)
+                ));
             }
             match listen_note(set, pool) {
                 Some(note) => out.push_str(&format!("  => listens on {note}\n")),

@@ -107,9 +107,13 @@ pub fn official_for_tag(tag: &str) -> (Official, String) {
             Official::Pre2026,
             format!("branch {major}.{minor} ended before the 2026 change: pre-2026 layout"),
         ),
-        [] if !tag.to_ascii_lowercase().contains("fpm") => (
+        [major] if *major < 8 => (
+            Official::Pre2026,
+            format!("PHP {major} ended before the 2026 change: pre-2026 layout"),
+        ),
+        [] => (
             Official::Post2026,
-            "tag names no version: assumed the current (post-2026) layout".into(),
+            format!("tag `{tag}` names no version: assumed the current (post-2026) layout"),
         ),
         _ => (
             Official::Post2026,
@@ -243,6 +247,9 @@ mod tests {
         assert_eq!(o("7.4-fpm"), Official::Pre2026);
         assert_eq!(o("8.3-fpm"), Official::Post2026);
         assert_eq!(o("fpm"), Official::Post2026);
+        assert!(official_for_tag("fpm-bookworm").1.contains("assumed"));
+        assert_eq!(o("7-fpm"), Official::Pre2026);
+        assert_eq!(o("8-fpm"), Official::Post2026);
         assert_eq!(o("8.6.0RC1-fpm"), Official::Post2026);
         assert!(official_for_tag("8.3-fpm").1.contains("floating"));
     }

@@ -18,6 +18,7 @@ use crate::source::{FileId, SourceFile, SourceMap, Span};
 use directives::Section;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use syntax::{LineKind, Parsed};
 
 /// The environment php-fpm starts with (`${VAR}` reads it).
@@ -48,7 +49,7 @@ impl Assignment {
 #[derive(Clone, Debug)]
 pub struct EffectiveDirective {
     /// The key as php-fpm's table names it (`listen`), or `php_value[memory_limit]` for arrays.
-    pub key: String,
+    pub key: std::borrow::Cow<'static, str>,
     /// In load order; never empty.
     pub assignments: Vec<Assignment>,
 }
@@ -211,6 +212,26 @@ pub struct PoolSet {
     pub unknown: Vec<UnknownKey>,
     /// Whether the environment is known (`${VAR}` can be checked).
     pub env: Option<Env>,
+    /// Files loaded only because php-fpm would load them with the given ones (same pool directory): their
+    /// values count, their own findings are not reported.
+    pub context: HashSet<FileId>,
+}
+
+impl PoolSet {
+    /// Drops the findings in `diagnostics[from..]` whose place is in a context file.
+    pub fn drop_context_findings(&self, diagnostics: &mut Vec<Diagnostic>, from: usize) {
+        if self.context.is_empty() {
+            return;
+        }
+        let mut i = from;
+        while i < diagnostics.len() {
+            if self.context.contains(&diagnostics[i].span.file) {
+                diagnostics.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
 }
 
 impl PoolSet {
@@ -248,13 +269,31 @@ pub fn load(
     inputs: &[&Input],
     settings: &Settings,
 ) -> Result<Loaded, LoadFailure> {
-    let layout = match &settings.phpfpm.image {
+    load_for_service(
+        sources,
+        inputs,
+        settings,
+        settings.phpfpm.image.as_deref(),
+        settings.phpfpm.env.as_ref(),
+    )
+}
+
+/// [`load`] for one container: its image's stock files under its pool files, and the environment php-fpm
+/// starts with (`None`: unknown, so `${VAR}` stays unresolved and P007 is quiet). The stack checks call
+/// this once per compose service.
+pub fn load_for_service(
+    sources: &mut SourceMap,
+    inputs: &[&Input],
+    settings: &Settings,
+    image: Option<&str>,
+    env: Option<&Env>,
+) -> Result<Loaded, LoadFailure> {
+    let layout = match image {
         Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
         None => None,
     };
-    let env = settings.phpfpm.env.as_ref();
     let mut loaded = Loaded::default();
-    let mut parsed: HashMap<FileId, Parsed> = HashMap::new();
+    let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
     let mut ids = Vec::new();
     for input in inputs {
         let id = sources
@@ -267,7 +306,7 @@ pub fn load(
     for (path, id) in &ids {
         let p = parsed
             .entry(*id)
-            .or_insert_with(|| syntax::parse(*id, &sources.get(*id).text));
+            .or_insert_with(|| Rc::new(syntax::parse(*id, &sources.get(*id).text)));
         let includes = p.lines.iter().any(
             |l| matches!(&l.kind, LineKind::Entry(e) if e.key == "include" && e.index.is_none()),
         );
@@ -293,13 +332,26 @@ pub fn load(
         let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
         l.set.label = crate::source::display_name(path);
         l.set.main = Some(*id);
+        // A pool file that merely includes another is not known to be the whole configuration.
+        l.complete = path
+            .file_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("php-fpm.conf"));
         l.set.prefix = Some(prefix);
+        if let Some(layout) = &layout {
+            // A given php-fpm.conf decides what loads; the image's stock files apply to pool directories.
+            l.set.image = Some(ImageUse {
+                image: layout.image.clone(),
+                reason: "not applied: the given php-fpm.conf replaces the image's main config"
+                    .into(),
+            });
+        }
         l.load_file(*id, 0);
         reached.extend(l.set.files.iter().copied());
         loaded.sets.push(l.finish());
     }
     // Pool files no main config reached: one set per directory, as `include=dir/*.conf` loads them.
     let mut by_dir: Vec<(PathBuf, Vec<(PathBuf, FileId)>)> = Vec::new();
+    let mut dir_index: HashMap<PathBuf, usize> = HashMap::new();
     for (path, id) in &ids {
         if reached.contains(id) {
             continue;
@@ -309,17 +361,47 @@ pub fn load(
             by_dir.push((dir, vec![(path.clone(), *id)]));
             continue;
         }
-        match by_dir
-            .iter_mut()
-            .find(|(d, files)| *d == dir && !files.iter().any(|(p, _)| is_variant(p)))
-        {
-            Some((_, files)) => files.push((path.clone(), *id)),
-            None => by_dir.push((dir, vec![(path.clone(), *id)])),
+        match dir_index.get(&dir) {
+            Some(&i) => by_dir[i].1.push((path.clone(), *id)),
+            None => {
+                dir_index.insert(dir.clone(), by_dir.len());
+                by_dir.push((dir, vec![(path.clone(), *id)]));
+            }
         }
     }
     for (dir, mut files) in by_dir {
+        // php-fpm loads the whole pool directory: files not given (a pre-commit hook passes only the
+        // changed ones, an editor only the open one) still take part, as context whose own findings are
+        // not shown.
+        // Only in a directory named as php-fpm's pool directory: elsewhere files side by side may be
+        // alternatives (fixtures, examples per environment) rather than one configuration.
+        let mut context = HashSet::new();
+        let pool_dir = dir
+            .file_name()
+            .is_some_and(|n| n == "php-fpm.d" || n == "pool.d" || n == "fpm.d");
+        if pool_dir && !files.iter().any(|(p, _)| is_variant(p)) {
+            let given: HashSet<Vec<u8>> = files.iter().map(|(p, _)| file_name_bytes(p)).collect();
+            for path in sibling_pool_files(&dir, &given) {
+                let name = crate::source::display_name(&path);
+                if let Ok(id) = sources.load(&path, name) {
+                    let p = parsed
+                        .entry(id)
+                        .or_insert_with(|| Rc::new(syntax::parse(id, &sources.get(id).text)));
+                    // A main config beside the pool files is not one of them.
+                    let is_main = path.file_name().is_some_and(|n| n == "php-fpm.conf")
+                        || p.lines.iter().any(|l| {
+                            matches!(&l.kind, LineKind::Entry(e) if e.key == "include" && e.index.is_none())
+                        });
+                    if !reached.contains(&id) && !is_main {
+                        context.insert(id);
+                        files.push((path, id));
+                    }
+                }
+            }
+        }
         files.sort_by_key(|f| file_name_bytes(&f.0));
         let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        l.set.context = context;
         l.set.label = format!("{}/", crate::source::display_name(&dir));
         match &layout {
             None => {
@@ -342,8 +424,10 @@ pub fn load(
                     reason: layout.reason.clone(),
                 });
                 l.set.prefix = Some(layout.prefix.clone());
+                l.container_prefix = true;
                 let main = stock_file(l.sources, &mut stock_ids, layout, &layout.main);
                 l.set.main = Some(main);
+                l.complete = true;
                 // The user's files sit in the image's pool directory: same-named stock files are replaced.
                 let mut merged: Vec<(Vec<u8>, FileId)> = files
                     .iter()
@@ -372,6 +456,14 @@ pub fn load(
         }
         loaded.sets.push(l.finish());
     }
+    let context: HashSet<FileId> = loaded
+        .sets
+        .iter()
+        .flat_map(|s| s.context.iter().copied())
+        .collect();
+    loaded
+        .diagnostics
+        .retain(|d| !context.contains(&d.span.file));
     let mut seen = HashSet::new();
     for set in &loaded.sets {
         for f in &set.files {
@@ -397,6 +489,35 @@ impl std::fmt::Display for LoadFailure {
             LoadFailure::Image(e) => write!(f, "--php-image {e}"),
         }
     }
+}
+
+/// The other php-fpm files an `include=DIR/*.conf` would load with the given ones.
+fn sibling_pool_files(dir: &Path, given: &HashSet<Vec<u8>>) -> Vec<PathBuf> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| !given.contains(e.file_name().as_encoded_bytes()))
+        .map(|e| {
+            // Keep the user's spelling (`./x` or `x`) so names show as they gave them.
+            if dir == Path::new(".") {
+                PathBuf::from(e.file_name())
+            } else {
+                dir.join(e.file_name())
+            }
+        })
+        .filter(|p| p.extension().is_some_and(|x| x == "conf") && !is_variant(p))
+        .filter(|p| crate::discover::classify_path(p) == Some(crate::settings::Kind::PhpFpm))
+        .collect();
+    out.sort();
+    out
 }
 
 fn file_name_bytes(p: &Path) -> Vec<u8> {
@@ -438,13 +559,20 @@ struct SetLoader<'a> {
     sources: &'a mut SourceMap,
     settings: &'a Settings,
     env: Option<&'a Env>,
-    parsed: &'a mut HashMap<FileId, Parsed>,
+    parsed: &'a mut HashMap<FileId, Rc<Parsed>>,
     diagnostics: &'a mut Vec<Diagnostic>,
     set: PoolSet,
+    /// Pool index by ASCII-lowercased name (php-fpm compares with `strcasecmp`).
+    pool_index: HashMap<String, usize>,
+    loaded_files: HashSet<FileId>,
     /// The pool the next entry belongs to (`current_wp`); `None` is `[global]`.
     current: Option<usize>,
     /// An image's pool directory pattern and the files it holds.
     virtual_dir: Option<(String, Vec<FileId>)>,
+    /// The prefix is a path in the container (the image's), not in the repository.
+    container_prefix: bool,
+    /// The files are php-fpm's whole configuration (a `php-fpm.conf`, or an image's).
+    complete: bool,
 }
 
 impl<'a> SetLoader<'a> {
@@ -452,7 +580,7 @@ impl<'a> SetLoader<'a> {
         sources: &'a mut SourceMap,
         settings: &'a Settings,
         env: Option<&'a Env>,
-        parsed: &'a mut HashMap<FileId, Parsed>,
+        parsed: &'a mut HashMap<FileId, Rc<Parsed>>,
         diagnostics: &'a mut Vec<Diagnostic>,
     ) -> SetLoader<'a> {
         SetLoader {
@@ -467,10 +595,26 @@ impl<'a> SetLoader<'a> {
             },
             current: None,
             virtual_dir: None,
+            container_prefix: false,
+            complete: false,
+            pool_index: HashMap::new(),
+            loaded_files: HashSet::new(),
         }
     }
 
-    fn finish(self) -> PoolSet {
+    fn finish(mut self) -> PoolSet {
+        // With the main config known, the set is complete: php-fpm's post-processing checks apply.
+        if self.complete {
+            let problems: Vec<(Span, String)> =
+                self.set.pools.iter().flat_map(pool_problems).collect();
+            for (span, message) in problems {
+                self.p000(
+                    span,
+                    message,
+                    Some("php-fpm refuses to start: set the missing or inconsistent directive in this pool".into()),
+                );
+            }
+        }
         self.set
     }
 
@@ -481,14 +625,14 @@ impl<'a> SetLoader<'a> {
     }
 
     fn load_file(&mut self, id: FileId, depth: usize) {
-        if !self.set.files.contains(&id) {
+        if self.loaded_files.insert(id) {
             self.set.files.push(id);
         }
         let parsed = match self.parsed.get(&id) {
-            Some(p) => p.clone(),
+            Some(p) => Rc::clone(p),
             None => {
-                let p = syntax::parse(id, &self.sources.get(id).text);
-                self.parsed.insert(id, p.clone());
+                let p = Rc::new(syntax::parse(id, &self.sources.get(id).text));
+                self.parsed.insert(id, Rc::clone(&p));
                 p
             }
         };
@@ -502,19 +646,18 @@ impl<'a> SetLoader<'a> {
                         self.current = None;
                         continue;
                     }
-                    let found = self
-                        .set
-                        .pools
-                        .iter()
-                        .position(|p| p.name.eq_ignore_ascii_case(name));
-                    let i = found.unwrap_or_else(|| {
-                        self.set.pools.push(EffectivePool {
-                            name: name.clone(),
-                            sections: Vec::new(),
-                            directives: Vec::new(),
+                    let pools = &mut self.set.pools;
+                    let i = *self
+                        .pool_index
+                        .entry(name.to_ascii_lowercase())
+                        .or_insert_with(|| {
+                            pools.push(EffectivePool {
+                                name: name.clone(),
+                                sections: Vec::new(),
+                                directives: Vec::new(),
+                            });
+                            pools.len() - 1
                         });
-                        self.set.pools.len() - 1
-                    });
                     self.set.pools[i].sections.push(*name_span);
                     self.current = Some(i);
                 }
@@ -601,7 +744,7 @@ impl<'a> SetLoader<'a> {
                     );
                     return;
                 }
-                (format!("{}[{}]", e.key, index), d.ty)
+                (format!("{}[{}]", e.key, index).into(), d.ty)
             }
             None => {
                 let section = if self.current.is_some() {
@@ -613,7 +756,7 @@ impl<'a> SetLoader<'a> {
                     self.unknown(e, section);
                     return;
                 };
-                (d.name.to_string(), d.ty)
+                (std::borrow::Cow::Borrowed(d.name), d.ty)
             }
         };
         if let Some(v) = &value {
@@ -739,7 +882,7 @@ impl<'a> SetLoader<'a> {
         // prefix, or found under it), or its directory is here. A bare container path may exist only in
         // the image.
         let checkable = mapped.is_some()
-            || (!pattern.starts_with('/') && self.set.image.is_none())
+            || (!pattern.starts_with('/') && !self.container_prefix)
             || Path::new(&joined).parent().is_some_and(Path::is_dir);
         let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
         let is_glob = pattern.contains(['*', '?', '[']);
@@ -764,7 +907,8 @@ impl<'a> SetLoader<'a> {
             value_span: e.value_span,
             pattern: pattern.clone(),
             resolved: resolved.clone(),
-            missing: !is_glob && matches.is_empty() && checkable,
+            // glob(3) returns a directory marked with `/`, which php-fpm skips: not missing.
+            missing: !is_glob && matches.is_empty() && checkable && !resolved.is_dir(),
         });
         for path in matches {
             let name = crate::source::display_name(&path);
@@ -778,6 +922,74 @@ impl<'a> SetLoader<'a> {
             }
         }
     }
+}
+
+/// What `fpm_conf_process_all_pools` refuses in a pool whose values are known, in php-fpm's words.
+fn pool_problems(pool: &EffectivePool) -> Vec<(Span, String)> {
+    let Some(&at) = pool.sections.first() else {
+        return Vec::new();
+    };
+    let name = &pool.name;
+    let value = |k: &str| pool.get(k).map(|d| d.winner().value.clone());
+    // `atoi`: unset or unknown counts as 0 only when it is really unset.
+    let int = |k: &str| -> Option<i64> {
+        match value(k) {
+            None => Some(0),
+            Some(None) => None,
+            Some(Some(v)) => Some(v.parse().unwrap_or(0)),
+        }
+    };
+    let mut out = Vec::new();
+    // A missing `user` is only refused when php-fpm runs as root; many images run it as their own user.
+    match value("listen") {
+        Some(None) => {} // depends on the environment
+        Some(Some(v)) if !v.is_empty() => {}
+        _ => out.push(format!("pool `{name}` has no listen address")),
+    }
+    let pm = value("pm");
+    if pm.is_none() {
+        out.push(format!(
+            "pool `{name}` has no process manager (`pm = static`, `dynamic` or `ondemand`)"
+        ));
+    }
+    let max_children = int("pm.max_children");
+    if max_children.is_some_and(|n| n < 1) {
+        out.push(format!(
+            "pool `{name}`: pm.max_children must be a positive value"
+        ));
+    }
+    if let (Some(Some(pm)), Some(max)) = (&pm, max_children) {
+        if pm == "dynamic" {
+            if let (Some(min_spare), Some(max_spare), Some(start)) = (
+                int("pm.min_spare_servers"),
+                int("pm.max_spare_servers"),
+                int("pm.start_servers"),
+            ) {
+                if min_spare <= 0 {
+                    out.push(format!(
+                        "pool `{name}`: pm.min_spare_servers({min_spare}) must be a positive value"
+                    ));
+                } else if max_spare <= 0 {
+                    out.push(format!(
+                        "pool `{name}`: pm.max_spare_servers({max_spare}) must be a positive value"
+                    ));
+                } else if min_spare > max || max_spare > max {
+                    out.push(format!(
+                        "pool `{name}`: pm.min_spare_servers({min_spare}) and pm.max_spare_servers({max_spare}) cannot be greater than pm.max_children({max})"
+                    ));
+                } else if max_spare < min_spare {
+                    out.push(format!(
+                        "pool `{name}`: pm.max_spare_servers({max_spare}) must not be less than pm.min_spare_servers({min_spare})"
+                    ));
+                } else if start > 0 && (start < min_spare || start > max_spare) {
+                    out.push(format!(
+                        "pool `{name}`: pm.start_servers({start}) must not be less than pm.min_spare_servers({min_spare}) and not greater than pm.max_spare_servers({max_spare})"
+                    ));
+                }
+            }
+        }
+    }
+    out.into_iter().map(|m| (at, m)).collect()
 }
 
 /// A placeholder a template engine fills in before php-fpm reads the file (`{{ x }}`, `{% … %}`,

@@ -25,12 +25,8 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let name = crate::rules::by_code(d.code).map_or("", |r| r.name);
-        let title = if name.is_empty() {
-            d.code.to_string()
-        } else {
-            format!("{} ({name})", d.code)
-        };
+        // The code alone, as `title=N001`: annotation titles are short; the message says the rest.
+        let title = d.code;
         let mut message = d.message.clone();
         if let Some(help) = &d.help {
             message.push_str("\nhelp: ");
@@ -50,7 +46,7 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
             loc.column,
             loc.end_line,
             loc.end_column,
-            escape_property(&title),
+            escape_property(title),
             escape_data(&message)
         ));
     }
@@ -79,7 +75,7 @@ mod tests {
         let out = render(&m, &[d, i]);
         assert_eq!(
             out,
-            "::warning file=dir%2Cx/a%3Ab.conf,line=2,col=2,endLine=2,endColumn=4,title=N000 (syntax-error)::50%25 done%0D%0Anext%0Ahelp: do: this, that%0Ac.yml:1:1: here\n\
+            "::warning file=dir%2Cx/a%3Ab.conf,line=2,col=2,endLine=2,endColumn=4,title=N000::50%25 done%0D%0Anext%0Ahelp: do: this, that%0Ac.yml:1:1: here\n\
              ::notice file=dir%2Cx/a%3Ab.conf,line=1,col=1,endLine=1,endColumn=1,title=X1::m\n"
         );
     }

@@ -4,6 +4,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
@@ -18,6 +19,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions annotations (`::error file=…`).
     Github,
+    /// GitLab Code Quality report (Code Climate JSON).
+    Gitlab,
 }
 
 /// Counts for the run's summary line.
@@ -71,5 +74,6 @@ pub fn render(
         Format::Json => json::render(sources, diagnostics, summary),
         Format::Sarif => sarif::render(sources, diagnostics),
         Format::Github => github::render(sources, diagnostics),
+        Format::Gitlab => gitlab::render(sources, diagnostics),
     }
 }

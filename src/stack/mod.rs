@@ -7,6 +7,7 @@
 //! placed into a service are linted there, in stack context, and not again on their own.
 
 pub mod build;
+pub mod dockerfile;
 pub mod explain;
 pub mod graph;
 pub mod images;
@@ -259,7 +260,7 @@ fn service_env(project: &Project, svc: &Service) -> Option<HashMap<String, Strin
     for f in &svc.env_file {
         let path = project.dir.join(&f.value);
         let text = std::fs::read_to_string(&path).ok()?;
-        for (k, v) in crate::compose::load::parse_env_file(&text, &project.environment) {
+        for (k, v) in crate::compose::load::parse_env_file(&text, &project.environment).ok()? {
             env.insert(k, v);
         }
     }
@@ -449,7 +450,13 @@ const FPM_POOL_DIR: &str = "/usr/local/etc/php-fpm.d/";
 const FPM_MAIN: &str = "/usr/local/etc/php-fpm.conf";
 
 fn is_repo_file(p: &Path) -> bool {
-    !p.to_string_lossy().starts_with('<')
+    is_repo_path(p)
+}
+
+/// Whether a source path is a repository file (not an image's stock file or a rendered template).
+pub fn is_repo_path(p: &Path) -> bool {
+    let s = p.to_string_lossy();
+    !s.starts_with('<') && !s.ends_with(" (rendered)")
 }
 
 /// Builds the stack of every project. Loader findings of the placed configurations go to

@@ -256,6 +256,8 @@ def main():
     votes = {}
     for obj, module, mtype, ctype, name in deb:
         fam = {"EVENT": "CORE", "CONF": "CORE"}.get(mtype, mtype)
+        if obj not in NGINX_OBJECTS:
+            continue  # third-party modules keep their own names
         for ref in ref_by_key.get((name, fam), []):
             if ref[1] != "Core functionality":
                 v = votes.setdefault(module, {})
@@ -264,8 +266,8 @@ def main():
 
     deb_keys = set()
     for obj, module, mtype, ctype, name in deb:
-        if mtype not in CTX_BY_FAMILY and mtype != "CONF":
-            continue  # rtmp: contexts outside nginx's http/stream/mail model
+        if obj == "ngx_rtmp_module.so" or (mtype not in CTX_BY_FAMILY and mtype != "CONF"):
+            continue  # rtmp: its contexts (rtmp/server/application) are outside the model
         ctype = int(ctype, 16)
         fam = {"EVENT": "CORE", "CONF": "CORE"}.get(mtype, mtype)
         ctx, mask, block = decode(mtype, ctype)
@@ -381,6 +383,8 @@ def main():
             mask = cmask & 0x1EFF
             src = "ref-lib+crossplane"
             break
+        if module == "Core functionality":
+            module = "ngx_core_module"
         rows.append(dict(name=name, ctx=ctx, mask=mask, block=block,
                          module=("nginx_plus:" if plus else "") + module,
                          since=since.get((name, module), ""), source=src,

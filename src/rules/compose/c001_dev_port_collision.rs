@@ -100,7 +100,7 @@ fn finding(cx: &ComposeCx<'_>, service: &str, b: &PortBinding) -> Option<Diagnos
     let tools = tools_for(cx, port)?;
     let mut d = RULE.diag(
         b.span,
-        format!("service \"{service}\" publishes host port {port}, where {tools} usually run"),
+        format!("service \"{service}\" publishes host port {port}, often taken by {tools}"),
     );
     let help = match &b.published_var {
         Some(var) => {

@@ -100,7 +100,8 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
     }
     let taken_ports: std::collections::HashSet<u16> = buckets.keys().map(|k| k.1).collect();
     let taken = |port: u16| taken_ports.contains(&port);
-    let mut reported: Vec<(crate::source::Span, crate::source::Span)> = Vec::new();
+    let mut reported: std::collections::HashSet<(crate::source::Span, crate::source::Span)> =
+        std::collections::HashSet::new();
     let mut keys: Vec<_> = buckets.keys().copied().collect();
     keys.sort_unstable();
     for key in keys {
@@ -114,10 +115,9 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 let pair = (a.span, b.span);
-                if reported.contains(&pair) {
+                if !reported.insert(pair) {
                     continue;
                 }
-                reported.push(pair);
                 let (first, second, s1, s2) =
                     if (b.span.file, b.span.start) <= (a.span.file, a.span.start) {
                         (b, a, &services[*sb], &services[*sa])

@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Edit, Fix, Severity};
 use crate::rules::{Check, ComposeCx};
 
 declare_rule! {
@@ -32,6 +32,9 @@ declare_rule! {
     ///     ports:
     ///       - "127.0.0.1:5432:5432"
     /// ```
+    /// For a datastore or broker port written as a literal short mapping, `wirelint check --fix
+    /// --unsafe-fixes` writes the `127.0.0.1:` for you (unsafe: anything that reached the port from other
+    /// machines stops reaching it).
     pub static RULE = Rule {
         code: "C003",
         name: "published-on-all-interfaces",
@@ -115,7 +118,38 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
                         "if it should be reachable only from this machine, bind loopback: {ip_prefix}"
                     )),
             };
+            let d = match (sensitive, loopback_fix(cx, b)) {
+                (Some(_), Some(fix)) => d.with_fix(fix),
+                _ => d,
+            };
             out.push(d);
         }
     }
+}
+
+/// Binds a short-syntax mapping to loopback by writing `127.0.0.1:` in front (`127.0.0.1::` for a
+/// container-only port). Unsafe: whatever reached the port from other machines stops reaching it.
+fn loopback_fix(cx: &ComposeCx<'_>, b: &crate::compose::ports::PortBinding) -> Option<Fix> {
+    if b.host_ip.is_some() || !matches!(b.syntax, crate::compose::ports::PortSyntax::Short(_)) {
+        return None;
+    }
+    let text = cx.sources.text(b.span);
+    let quote = usize::from(text.starts_with(['"', '\'']));
+    // Only literal mappings: a variable could hold a host address already.
+    if !text[quote..].starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let at = b.span.start as usize + quote;
+    Some(Fix {
+        title: "publish on loopback only".into(),
+        edits: vec![Edit {
+            span: crate::source::Span::point(b.span.file, at),
+            replacement: if b.published.is_some() {
+                "127.0.0.1:".into()
+            } else {
+                "127.0.0.1::".into()
+            },
+        }],
+        safe: false,
+    })
 }

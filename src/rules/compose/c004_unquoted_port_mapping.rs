@@ -26,7 +26,7 @@ declare_rule! {
     /// ```
     ///
     /// ## How to fix
-    /// Quote the mapping:
+    /// Quote the mapping (`wirelint check --fix` does it, changing nothing else in the file):
     /// ```yaml
     /// services:
     ///   sftp:

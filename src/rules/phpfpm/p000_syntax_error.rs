@@ -7,7 +7,9 @@ declare_rule! {
     /// unterminated quote or `${`, a `#` comment (php-fpm only knows `;`), a value its parser rejects
     /// (`pm = auto`, `pm.max_children = ten`, `request_terminate_timeout = 30x`, `catch_workers_output = maybe`),
     /// `php_value[…]` in the global section, an empty `env[…]`, `$pool` outside a pool, or more than five
-    /// nested includes.
+    /// nested includes. When the whole configuration is known (a `php-fpm.conf`, or `--php-image`), also a pool
+    /// php-fpm refuses after reading everything: no listen address, no `pm`, `pm.max_children` below 1, or
+    /// `dynamic` spare-server numbers that contradict each other.
     ///
     /// ## Why is this bad?
     /// php-fpm stops at the first such line: `php-fpm -t` fails and the service does not start, so every

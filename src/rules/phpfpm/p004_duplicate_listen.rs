@@ -1,5 +1,6 @@
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
+use crate::phpfpm::ListenAddress;
 use crate::rules::{Check, PhpFpmCx};
 
 declare_rule! {
@@ -45,9 +46,16 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|p| cx.set.listen(p).map(|(a, d)| (p, a, d)))
         .collect();
+    // Only addresses on the same port (or the same socket path) can collide: bucket by that.
+    let mut buckets: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
     for (i, (pool, addr, listen)) in pools.iter().enumerate() {
-        if let Some((first, _, first_listen)) = pools[..i].iter().find(|(_, a, _)| a.overlaps(addr))
-        {
+        let bucket = buckets.entry(port_or_path(addr)).or_default();
+        let first = bucket
+            .iter()
+            .map(|&j| &pools[j])
+            .find(|(_, a, _)| a.overlaps(addr));
+        bucket.push(i);
+        if let Some((first, _, first_listen)) = first {
             out.push(
                 RULE.diag(
                     listen.winner().value_span,
@@ -66,5 +74,12 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                 ),
             );
         }
+    }
+}
+
+fn port_or_path(addr: &ListenAddress) -> &str {
+    match addr {
+        ListenAddress::AllAddresses { port } | ListenAddress::Tcp { port, .. } => port,
+        ListenAddress::Unix { path } => path,
     }
 }
