@@ -70,6 +70,7 @@ fn main() {
                     sources: &sources,
                     settings: &settings,
                     set,
+                    stack: None,
                 };
                 for rule in wirelint::rules::RULES {
                     if let wirelint::rules::Check::PhpFpm(check) = rule.check {

@@ -220,6 +220,7 @@ fn a_snippet_with_an_unresolvable_relative_include_is_quiet() {
         nginx: wirelint::settings::NginxSettings {
             prefix: Some(dir.path().to_path_buf()),
             version: None,
+            container: None,
         },
         ..Settings::default()
     };
