@@ -133,7 +133,7 @@ fn graph_draws_services_edges_and_findings() {
     let text = wirelint::cli::graph(&args).unwrap();
     assert!(text.starts_with("flowchart LR"), "{text}");
     assert!(
-        text.contains("demo_nginx -->|\"fastcgi_pass:9000 N001 S003\"| demo_legacy"),
+        text.contains("demo_nginx -->|\"fastcgi_pass legacy:9000 N001 S003\"| demo_legacy"),
         "{text}"
     );
     assert!(

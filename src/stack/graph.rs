@@ -58,7 +58,7 @@ fn edges(sources: &SourceMap, stack: &Stack, findings: &[Diagnostic]) -> Vec<Edg
                 })
                 .collect();
             let codes: Vec<&str> = on_edge.iter().map(|d| d.code).collect();
-            let mut label = format!("{}{port}", t.kind.directive());
+            let mut label = format!("{} {host}{port}", t.kind.directive());
             if !codes.is_empty() {
                 let mut c = codes.clone();
                 c.sort_unstable();
