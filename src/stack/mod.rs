@@ -344,7 +344,7 @@ fn container_fs(
             container: c.container.clone(),
             host: Some(c.host.clone()),
             span: Some(c.span),
-            what: "copied into the image by the Dockerfile".into(),
+            what: "the Dockerfile's COPY/ADD (build context)".into(),
         });
     }
     let node = service_node(project, &svc.name.value);
@@ -410,7 +410,7 @@ fn container_fs(
             host: Some(host),
             span: Some(v.span),
             what: format!(
-                "bind mount{}",
+                "a bind mount{}",
                 if v.read_only { " (read-only)" } else { "" }
             ),
         });

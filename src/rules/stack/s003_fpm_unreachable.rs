@@ -134,8 +134,8 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
                     d = d.with_related(
                         s,
                         format!(
-                            "mounted at `{container}` in service `{}`",
-                            to_svc.name.value
+                            "placed at `{container}` in service `{}` by {}",
+                            to_svc.name.value, o.what
                         ),
                     );
                 }
