@@ -66,16 +66,24 @@ pub struct LoadedProject {
 }
 
 /// See [`LoadedProject::fragment`].
+/// A group of non-canonical files is one too when its first file is (`compose.multi-bench.yaml` with its
+/// own overlay `compose.multi-bench-ssl.yaml`, both merged onto a base found elsewhere).
 fn is_fragment(files: &[PathBuf], project: &Project) -> bool {
-    let [file] = files else { return false };
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if CANONICAL.contains(&name.as_str()) {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default()
+        })
+        .collect();
+    let Some(first) = names.first() else {
+        return false;
+    };
+    if names.iter().any(|n| CANONICAL.contains(&n.as_str())) {
         return false;
     }
-    name.contains("override")
+    first.contains("override")
         || project
             .root
             .get("services")
@@ -426,7 +434,13 @@ impl Ctx<'_> {
             }
             self.interpolate(&mut r, &text, env);
             for e in schema::validate(&r) {
-                self.reject(c000(e.span, e.message));
+                if self.unset_nodes.contains(&e.span) {
+                    // The value is wrong only because a variable is not set here (`${PORT}:${PORT}`
+                    // twice becomes ":" twice): C005 on the variable explains it.
+                    self.env_rejected = true;
+                } else {
+                    self.reject(c000(e.span, e.message));
+                }
             }
             root = Some(match root {
                 None => r,
