@@ -66,16 +66,24 @@ pub struct LoadedProject {
 }
 
 /// See [`LoadedProject::fragment`].
+/// A group of non-canonical files is one too when its first file is (`compose.multi-bench.yaml` with its
+/// own overlay `compose.multi-bench-ssl.yaml`, both merged onto a base found elsewhere).
 fn is_fragment(files: &[PathBuf], project: &Project) -> bool {
-    let [file] = files else { return false };
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if CANONICAL.contains(&name.as_str()) {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default()
+        })
+        .collect();
+    let Some(first) = names.first() else {
+        return false;
+    };
+    if names.iter().any(|n| CANONICAL.contains(&n.as_str())) {
         return false;
     }
-    name.contains("override")
+    first.contains("override")
         || project
             .root
             .get("services")
@@ -426,7 +434,13 @@ impl Ctx<'_> {
             }
             self.interpolate(&mut r, &text, env);
             for e in schema::validate(&r) {
-                self.reject(c000(e.span, e.message));
+                if self.unset_nodes.contains(&e.span) {
+                    // The value is wrong only because a variable is not set here (`${PORT}:${PORT}`
+                    // twice becomes ":" twice): C005 on the variable explains it.
+                    self.env_rejected = true;
+                } else {
+                    self.reject(c000(e.span, e.message));
+                }
             }
             root = Some(match root {
                 None => r,
@@ -467,6 +481,10 @@ impl Ctx<'_> {
         for item in items {
             let mut paths = Vec::new();
             let mut project_dir = None;
+            // `env_file` of the include: the variables for the included files' interpolation, in place of
+            // the `.env` of their project directory; paths relative to the including file (compose-go
+            // `loader/include.go`). The including project's variables still win.
+            let mut env_files: Vec<String> = Vec::new();
             match &item.value {
                 Value::Scalar(s) => paths.push(IncludePath(s.text.clone(), item.span)),
                 Value::Map(_) => {
@@ -484,6 +502,13 @@ impl Ctx<'_> {
                         _ => {}
                     }
                     project_dir = item.get("project_directory").and_then(Node::as_str);
+                    match item.get("env_file").map(|p| &p.value) {
+                        Some(Value::Scalar(s)) => env_files.push(s.text.clone()),
+                        Some(Value::Seq(fs)) => {
+                            env_files.extend(fs.iter().filter_map(Node::as_str).map(str::to_string))
+                        }
+                        _ => {}
+                    }
                 }
                 Value::Seq(_) => {}
             }
@@ -508,9 +533,20 @@ impl Ctx<'_> {
                 })
                 .unwrap_or_else(|| dir.clone());
             let mut inc_env = env.clone();
-            if let Ok(t) = std::fs::read_to_string(inc_dir.join(".env")) {
-                for (k, v) in parse_env_file(&t, env).unwrap_or_default() {
-                    inc_env.entry(k).or_insert(v);
+            let env_paths: Vec<PathBuf> = if env_files.is_empty() {
+                vec![inc_dir.join(".env")]
+            } else {
+                env_files
+                    .iter()
+                    .filter(|f| *f != "/dev/null")
+                    .map(|f| dir.join(f))
+                    .collect()
+            };
+            for f in env_paths {
+                if let Ok(t) = std::fs::read_to_string(&f) {
+                    for (k, v) in parse_env_file(&t, env).unwrap_or_default() {
+                        inc_env.entry(k).or_insert(v);
+                    }
                 }
             }
             let mut merged: Option<Node> = None;

@@ -1,5 +1,5 @@
 use crate::declare_rule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::{Check, ComposeCx};
 
 declare_rule! {
@@ -9,6 +9,13 @@ declare_rule! {
     /// that is not set is reported here too: compose refuses to start without it. Values that become
     /// invalid only because a variable is empty (a volume `${DATA_DIR}:/data`) are reported here, on the
     /// variable, rather than as C000.
+    ///
+    /// When the project documents the variable in an example env file it commits in place of its `.env`
+    /// (`.env.example`, `.env.dist`, `.env.sample`, `.env.template`, `.env.defaults`, `env.example`,
+    /// `env-example`, `env.template`, `example.env`, … in the project directory or a parent, up to the
+    /// repository root), the variable is per-deployment by design: the finding is an info and names that
+    /// file. wirelint does not substitute the example's value: checks that depend on the value (ports,
+    /// images) stay quiet for it rather than judge a stand-in.
     ///
     /// ## Why is this bad?
     /// Docker Compose substitutes an empty string and only prints a warning: `image: app:${TAG}` becomes
@@ -45,22 +52,46 @@ const EXAMPLE_ENV_FILES: &[&str] = &[
     ".env.sample",
     ".env.template",
     ".env.defaults",
+    ".env-example",
+    ".env-dist",
+    ".env-sample",
     "env.example",
+    "env-example",
+    "env.sample",
+    "env.dist",
+    "env.template",
     "example.env",
+    "sample.env",
 ];
 
-/// The example env file next to the project that defines `name`, if any.
-fn example_defining(cx: &ComposeCx<'_>, name: &str) -> Option<&'static str> {
-    EXAMPLE_ENV_FILES.iter().copied().find(|f| {
-        std::fs::read_to_string(cx.project.dir.join(f)).is_ok_and(|t| {
-            t.lines().any(|l| {
+/// The example env file that documents `name`: the nearest one in the project directory or a parent,
+/// up to the repository root (the first directory with `.git`). Its path as displayed.
+fn example_defining(cx: &ComposeCx<'_>, name: &str) -> Option<String> {
+    let start = std::fs::canonicalize(&cx.project.dir).unwrap_or_else(|_| cx.project.dir.clone());
+    for dir in start.ancestors() {
+        for f in EXAMPLE_ENV_FILES {
+            let path = dir.join(f);
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let defines = text.lines().any(|l| {
                 let l = l.trim_start();
                 let l = l.strip_prefix("export ").unwrap_or(l);
                 l.strip_prefix(name)
                     .is_some_and(|rest| rest.trim_start().starts_with(['=', ':']))
-            })
-        })
-    })
+            });
+            if defines {
+                // Shown relative to the project directory (`.env.example`, `../../.env.example`).
+                let up = start.components().count() - dir.components().count();
+                let shown = format!("{}{f}", "../".repeat(up));
+                return Some(shown);
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
@@ -89,7 +120,9 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             String::new()
         };
-        let example = example_defining(cx, name)
+        let documented = example_defining(cx, name);
+        let example = documented
+            .as_ref()
             .map(|f| format!("; {f} defines it: copy that file to `.env` and adjust it"))
             .unwrap_or_default();
         let mut d = match &first.required {
@@ -118,6 +151,12 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
                     "set {name} in `.env` next to the compose file, or give a default: ${{{name}:-value}} (or require it: ${{{name}:?message}}){example}"
                 )),
         };
+        if let Some(f) = &documented {
+            // The project documents the variable as per-deployment (its `.env` is not committed): worth
+            // knowing, not a warning on every CI run.
+            d = d.with_severity(Severity::Info);
+            d.message = format!("{} ({f} documents it; `.env` is not committed)", d.message);
+        }
         for u in list.iter().filter(|u| u.span != first.span).take(5) {
             d = d.with_related(u.span, format!("{name} is also used here"));
         }
