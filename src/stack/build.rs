@@ -177,4 +177,56 @@ mod tests {
         assert_eq!(d.final_base(Some("app")), Some(("php", Some("8.3-fpm"))));
         assert_eq!(d.final_base(None), Some(("nginx", Some("1.27"))));
     }
+
+    /// A context with a pool directory, an ignored file in it and an app directory, copied in several ways.
+    fn placed(dockerfile: &str, ignore: &str) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path();
+        std::fs::create_dir_all(ctx.join("php/pool.d")).unwrap();
+        std::fs::write(ctx.join("php/pool.d/www.conf"), "[www]\n").unwrap();
+        std::fs::write(ctx.join("php/pool.d/old.conf"), "[old]\n").unwrap();
+        std::fs::write(ctx.join("php/extra.conf"), "[extra]\n").unwrap();
+        std::fs::write(ctx.join(".dockerignore"), ignore).unwrap();
+        let (d, _) = dockerfile::parse(FileId(0), dockerfile, &HashMap::new());
+        let ig = dockerfile::dockerignore_for(ctx, &ctx.join("Dockerfile"));
+        let mut out: Vec<(String, String)> = d
+            .context_copies_in(None, ctx)
+            .iter()
+            .filter_map(|pc| super::placed_files(pc, ctx, &ig))
+            .flat_map(|c| c.files)
+            .map(|(c, h)| (c, h.strip_prefix(ctx).unwrap().display().to_string()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn directory_copy_lists_its_files_less_dockerignore() {
+        let got = placed(
+            "FROM php:8.3-fpm\nCOPY php/pool.d/ /usr/local/etc/php-fpm.d/\n",
+            "php/pool.d/old.conf\n",
+        );
+        assert_eq!(
+            got,
+            [(
+                "/usr/local/etc/php-fpm.d/www.conf".to_string(),
+                "php/pool.d/www.conf".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn glob_and_workdir_relative_copies() {
+        let got = placed(
+            "FROM php:8.3-fpm\nWORKDIR /usr/local/etc\nCOPY php/*.conf php-fpm.d/\n",
+            "",
+        );
+        assert_eq!(
+            got,
+            [(
+                "/usr/local/etc/php-fpm.d/extra.conf".to_string(),
+                "php/extra.conf".to_string()
+            )]
+        );
+    }
 }
