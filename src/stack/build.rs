@@ -1,21 +1,26 @@
-//! What a `build:` service's Dockerfile tells the stack: the image its target stage ends in (through a
-//! multi-stage `FROM … AS` chain, with `ARG` defaults and compose `build.args`) and the repository files it
-//! copies into the image (`COPY`/`ADD` from the build context, not `--from` another stage).
-//!
-//! A small reader of the lines the stack needs; instructions it does not know are skipped.
+//! What a `build:` service's Dockerfile tells the stack: the image its target stage ends in and the
+//! repository files it copies into the image. The Dockerfile is read by [`super::dockerfile`]; this module
+//! only supplies the compose side (context, `dockerfile`, `args`, `target`) and lists the repository files
+//! each placement covers, less what `.dockerignore` keeps out of the context.
 
+use super::dockerfile::{self, PlacedCopy, SourceShape};
 use super::images::ImageRef;
 use crate::compose::yaml::Node;
 use crate::compose::{Project, Service};
-use crate::source::Span;
+use crate::source::{display_name, SourceMap, Span};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// A repository file or directory copied into the image.
+/// Repository files one COPY/ADD places into the image.
 #[derive(Clone, Debug)]
 pub struct Copy {
+    /// The container path of what was copied (a file, or the directory a directory's contents land in).
     pub container: String,
+    /// The repository path of what was copied (a file or directory; the context for a glob).
     pub host: PathBuf,
+    /// `(container path, repository file)` of every file placed.
+    pub files: Vec<(String, PathBuf)>,
+    /// The COPY/ADD line in the Dockerfile.
     pub span: Span,
 }
 
@@ -27,25 +32,31 @@ pub struct Built {
     pub copies: Vec<Copy>,
 }
 
-struct Stage {
-    name: Option<String>,
-    from: String,
-    from_span: Span,
-    copies: Vec<Copy>,
-}
-
-fn substitute(s: &str, args: &HashMap<String, String>) -> String {
-    let mut out = s.to_string();
-    for (k, v) in args {
-        out = out
-            .replace(&format!("${{{k}}}"), v)
-            .replace(&format!("${k}"), v);
+/// Compose `build.args` (map or `KEY=value` list; a key without a value is left to the ARG default).
+fn build_args(node: Option<&Node>) -> HashMap<String, String> {
+    let mut args = HashMap::new();
+    let Some(a) = node.and_then(|n| n.get("args")) else {
+        return args;
+    };
+    if let Some(m) = a.as_map() {
+        for e in m {
+            if let Some(v) = e.value.as_str() {
+                args.insert(e.key.text.clone(), v.to_string());
+            }
+        }
+    } else if let Some(items) = a.as_seq() {
+        for i in items {
+            if let Some((k, v)) = i.as_str().and_then(|s| s.split_once('=')) {
+                args.insert(k.to_string(), v.to_string());
+            }
+        }
     }
-    out
+    args
 }
 
-/// Reads the service's Dockerfile, if it has a `build:` and the file is in the repository.
-pub fn for_service(project: &Project, svc: &Service) -> Option<Built> {
+/// Reads the service's Dockerfile, if it has a `build:` and the file is in the repository. The Dockerfile
+/// is loaded into `sources` so the spans of its lines can be shown.
+pub fn for_service(sources: &mut SourceMap, project: &Project, svc: &Service) -> Option<Built> {
     let build = svc.build.as_ref()?;
     let context = build.context.as_ref().map_or(".", |c| c.value.as_str());
     if context.contains("://") || context.starts_with("git@") {
@@ -57,213 +68,165 @@ pub fn for_service(project: &Project, svc: &Service) -> Option<Built> {
         .as_ref()
         .map_or("Dockerfile", |d| d.value.as_str());
     let path = context.join(dockerfile);
+    if !path.is_file() {
+        return None;
+    }
     let node = project
         .root
         .get("services")?
         .get(&svc.name.value)?
         .get("build");
-    let mut args: HashMap<String, String> = HashMap::new();
-    if let Some(a) = node.and_then(|n| n.get("args")) {
-        if let Some(m) = a.as_map() {
-            for e in m {
-                if let Some(v) = e.value.as_str() {
-                    args.insert(e.key.text.clone(), v.to_string());
-                }
-            }
-        } else if let Some(items) = a.as_seq() {
-            for i in items {
-                if let Some((k, v)) = i.as_str().and_then(|s| s.split_once('=')) {
-                    args.insert(k.to_string(), v.to_string());
-                }
-            }
-        }
-    }
-    let target = node
-        .and_then(|n| n.get("target"))
-        .and_then(Node::as_str)
-        .map(str::to_string);
-    let span = build
-        .dockerfile
-        .as_ref()
-        .or(build.context.as_ref())
-        .map_or(svc.name.span, |s| s.span);
-    let text = std::fs::read_to_string(&path).ok()?;
-    Some(read(&text, &context, &args, target.as_deref(), span))
+    let target = node.and_then(|n| n.get("target")).and_then(Node::as_str);
+    let id = sources.load(&path, display_name(&path)).ok()?;
+    let text = sources.get(id).text.clone();
+    let (df, _problems) = dockerfile::parse(id, &text, &build_args(node));
+    let base = df.final_base_stage(target).and_then(|stage| {
+        let (name, tag) = df.final_base(target)?;
+        let reference = match tag {
+            Some(t) => format!("{name}:{t}"),
+            None => name.to_string(),
+        };
+        Some(ImageRef::parse(&reference, stage.from_span, true))
+    });
+    let ignore = dockerfile::dockerignore_for(&context, &path);
+    let copies = df
+        .context_copies_in(target, &context)
+        .iter()
+        .filter_map(|pc| placed_files(pc, &context, &ignore))
+        .collect();
+    Some(Built { base, copies })
 }
 
-/// Joins continuation lines; yields instruction text.
-fn instructions(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if cur.is_empty() && (t.is_empty() || t.starts_with('#')) {
-            continue;
-        }
-        if let Some(body) = t.strip_suffix('\\') {
-            cur.push_str(body);
-            cur.push(' ');
-        } else if !t.starts_with('#') {
-            cur.push_str(t);
-            out.push(std::mem::take(&mut cur));
-        }
+/// The repository files `pc` places, with their container paths; `None` when it places none.
+fn placed_files(
+    pc: &PlacedCopy,
+    context: &std::path::Path,
+    ignore: &dockerfile::DockerIgnore,
+) -> Option<Copy> {
+    if pc.archive {
+        return None;
     }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn read(
-    text: &str,
-    context: &Path,
-    build_args: &HashMap<String, String>,
-    target: Option<&str>,
-    span: Span,
-) -> Built {
-    let mut args: HashMap<String, String> = HashMap::new();
-    let mut stages: Vec<Stage> = Vec::new();
-    let mut workdir = String::from("/");
-    for ins in instructions(text) {
-        let mut words = ins.split_whitespace();
-        let Some(op) = words.next() else { continue };
-        let rest: Vec<&str> = words.collect();
-        match op.to_ascii_uppercase().as_str() {
-            "ARG" => {
-                for a in &rest {
-                    let (k, v) = a.split_once('=').unwrap_or((a, ""));
-                    let v = build_args
-                        .get(k)
-                        .cloned()
-                        .unwrap_or_else(|| v.trim_matches('"').to_string());
-                    if !v.is_empty() || !args.contains_key(k) {
-                        args.insert(k.to_string(), v);
-                    }
-                }
-            }
-            "FROM" => {
-                let plain: Vec<&str> = rest
-                    .iter()
-                    .copied()
-                    .filter(|w| !w.starts_with("--"))
-                    .collect();
-                let Some(image) = plain.first() else { continue };
-                let name = match plain.as_slice() {
-                    [_, kw, n, ..] if kw.eq_ignore_ascii_case("as") => Some(n.to_string()),
-                    _ => None,
-                };
-                workdir = "/".into();
-                stages.push(Stage {
-                    name,
-                    from: substitute(image, &args),
-                    from_span: span,
-                    copies: Vec::new(),
-                });
-            }
-            "WORKDIR" => {
-                if let Some(d) = rest.first() {
-                    workdir = super::container_join(&workdir, &substitute(d, &args));
-                }
-            }
-            "COPY" | "ADD" => {
-                if rest.iter().any(|w| w.starts_with("--from")) || rest.len() < 2 {
-                    continue;
-                }
-                let plain: Vec<String> = rest
-                    .iter()
-                    .filter(|w| !w.starts_with("--"))
-                    .map(|w| substitute(w.trim_matches(['"', '[', ']', ',']), &args))
-                    .collect();
-                let Some((dest, srcs)) = plain.split_last() else {
-                    continue;
-                };
-                let dest_dir = dest.ends_with('/') || srcs.len() > 1;
-                let dest = super::container_join(&workdir, dest);
-                let Some(stage) = stages.last_mut() else {
-                    continue;
-                };
-                for src in srcs {
-                    if src.contains("://") || src.contains(['*', '?']) {
-                        continue;
-                    }
-                    let host = super::clean(context, src);
-                    let container = if host.is_dir() {
-                        dest.trim_end_matches('/').to_string()
-                    } else if dest_dir {
-                        let name = host.file_name().map(|n| n.to_string_lossy().into_owned());
-                        format!(
-                            "{}/{}",
-                            dest.trim_end_matches('/'),
-                            name.unwrap_or_default()
-                        )
-                    } else {
-                        dest.clone()
-                    };
-                    if host.exists() {
-                        stage.copies.push(Copy {
-                            container,
-                            host,
-                            span,
-                        });
-                    }
-                }
-            }
-            _ => {}
+    // Where to look for the files the placement covers: the source itself, or for a glob the directory
+    // before its first wildcard.
+    let root = match pc.source_is_dir_glob_or_file {
+        SourceShape::Glob => {
+            let literal: Vec<&str> = pc
+                .source
+                .split('/')
+                .take_while(|c| !c.contains(['*', '?', '[']))
+                .collect();
+            literal.join("/")
         }
-    }
-    // The target stage (or the last), then its FROM chain through earlier stages.
-    let mut idx = match target {
-        Some(t) => stages
-            .iter()
-            .position(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(t))),
-        None => stages.len().checked_sub(1),
+        _ => pc.source.clone(),
     };
-    let mut copies_rev: Vec<Vec<Copy>> = Vec::new();
-    let mut base = None;
-    let mut guard = 0;
-    while let Some(i) = idx {
-        guard += 1;
-        if guard > 64 {
-            break;
-        }
-        let st = &stages[i];
-        copies_rev.push(st.copies.clone());
-        let earlier = stages[..i].iter().rposition(|s| {
-            s.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(&st.from))
-        });
-        match earlier {
-            Some(e) => idx = Some(e),
-            None => {
-                if !st.from.eq_ignore_ascii_case("scratch") && !st.from.contains('$') {
-                    base = Some(ImageRef::parse(&st.from, st.from_span, true));
-                }
-                idx = None;
+    let host = if root.is_empty() || root == "." {
+        context.to_path_buf()
+    } else {
+        super::clean(context, &root)
+    };
+    let mut candidates = Vec::new();
+    if host.is_dir() {
+        // Listed under the destination so only configuration directories are walked (as for a mount).
+        super::list_dir(&host, &pc.dest, &mut candidates);
+    } else if host.is_file() {
+        candidates.push((String::new(), host.clone()));
+    } else {
+        return None;
+    }
+    let files: Vec<(String, PathBuf)> = candidates
+        .into_iter()
+        .filter_map(|(_, file)| {
+            let rel = file
+                .strip_prefix(context)
+                .ok()?
+                .to_string_lossy()
+                .into_owned();
+            if ignore.is_excluded(&rel) {
+                return None;
             }
-        }
+            Some((pc.container_path(&rel)?, file))
+        })
+        .collect();
+    if files.is_empty() && !host.is_dir() {
+        return None;
     }
-    Built {
-        base,
-        copies: copies_rev.into_iter().rev().flatten().collect(),
-    }
+    let dest = pc.dest.trim_end_matches('/');
+    Some(Copy {
+        container: if dest.is_empty() { "/" } else { dest }.to_string(),
+        host,
+        files,
+        span: pc.span,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::source::FileId;
+    use crate::stack::dockerfile;
+    use std::collections::HashMap;
 
     #[test]
     fn from_chain_args_and_target() {
         let df = "ARG PHP=8.2\nFROM php:${PHP}-fpm AS base\nFROM base AS app\nWORKDIR /srv\nFROM nginx:1.27 AS web\n";
-        let span = Span::point(FileId(0), 0);
-        let b = read(df, Path::new("."), &HashMap::new(), Some("app"), span);
-        assert_eq!(b.base.unwrap().reference, "php:8.2-fpm");
+        let (d, _) = dockerfile::parse(FileId(0), df, &HashMap::new());
+        assert_eq!(d.final_base(Some("app")), Some(("php", Some("8.2-fpm"))));
+        let stage = d.final_base_stage(Some("app")).unwrap();
+        assert_eq!(&df[stage.from_span.range()], "FROM php:${PHP}-fpm AS base");
         let args: HashMap<String, String> = [("PHP".to_string(), "8.3".to_string())].into();
-        let b = read(df, Path::new("."), &args, Some("app"), span);
-        assert_eq!(b.base.unwrap().reference, "php:8.3-fpm");
-        let b = read(df, Path::new("."), &HashMap::new(), None, span);
-        assert_eq!(b.base.unwrap().reference, "nginx:1.27");
+        let (d, _) = dockerfile::parse(FileId(0), df, &args);
+        assert_eq!(d.final_base(Some("app")), Some(("php", Some("8.3-fpm"))));
+        assert_eq!(d.final_base(None), Some(("nginx", Some("1.27"))));
+    }
+
+    /// A context with a pool directory, an ignored file in it and an app directory, copied in several ways.
+    fn placed(dockerfile: &str, ignore: &str) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path();
+        std::fs::create_dir_all(ctx.join("php/pool.d")).unwrap();
+        std::fs::write(ctx.join("php/pool.d/www.conf"), "[www]\n").unwrap();
+        std::fs::write(ctx.join("php/pool.d/old.conf"), "[old]\n").unwrap();
+        std::fs::write(ctx.join("php/extra.conf"), "[extra]\n").unwrap();
+        std::fs::write(ctx.join(".dockerignore"), ignore).unwrap();
+        let (d, _) = dockerfile::parse(FileId(0), dockerfile, &HashMap::new());
+        let ig = dockerfile::dockerignore_for(ctx, &ctx.join("Dockerfile"));
+        let mut out: Vec<(String, String)> = d
+            .context_copies_in(None, ctx)
+            .iter()
+            .filter_map(|pc| super::placed_files(pc, ctx, &ig))
+            .flat_map(|c| c.files)
+            .map(|(c, h)| (c, h.strip_prefix(ctx).unwrap().display().to_string()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn directory_copy_lists_its_files_less_dockerignore() {
+        let got = placed(
+            "FROM php:8.3-fpm\nCOPY php/pool.d/ /usr/local/etc/php-fpm.d/\n",
+            "php/pool.d/old.conf\n",
+        );
+        assert_eq!(
+            got,
+            [(
+                "/usr/local/etc/php-fpm.d/www.conf".to_string(),
+                "php/pool.d/www.conf".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn glob_and_workdir_relative_copies() {
+        let got = placed(
+            "FROM php:8.3-fpm\nWORKDIR /usr/local/etc\nCOPY php/*.conf php-fpm.d/\n",
+            "",
+        );
+        assert_eq!(
+            got,
+            [(
+                "/usr/local/etc/php-fpm.d/extra.conf".to_string(),
+                "php/extra.conf".to_string()
+            )]
+        );
     }
 }

@@ -1403,10 +1403,19 @@ impl Dockerfile {
     /// The base image the target stage's FROM chain ends in (following `FROM stage`), e.g.
     /// `("php", Some("8.2-fpm"))`. `None` for scratch, an unresolvable reference or no stage.
     pub fn final_base(&self, target: Option<&str>) -> Option<(&str, Option<&str>)> {
+        match &self.final_base_stage(target)?.base {
+            BaseImage::Image { name, tag, .. } => Some((name, tag.as_deref())),
+            _ => None,
+        }
+    }
+
+    /// The stage whose `FROM` names the image [`Dockerfile::final_base`] returns (its `from_span` is where
+    /// the image is named). `None` when the chain ends in scratch, an unresolvable reference or no stage.
+    pub fn final_base_stage(&self, target: Option<&str>) -> Option<&Stage> {
         let mut stage = self.target_stage(target)?;
         for _ in 0..=self.stages.len() {
             match &stage.base {
-                BaseImage::Image { name, tag, .. } => return Some((name, tag.as_deref())),
+                BaseImage::Image { .. } => return Some(stage),
                 BaseImage::Stage(j) => stage = self.stages.get(*j)?,
                 BaseImage::Scratch | BaseImage::Unknown(_) => return None,
             }

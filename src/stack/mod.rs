@@ -335,10 +335,9 @@ fn container_fs(
         }
     }
     for c in copies {
-        if c.host.is_dir() {
-            b.mount_dir(&c.container, &c.host);
-        } else {
-            b.add_file(c.container.clone(), c.host.clone());
+        // A COPY adds to what the image has at the destination (unlike a mount, it hides nothing).
+        for (container, host) in &c.files {
+            b.add_file(container.clone(), host.clone());
         }
         b.origins.push(Origin {
             container: c.container.clone(),
@@ -474,7 +473,7 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 continue;
             }
             let env = service_env(project, svc);
-            let built = build::for_service(project, svc);
+            let built = build::for_service(sources, project, svc);
             let image = match (&svc.image, &built) {
                 (_, Some(b)) if b.base.is_some() => b.base.clone(),
                 (Some(img), _) => Some(ImageRef::parse(&img.value, img.span, false)),
