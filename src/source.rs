@@ -128,6 +128,22 @@ impl SourceFile {
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
+    /// 0-based index of the line holding byte `offset` (clamped to the text), by binary search.
+    pub fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Byte offset where the 0-based line `index` starts; the text's length past the last line.
+    pub fn line_start(&self, index: usize) -> usize {
+        self.line_starts
+            .get(index)
+            .map_or(self.text.len(), |&s| s as usize)
+    }
+
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
