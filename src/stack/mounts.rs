@@ -3,6 +3,7 @@
 
 use super::{clean, Stack};
 use crate::compose::model::{MountKind, VolumeMount};
+use crate::compose::yaml::{Node, Value};
 use crate::source::{normalize, Span};
 use std::path::PathBuf;
 
@@ -19,15 +20,19 @@ pub enum Backing {
     Unknown,
 }
 
-/// A mount as a service has it, with the mount that brought it (its own, or one through `volumes_from`).
+/// A mount as a service has it (its own, or one through `volumes_from`).
 struct Mount<'a> {
-    mount: &'a VolumeMount,
+    kind: MountKind,
+    source: Option<&'a str>,
+    target: &'a str,
+    span: Span,
     /// The project directory bind sources resolve against.
     dir: &'a std::path::Path,
 }
 
-/// The mounts of placement `i`: its own, then those of the services it names in `volumes_from` (docker
-/// gives them the same targets), transitively. `None` when a `volumes_from` names something unknown.
+/// The mounts of placement `i`: its own (`volumes`, and `tmpfs`, which the compose model does not keep),
+/// then those of the services it names in `volumes_from` (docker gives them the same targets),
+/// transitively. `None` when a `volumes_from` names something unknown.
 fn mounts(stack: &Stack, i: usize) -> Option<Vec<Mount<'_>>> {
     let mut out = Vec::new();
     let mut seen = vec![i];
@@ -35,8 +40,35 @@ fn mounts(stack: &Stack, i: usize) -> Option<Vec<Mount<'_>>> {
     while let Some(j) = todo.pop() {
         let p = &stack.placements[j];
         let svc = stack.service(p);
-        let dir = stack.project(p).dir.as_path();
-        out.extend(svc.volumes.iter().map(|mount| Mount { mount, dir }));
+        let project = stack.project(p);
+        let dir = project.dir.as_path();
+        out.extend(svc.volumes.iter().map(|v: &VolumeMount| Mount {
+            kind: v.kind.clone(),
+            source: v.source.as_ref().map(|s| s.value.as_str()),
+            target: v.target.value.as_str(),
+            span: v.span,
+            dir,
+        }));
+        let tmpfs = project
+            .root
+            .get("services")
+            .and_then(|s| s.get(&svc.name.value))
+            .and_then(|s| s.get("tmpfs"));
+        let items: Vec<&Node> = match tmpfs.map(|t| &t.value) {
+            Some(Value::Seq(items)) => items.iter().collect(),
+            Some(Value::Scalar(_)) => tmpfs.into_iter().collect(),
+            _ => Vec::new(),
+        };
+        for n in items {
+            let Some(t) = n.as_str() else { continue };
+            out.push(Mount {
+                kind: MountKind::Tmpfs,
+                source: None,
+                target: t.split(':').next().unwrap_or_default(),
+                span: n.head_span(),
+                dir,
+            });
+        }
         for from in &svc.volumes_from {
             let name = from.value.split(':').next().unwrap_or_default();
             if from.value.starts_with("container:") {
@@ -69,7 +101,7 @@ pub fn backing(stack: &Stack, i: usize, path: &str) -> (Backing, Option<Span>) {
     };
     let mut best: Option<(usize, &Mount<'_>, &str)> = None;
     for m in &ms {
-        let target = m.mount.target.value.as_str();
+        let target = m.target;
         if !target.starts_with('/') {
             continue;
         }
@@ -85,11 +117,11 @@ pub fn backing(stack: &Stack, i: usize, path: &str) -> (Backing, Option<Span>) {
     let Some((_, m, rel)) = best else {
         return (Backing::Private, None);
     };
-    let span = Some(m.mount.span);
-    let b = match (&m.mount.kind, &m.mount.source) {
-        (MountKind::Volume, Some(s)) => Backing::Volume(s.value.clone(), rel.to_string()),
-        (MountKind::Bind, Some(s)) if !s.value.starts_with('~') && !s.value.contains('$') => {
-            let host = clean(m.dir, &s.value);
+    let span = Some(m.span);
+    let b = match (&m.kind, m.source) {
+        (MountKind::Volume, Some(s)) => Backing::Volume(s.to_string(), rel.to_string()),
+        (MountKind::Bind, Some(s)) if !s.starts_with('~') && !s.contains('$') => {
+            let host = clean(m.dir, s);
             let host = if rel.is_empty() { host } else { host.join(rel) };
             Backing::Host(normalize(&host))
         }
