@@ -11,6 +11,7 @@ pub mod dockerfile;
 pub mod explain;
 pub mod graph;
 pub mod images;
+pub mod mounts;
 pub mod resolve;
 pub mod targets;
 
