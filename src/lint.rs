@@ -70,13 +70,7 @@ pub fn check_compose_projects(
             project: &loaded.project,
             undefined: &loaded.undefined,
         };
-        for rule in rules::RULES {
-            if let Check::Compose(check) = rule.check {
-                if settings.rules.enabled(rule.code) {
-                    check(&cx, diagnostics);
-                }
-            }
-        }
+        rules::run(&settings.rules, Check::compose, &cx, diagnostics);
     }
     // A file in two projects (a base and base + overlay) yields the same finding twice; keep the first.
     let mut seen = std::collections::HashSet::new();
@@ -189,13 +183,7 @@ pub fn check_with_overlays(
                 placement,
             }),
         };
-        for rule in rules::RULES {
-            if let Check::Nginx(check) = rule.check {
-                if settings.rules.enabled(rule.code) {
-                    check(&cx, &mut diagnostics);
-                }
-            }
-        }
+        rules::run(&settings.rules, Check::nginx, &cx, &mut diagnostics);
     }
 
     let phpfpm = crate::phpfpm::load(&mut sources, &standalone(Kind::PhpFpm), settings)
@@ -217,13 +205,7 @@ pub fn check_with_overlays(
                 placement,
             }),
         };
-        for rule in rules::RULES {
-            if let Check::PhpFpm(check) = rule.check {
-                if settings.rules.enabled(rule.code) {
-                    check(&cx, &mut diagnostics);
-                }
-            }
-        }
+        rules::run(&settings.rules, Check::phpfpm, &cx, &mut diagnostics);
         set.drop_context_findings(&mut diagnostics, first);
     }
 
@@ -233,13 +215,7 @@ pub fn check_with_overlays(
             settings,
             stack: &stack,
         };
-        for rule in rules::RULES {
-            if let Check::Stack(check) = rule.check {
-                if settings.rules.enabled(rule.code) {
-                    check(&cx, &mut diagnostics);
-                }
-            }
-        }
+        rules::run(&settings.rules, Check::stack, &cx, &mut diagnostics);
     }
 
     // Every file of a known kind, for inline suppressions.

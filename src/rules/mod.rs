@@ -70,6 +70,52 @@ pub enum Check {
     Stack(fn(&StackCx<'_>, &mut Vec<Diagnostic>)),
 }
 
+/// A rule's check function over a family's context.
+pub type CheckFn<C> = fn(&C, &mut Vec<Diagnostic>);
+
+/// Runs every enabled rule of one family: `pick` selects the family's check functions from [`Check`].
+pub fn run<C>(
+    selection: &Selection,
+    pick: fn(Check) -> Option<CheckFn<C>>,
+    cx: &C,
+    out: &mut Vec<Diagnostic>,
+) {
+    for rule in RULES {
+        if let Some(check) = pick(rule.check) {
+            if selection.enabled(rule.code) {
+                check(cx, out);
+            }
+        }
+    }
+}
+
+impl Check {
+    pub fn nginx(self) -> Option<fn(&NginxCx<'_>, &mut Vec<Diagnostic>)> {
+        match self {
+            Check::Nginx(f) => Some(f),
+            _ => None,
+        }
+    }
+    pub fn phpfpm(self) -> Option<fn(&PhpFpmCx<'_>, &mut Vec<Diagnostic>)> {
+        match self {
+            Check::PhpFpm(f) => Some(f),
+            _ => None,
+        }
+    }
+    pub fn compose(self) -> Option<fn(&ComposeCx<'_>, &mut Vec<Diagnostic>)> {
+        match self {
+            Check::Compose(f) => Some(f),
+            _ => None,
+        }
+    }
+    pub fn stack(self) -> Option<fn(&StackCx<'_>, &mut Vec<Diagnostic>)> {
+        match self {
+            Check::Stack(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
 pub struct Rule {
     /// Stable code, e.g. `N001`. Never reused for another meaning.
     pub code: &'static str,
