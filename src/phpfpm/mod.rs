@@ -288,6 +288,42 @@ pub fn load_for_service(
     image: Option<&str>,
     env: Option<&Env>,
 ) -> Result<Loaded, LoadFailure> {
+    load_inner(sources, inputs, settings, image, env, None)
+}
+
+/// [`load_for_service`] for files mounted into a container: each file is given with the path it has in the
+/// container and its host path. php-fpm's `include=etc/php-fpm.d/*.conf` orders them by their container
+/// names (byte order, merged with the image's stock files), and files from several host directories form one
+/// pool set; findings still point at the host files.
+pub fn load_mounted(
+    sources: &mut SourceMap,
+    files: &[(String, PathBuf)],
+    settings: &Settings,
+    image: Option<&str>,
+    env: Option<&Env>,
+) -> Result<Loaded, LoadFailure> {
+    let inputs: Vec<Input> = files
+        .iter()
+        .map(|(_, h)| Input {
+            path: h.clone(),
+            name: crate::source::display_name(h),
+            kind: crate::settings::Kind::PhpFpm,
+        })
+        .collect();
+    let refs: Vec<&Input> = inputs.iter().collect();
+    let container: Vec<String> = files.iter().map(|(c, _)| c.clone()).collect();
+    load_inner(sources, &refs, settings, image, env, Some(&container))
+}
+
+/// `mounted`: the container path of each input (same order), when the inputs are mounted into a container.
+fn load_inner(
+    sources: &mut SourceMap,
+    inputs: &[&Input],
+    settings: &Settings,
+    image: Option<&str>,
+    env: Option<&Env>,
+    mounted: Option<&[String]>,
+) -> Result<Loaded, LoadFailure> {
     let layout = match image {
         Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
         None => None,
@@ -295,12 +331,25 @@ pub fn load_for_service(
     let mut loaded = Loaded::default();
     let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
     let mut ids = Vec::new();
-    for input in inputs {
+    // The name php-fpm orders a file by: its container name when mounted, else its own.
+    let mut order_name: HashMap<FileId, Vec<u8>> = HashMap::new();
+    for (i, input) in inputs.iter().enumerate() {
         let id = sources
             .load(&input.path, input.name.clone())
             .map_err(LoadFailure::Io)?;
+        if let Some(c) = mounted.and_then(|m| m.get(i)) {
+            order_name
+                .entry(id)
+                .or_insert_with(|| c.rsplit('/').next().unwrap_or("").as_bytes().to_vec());
+        }
         ids.push((input.path.clone(), id));
     }
+    let name_of = |path: &Path, id: FileId| {
+        order_name
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| file_name_bytes(path))
+    };
     // A main config: named php-fpm.conf, or one that includes others.
     let mut mains = Vec::new();
     for (path, id) in &ids {
@@ -310,10 +359,8 @@ pub fn load_for_service(
         let includes = p.lines.iter().any(
             |l| matches!(&l.kind, LineKind::Entry(e) if e.key == "include" && e.index.is_none()),
         );
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase());
-        if includes || name.as_deref() == Some("php-fpm.conf") {
+        let name = String::from_utf8_lossy(&name_of(path, *id)).to_ascii_lowercase();
+        if includes || name == "php-fpm.conf" {
             mains.push((path.clone(), *id));
         }
     }
@@ -357,6 +404,14 @@ pub fn load_for_service(
             continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if mounted.is_some() {
+            // Mounted files all sit in the container's pool directory: one set, whatever their host directory.
+            match by_dir.first_mut() {
+                Some(set) => set.1.push((path.clone(), *id)),
+                None => by_dir.push((dir, vec![(path.clone(), *id)])),
+            }
+            continue;
+        }
         if is_variant(path) {
             by_dir.push((dir, vec![(path.clone(), *id)]));
             continue;
@@ -379,7 +434,8 @@ pub fn load_for_service(
         let pool_dir = dir
             .file_name()
             .is_some_and(|n| n == "php-fpm.d" || n == "pool.d" || n == "fpm.d");
-        if pool_dir && !files.iter().any(|(p, _)| is_variant(p)) {
+        // Mounted files: the container's directory holds only what is mounted (and the image's stock files).
+        if pool_dir && mounted.is_none() && !files.iter().any(|(p, _)| is_variant(p)) {
             let given: HashSet<Vec<u8>> = files.iter().map(|(p, _)| file_name_bytes(p)).collect();
             for path in sibling_pool_files(&dir, &given) {
                 let name = crate::source::display_name(&path);
@@ -399,7 +455,7 @@ pub fn load_for_service(
                 }
             }
         }
-        files.sort_by_key(|f| file_name_bytes(&f.0));
+        files.sort_by_key(|f| name_of(&f.0, f.1));
         let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
         l.set.context = context;
         l.set.label = format!("{}/", crate::source::display_name(&dir));
@@ -429,10 +485,8 @@ pub fn load_for_service(
                 l.set.main = Some(main);
                 l.complete = true;
                 // The user's files sit in the image's pool directory: same-named stock files are replaced.
-                let mut merged: Vec<(Vec<u8>, FileId)> = files
-                    .iter()
-                    .map(|(p, id)| (file_name_bytes(p), *id))
-                    .collect();
+                let mut merged: Vec<(Vec<u8>, FileId)> =
+                    files.iter().map(|(p, id)| (name_of(p, *id), *id)).collect();
                 for f in &layout.pool_files {
                     let name = f
                         .container_path

@@ -575,7 +575,7 @@ fn place_fpm(
     p: &mut Placement,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let pool_files: Vec<PathBuf> =
+    let pool_files: Vec<(String, PathBuf)> =
         p.fs.files
             .iter()
             .filter(|(c, h)| {
@@ -585,7 +585,7 @@ fn place_fpm(
                         && !c[FPM_POOL_DIR.len()..].contains('/'))
                         || c == FPM_MAIN)
             })
-            .map(|(_, h)| h.clone())
+            .map(|(c, h)| (c.clone(), h.clone()))
             .collect();
     let layout_image = p
         .image
@@ -615,20 +615,17 @@ fn place_fpm(
             }
         }
     }
-    let inputs: Vec<Input> = pool_files
-        .iter()
-        .map(|h| Input {
-            path: h.clone(),
-            name: crate::source::display_name(h),
-            kind: Kind::PhpFpm,
-        })
-        .collect();
-    let refs: Vec<&Input> = inputs.iter().collect();
-    let Ok(mut loaded) = crate::phpfpm::load(sources, &refs, &s) else {
+    let Ok(mut loaded) = crate::phpfpm::load_mounted(
+        sources,
+        &pool_files,
+        &s,
+        s.phpfpm.image.as_deref(),
+        s.phpfpm.env.as_ref(),
+    ) else {
         return;
     };
     diags.append(&mut loaded.diagnostics);
-    // Several sets happen when files come from different directories; the first is the main one.
+    // A mounted main config that does not reach every mounted pool file gives a second set; the first is the main one.
     if loaded.sets.len() == 1 {
         p.fpm_complete = main_mounted || s.phpfpm.image.is_some();
         p.fpm = loaded.sets.pop();
