@@ -169,6 +169,36 @@ pub fn render(
     summary: Summary,
     color: bool,
 ) -> String {
+    // Each report renders independently; with many findings, split them over the cores and join in order
+    // (miette's rendering is most of a run with thousands of findings).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut out = if threads > 1 && diagnostics.len() >= PARALLEL_MIN {
+        let chunk = diagnostics.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = diagnostics
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || render_chunk(sources, part, color)))
+                .collect();
+            let mut out = String::new();
+            for handle in handles {
+                match handle.join() {
+                    Ok(text) => out.push_str(&text),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            out
+        })
+    } else {
+        render_chunk(sources, diagnostics, color)
+    };
+    out.push_str(&summary_line(summary));
+    out
+}
+
+/// Below this many findings, rendering on one thread is faster than starting others.
+const PARALLEL_MIN: usize = 256;
+
+fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -191,7 +221,6 @@ pub fn render(
         }
         out.push('\n');
     }
-    out.push_str(&summary_line(summary));
     out
 }
 
@@ -212,4 +241,33 @@ pub fn summary_line(s: Summary) -> String {
         plural(s.infos, "info"),
         plural(s.files, "file"),
     )
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+    use crate::source::{SourceFile, Span};
+
+    #[test]
+    fn parallel_rendering_equals_sequential() {
+        let mut sources = SourceMap::new();
+        let text: String = (0..400).map(|i| format!("listen 127.0.0.{i};\n")).collect();
+        let id = sources.add(SourceFile::new("site.conf".into(), None, text.clone()));
+        let diagnostics: Vec<Diagnostic> = text
+            .match_indices("listen")
+            .map(|(at, _)| {
+                Diagnostic::new(
+                    "N008",
+                    Severity::Info,
+                    Span::new(id, at, at + 6),
+                    "loopback",
+                )
+                .with_help("bind every address")
+            })
+            .collect();
+        assert!(diagnostics.len() >= PARALLEL_MIN);
+        let summary = Summary::new(1, &diagnostics);
+        let sequential = render_chunk(&sources, &diagnostics, false) + &summary_line(summary);
+        assert_eq!(render(&sources, &diagnostics, summary, false), sequential);
+    }
 }
