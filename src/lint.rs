@@ -104,6 +104,7 @@ pub fn check_with_overlays(
     settings: &Settings,
 ) -> Result<Outcome, RunError> {
     settings.rules.validate().map_err(RunError)?;
+    crate::timing::phase("start");
     let mut sources = SourceMap::new();
     for o in overlays {
         sources.set_overlay(&o.path, o.text.clone());
@@ -135,6 +136,7 @@ pub fn check_with_overlays(
         None => discover::discover(paths, settings.kind).map_err(|e| RunError(e.to_string()))?,
     };
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    crate::timing::phase("discover");
 
     let mut diagnostics = Vec::new();
     let of_kind = |k: Kind| {
@@ -168,23 +170,25 @@ pub fn check_with_overlays(
     let nginx = crate::nginx::load(&mut sources, &standalone(Kind::Nginx), settings)
         .map_err(|e| RunError(e.to_string()))?;
     diagnostics.extend(nginx.diagnostics.iter().cloned());
+    crate::timing::phase("nginx load");
     let placed_nginx = stack
         .placements
         .iter()
         .enumerate()
         .filter_map(|(i, p)| p.nginx.as_ref().map(|c| (c, Some(i))));
     for (config, placement) in nginx.configs.iter().map(|c| (c, None)).chain(placed_nginx) {
-        let cx = NginxCx {
-            sources: &sources,
+        let cx = NginxCx::new(
+            &sources,
             settings,
             config,
-            stack: placement.map(|placement| StackView {
+            placement.map(|placement| StackView {
                 stack: &stack,
                 placement,
             }),
-        };
+        );
         rules::run(&settings.rules, Check::nginx, &cx, &mut diagnostics);
     }
+    crate::timing::phase("nginx rules");
 
     let phpfpm = crate::phpfpm::load(&mut sources, &standalone(Kind::PhpFpm), settings)
         .map_err(|e| RunError(e.to_string()))?;
@@ -245,6 +249,7 @@ pub fn check_with_overlays(
     }
     kinds.sort();
     kinds.dedup_by_key(|(f, _)| *f);
+    crate::timing::phase("other families");
 
     // Built-in sources (an image's stock files) have no path and are not files the user checks.
     let files = sources
@@ -264,6 +269,7 @@ pub fn check_with_overlays(
     }
     crate::report::sort(&sources, &mut diagnostics);
     diagnostics.dedup();
+    crate::timing::phase("filter, sort");
     Ok(Outcome {
         sources,
         diagnostics,

@@ -54,6 +54,8 @@ pub struct Config {
     /// Findings of the directive-table checks (N000, N005, N006, N007), computed in one pass on first
     /// use and shared by those rules.
     pub(crate) table_findings: std::sync::OnceLock<Vec<Diagnostic>>,
+    /// The walk in load order, flattened once and reused by every rule (see [`Flat`]).
+    flat: std::sync::Mutex<Option<Arc<Flat>>>,
 }
 
 /// One directive seen by [`Config::walk`].
@@ -70,6 +72,11 @@ pub struct Visit<'a, 'p> {
     /// The `include` directives through which this directive's file was reached, outermost first.
     pub via: &'p [&'a Directive],
     pub file: FileId,
+}
+
+fn deref_all<'a>(chain: &[*const Directive]) -> Vec<&'a Directive> {
+    // SAFETY: the pointers of a `Flat`'s chains point into its store (see `Flat`).
+    chain.iter().map(|d| unsafe { &**d }).collect()
 }
 
 /// Whether `text` holds `${NAME}` with an upper-case NAME, as envsubst templates write them.
@@ -111,6 +118,105 @@ pub fn child_context(name: &str, ctx: Context) -> Option<Context> {
     })
 }
 
+/// Directive names the rules look for, tagged once when a configuration's walk is flattened, so a rule
+/// that needs only `listen` (or only `*_pass`) skips the other 100,000 directives of a large configuration
+/// without touching them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Tag {
+    Other,
+    Upstream,
+    Server,
+    Zone,
+    Resolver,
+    Set,
+    Map,
+    Geo,
+    Listen,
+    /// `proxy_pass`, `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass`, `memcached_pass`.
+    Pass,
+    /// Directives that set a variable to values not known statically ([`upstreams::OPAQUE_DEFINERS`]).
+    OpaqueDefiner,
+    Include,
+    Root,
+    FastcgiParam,
+}
+
+const TAGS: usize = Tag::FastcgiParam as usize + 1;
+
+impl Tag {
+    pub fn of(name: &str) -> Tag {
+        match name {
+            "upstream" => Tag::Upstream,
+            "server" => Tag::Server,
+            "zone" => Tag::Zone,
+            "resolver" => Tag::Resolver,
+            "set" => Tag::Set,
+            "map" => Tag::Map,
+            "geo" => Tag::Geo,
+            "listen" => Tag::Listen,
+            "include" => Tag::Include,
+            "root" => Tag::Root,
+            "fastcgi_param" => Tag::FastcgiParam,
+            "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass"
+            | "memcached_pass" => Tag::Pass,
+            "split_clients" | "perl_set" | "js_set" | "auth_request_set" | "set_by_lua"
+            | "set_by_lua_block" | "set_by_lua_file" => Tag::OpaqueDefiner,
+            _ => Tag::Other,
+        }
+    }
+}
+
+/// What a flattened walk was built from: the store, the top-level context, the roots and the includes.
+type Stamp = (usize, Context, bool, Vec<FileId>, usize);
+
+/// No enclosing directive.
+const NONE: u32 = u32::MAX;
+
+/// One directive of the flattened walk.
+struct FlatVisit {
+    /// Points into the [`ParsedStore`] that [`Flat::store`] keeps alive.
+    directive: *const Directive,
+    /// Index of the enclosing block directive's visit, or [`NONE`].
+    parent: u32,
+    /// Index into [`Flat::vias`].
+    via: u32,
+    file: FileId,
+    depth: u32,
+    context: Context,
+    known: bool,
+    /// Whether the directive's block is walked (its children follow it, one level deeper).
+    opens: bool,
+}
+
+/// A configuration's walk (includes expanded in place, in nginx's order) as a flat list in visit order,
+/// built once and shared by every rule: walking the tree of a 5 MB configuration once per rule cost more
+/// than all the rules together.
+struct Flat {
+    /// Keeps the directives the visits point to alive and unchanged (a `ParsedStore` behind an `Arc` is
+    /// never mutated).
+    _store: Arc<ParsedStore>,
+    /// What the walk was built for: a configuration whose roots, includes or context changed since is
+    /// flattened again.
+    stamp: Stamp,
+    visits: Vec<FlatVisit>,
+    /// The `include` chains through which files were reached, outermost first.
+    vias: Vec<Vec<*const Directive>>,
+    /// Visit indices by [`Tag`], in visit order.
+    by_tag: [Vec<u32>; TAGS],
+}
+
+// SAFETY: the raw pointers point into `_store`, which the `Flat` owns a reference to and which nobody
+// mutates; they are only read, as `&Directive` for as long as the `Flat` lives.
+unsafe impl Send for Flat {}
+
+impl std::fmt::Debug for Flat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Flat({} visits)", self.visits.len())
+    }
+}
+unsafe impl Sync for Flat {}
+
 struct WalkState<'a> {
     parents: Vec<&'a Directive>,
     via: Vec<&'a Directive>,
@@ -121,6 +227,144 @@ impl Config {
     /// Every directive in nginx's load order with includes expanded in place, with its context and
     /// enclosing directives. Entries of table blocks (`map`, `types`, …) and raw blocks are not visited.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&Visit<'a, '_>)) {
+        let flat = self.flat();
+        let mut parents: Vec<&'a Directive> = Vec::new();
+        let vias: Vec<Vec<&'a Directive>> = flat.vias.iter().map(|v| deref_all(v)).collect();
+        for v in &flat.visits {
+            // SAFETY: see `Flat`; `flat` (and so the store) lives until the end of this call, and the
+            // store is also kept by `self.parsed` for `'a` unless it was replaced, in which case the
+            // stamp no longer matched and `flat` was rebuilt from the new store.
+            let d: &'a Directive = unsafe { &*v.directive };
+            parents.truncate(v.depth as usize);
+            f(&Visit {
+                directive: d,
+                context: v.context,
+                context_known: v.known,
+                parents: &parents,
+                via: &vias[v.via as usize],
+                file: v.file,
+            });
+            if v.opens {
+                parents.push(d);
+            }
+        }
+    }
+
+    /// Like [`Config::walk`], visiting only directives with one of `tags` (in the same order, with the same
+    /// parents): the cheap way for a rule that looks at a few directive names.
+    pub fn walk_tagged<'a>(&'a self, tags: &[Tag], f: &mut dyn FnMut(&Visit<'a, '_>)) {
+        let flat = self.flat();
+        let mut order: Vec<u32> = Vec::new();
+        for t in tags {
+            order.extend_from_slice(&flat.by_tag[*t as usize]);
+        }
+        if tags.len() > 1 {
+            order.sort_unstable();
+        }
+        let mut parents: Vec<&'a Directive> = Vec::new();
+        let mut via: Vec<&'a Directive> = Vec::new();
+        for i in order {
+            let v = &flat.visits[i as usize];
+            parents.clear();
+            let mut p = v.parent;
+            while p != NONE {
+                let pv = &flat.visits[p as usize];
+                // SAFETY: as in `walk`.
+                parents.push(unsafe { &*pv.directive });
+                p = pv.parent;
+            }
+            parents.reverse();
+            via.clear();
+            // SAFETY: as in `walk`.
+            via.extend(flat.vias[v.via as usize].iter().map(|d| unsafe { &**d }));
+            f(&Visit {
+                // SAFETY: as in `walk`.
+                directive: unsafe { &*v.directive },
+                context: v.context,
+                context_known: v.known,
+                parents: &parents,
+                via: &via,
+                file: v.file,
+            });
+        }
+    }
+
+    fn stamp(&self) -> Stamp {
+        (
+            Arc::as_ptr(&self.parsed) as usize,
+            self.context,
+            self.context_guessed,
+            self.roots.clone(),
+            self.includes.len(),
+        )
+    }
+
+    /// The flattened walk, built on first use (and again if the configuration changed since).
+    fn flat(&self) -> Arc<Flat> {
+        let mut cached = self.flat.lock().unwrap_or_else(|e| e.into_inner());
+        let stamp = self.stamp();
+        if let Some(flat) = cached.as_ref().filter(|f| f.stamp == stamp) {
+            return Arc::clone(flat);
+        }
+        let flat = Arc::new(self.flatten(stamp));
+        *cached = Some(Arc::clone(&flat));
+        flat
+    }
+
+    fn flatten(&self, stamp: Stamp) -> Flat {
+        let mut visits: Vec<FlatVisit> = Vec::new();
+        let mut vias: Vec<Vec<*const Directive>> = vec![Vec::new()];
+        let mut via_id = 0u32;
+        let mut open: Vec<u32> = Vec::new();
+        let mut by_tag: [Vec<u32>; TAGS] = Default::default();
+        // The recursive walk reports each directive with its parents and include chain; `open` mirrors
+        // the parents (visit indices of the enclosing blocks), and each change of include chain is stored
+        // once as it is entered.
+        self.walk_tree(&mut |v| {
+            let index = visits.len() as u32;
+            let depth = v.parents.len();
+            open.truncate(depth);
+            let chain = &vias[via_id as usize];
+            if chain.len() != v.via.len()
+                || chain
+                    .iter()
+                    .zip(v.via)
+                    .any(|(a, b)| !std::ptr::eq(*a, *b))
+            {
+                via_id = vias.len() as u32;
+                vias.push(v.via.iter().map(|d| *d as *const Directive).collect());
+            }
+            let d = v.directive;
+            let opens = d
+                .block
+                .as_ref()
+                .is_some_and(|b| !b.raw && !b.entries && depth < syntax::MAX_DEPTH);
+            visits.push(FlatVisit {
+                directive: d,
+                parent: open.last().copied().unwrap_or(NONE),
+                via: via_id,
+                file: v.file,
+                depth: depth as u32,
+                context: v.context,
+                known: v.context_known,
+                opens,
+            });
+            by_tag[Tag::of(&d.name.text) as usize].push(index);
+            if opens {
+                open.push(index);
+            }
+        });
+        Flat {
+            _store: Arc::clone(&self.parsed),
+            stamp,
+            visits,
+            vias,
+            by_tag,
+        }
+    }
+
+    /// The recursive walk behind [`Config::walk`] (on the tree itself, nothing cached).
+    fn walk_tree<'a>(&'a self, f: &mut dyn FnMut(&Visit<'a, '_>)) {
         for &id in &self.roots {
             let Some(root) = self.parsed.get(&id) else {
                 continue;
@@ -236,6 +480,7 @@ impl Drop for ParsedStore {
             return;
         }
         let files = std::mem::take(&mut self.files);
+
         let _ = std::thread::Builder::new()
             .name("wirelint-free".into())
             .spawn(move || drop(files));
@@ -253,7 +498,7 @@ fn is_main_config(parsed: &ParsedFile) -> bool {
 /// when the root's top level is `config.context`.
 fn misfits(config: &Config) -> usize {
     let mut n = 0;
-    config.walk(&mut |v| {
+    config.walk_tree(&mut |v| {
         let name: &str = &v.directive.name.text;
         if v.context_known
             && !directives::lookup(name).is_empty()
@@ -476,6 +721,7 @@ pub fn load(
             load_order,
             parsed: Arc::clone(&parsed),
             table_findings: std::sync::OnceLock::new(),
+            flat: std::sync::Mutex::new(None),
         };
         infer_context(&mut config);
         singles.push(config);

@@ -78,6 +78,8 @@ pub struct Expansion<'a> {
 /// Upstream names, resolvers and variable definitions of one configuration.
 pub struct Index<'a> {
     upstreams: Vec<Upstream<'a>>,
+    /// The first upstream of each `(stream, lowercase name)`, as nginx matches names.
+    by_name: HashMap<(bool, String), usize>,
     /// `(stream, lowercase host, port)` of the groups literal targets create implicitly.
     implicit: HashSet<(bool, String, u16)>,
     resolvers: HashMap<ScopeKey, &'a Directive>,
@@ -90,7 +92,7 @@ pub struct Index<'a> {
 }
 
 /// Directives that define a variable named by their argument at `index`, with values not known here.
-const OPAQUE_DEFINERS: &[(&str, usize)] = &[
+pub(crate) const OPAQUE_DEFINERS: &[(&str, usize)] = &[
     ("split_clients", 1),
     ("perl_set", 0),
     ("js_set", 0),
@@ -112,13 +114,25 @@ impl<'a> Index<'a> {
     pub fn build(config: &'a Config) -> Index<'a> {
         let mut index = Index {
             upstreams: Vec::new(),
+            by_name: HashMap::new(),
             implicit: HashSet::new(),
             resolvers: HashMap::new(),
             zones: HashSet::new(),
             definitions: HashMap::new(),
             opaque: HashSet::new(),
         };
-        config.walk(&mut |visit| {
+        use super::Tag;
+        let tags = [
+            Tag::Upstream,
+            Tag::Zone,
+            Tag::Resolver,
+            Tag::Set,
+            Tag::Map,
+            Tag::Geo,
+            Tag::Pass,
+            Tag::OpaqueDefiner,
+        ];
+        config.walk_tagged(&tags, &mut |visit| {
             let d: &'a Directive = visit.directive;
             let name: &str = &d.name.text;
             let stream = is_stream(visit.context);
@@ -204,15 +218,20 @@ impl<'a> Index<'a> {
                 }
             }
         });
+        for (i, u) in index.upstreams.iter().enumerate() {
+            index
+                .by_name
+                .entry((u.stream, u.name().to_ascii_lowercase()))
+                .or_insert(i);
+        }
         index
     }
 
     /// The `upstream` block called `name` (case-insensitive, as nginx matches).
     pub fn upstream(&self, name: &str, stream: bool) -> Option<Upstream<'a>> {
-        self.upstreams
-            .iter()
-            .find(|u| u.stream == stream && u.name().eq_ignore_ascii_case(name))
-            .copied()
+        self.by_name
+            .get(&(stream, name.to_ascii_lowercase()))
+            .map(|&i| self.upstreams[i])
     }
 
     /// The `resolver` that applies to a directive with these parents: the innermost enclosing block's,

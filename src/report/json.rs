@@ -6,6 +6,7 @@ use crate::rules;
 use crate::source::SourceMap;
 use serde::Serialize;
 
+#[cfg(test)]
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
@@ -40,47 +41,159 @@ struct JsonRelated<'a> {
     message: &'a str,
 }
 
-pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], summary: Summary) -> String {
-    let doc = Document {
-        version: 1,
-        diagnostics: diagnostics
+fn to_json<'a>(sources: &SourceMap, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
+    let loc = sources.location(d.span);
+    JsonDiagnostic {
+        code: d.code,
+        name: rules::by_code(d.code).map(|r| r.name).unwrap_or(""),
+        severity: d.severity.as_str(),
+        message: &d.message,
+        help: d.help.as_deref(),
+        file: loc.file,
+        line: loc.line,
+        column: loc.column,
+        end_line: loc.end_line,
+        end_column: loc.end_column,
+        byte_start: loc.byte_start,
+        byte_end: loc.byte_end,
+        related: d
+            .related
             .iter()
-            .map(|d| {
-                let loc = sources.location(d.span);
-                JsonDiagnostic {
-                    code: d.code,
-                    name: rules::by_code(d.code).map(|r| r.name).unwrap_or(""),
-                    severity: d.severity.as_str(),
-                    message: &d.message,
-                    help: d.help.as_deref(),
-                    file: loc.file,
-                    line: loc.line,
-                    column: loc.column,
-                    end_line: loc.end_line,
-                    end_column: loc.end_column,
-                    byte_start: loc.byte_start,
-                    byte_end: loc.byte_end,
-                    related: d
-                        .related
-                        .iter()
-                        .map(|r| {
-                            let rl = sources.location(r.span);
-                            JsonRelated {
-                                file: rl.file,
-                                line: rl.line,
-                                column: rl.column,
-                                end_line: rl.end_line,
-                                end_column: rl.end_column,
-                                message: &r.message,
-                            }
-                        })
-                        .collect(),
+            .map(|r| {
+                let rl = sources.location(r.span);
+                JsonRelated {
+                    file: rl.file,
+                    line: rl.line,
+                    column: rl.column,
+                    end_line: rl.end_line,
+                    end_column: rl.end_column,
+                    message: &r.message,
                 }
             })
             .collect(),
-        summary,
-    };
-    let mut out = serde_json::to_string_pretty(&doc).expect("JSON of plain data");
-    out.push('\n');
+    }
+}
+
+/// `value` pretty-printed as serde_json prints it `depth` levels deep (every line after the first
+/// indented by two spaces per level).
+fn pretty_at<T: Serialize>(value: &T, depth: usize, out: &mut String) {
+    let text = serde_json::to_string_pretty(value).expect("JSON of plain data");
+    let indent = "  ".repeat(depth);
+    let mut lines = text.split('\n');
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+    }
+    for line in lines {
+        out.push('\n');
+        out.push_str(&indent);
+        out.push_str(line);
+    }
+}
+
+fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::with_capacity(diagnostics.len() * 1024);
+    for d in diagnostics {
+        out.push_str("\n    ");
+        pretty_at(&to_json(sources, d), 2, &mut out);
+        out.push(',');
+    }
     out
+}
+
+/// The document, byte for byte as `serde_json::to_string_pretty` prints [`Document`], with the findings
+/// serialised on all cores when there are many (a run with 9,000 findings spent a fifth of its time
+/// here).
+pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], summary: Summary) -> String {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunks: Vec<String> = if threads > 1 && diagnostics.len() >= super::PARALLEL_MIN {
+        let chunk = diagnostics.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = diagnostics
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || render_chunk(sources, part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    } else {
+        vec![render_chunk(sources, diagnostics)]
+    };
+    let mut out = String::with_capacity(chunks.iter().map(String::len).sum::<usize>() + 256);
+    out.push_str("{\n  \"version\": 1,\n  \"diagnostics\": [");
+    for c in &chunks {
+        out.push_str(c);
+    }
+    if diagnostics.is_empty() {
+        out.push(']');
+    } else {
+        out.pop(); // the last `,`
+        out.push_str("\n  ]");
+    }
+    out.push_str(",\n  \"summary\": ");
+    pretty_at(&summary, 1, &mut out);
+    out.push_str("\n}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Severity;
+    use crate::source::{SourceFile, Span};
+
+    /// The reference: the whole document through serde_json at once.
+    fn reference(sources: &SourceMap, diagnostics: &[Diagnostic], summary: Summary) -> String {
+        let doc = Document {
+            version: 1,
+            diagnostics: diagnostics.iter().map(|d| to_json(sources, d)).collect(),
+            summary,
+        };
+        serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn chunked_rendering_equals_serde_json() {
+        let mut sources = SourceMap::new();
+        let text: String = (0..600)
+            .map(|i| format!("listen 127.0.0.{};\n", i % 250))
+            .collect();
+        let id = sources.add(SourceFile::new(
+            "site \"q\".conf".into(),
+            None,
+            text.clone(),
+        ));
+        for n in [0, 1, 2, 599] {
+            let diagnostics: Vec<Diagnostic> = text
+                .match_indices("listen")
+                .take(n)
+                .enumerate()
+                .map(|(i, (at, _))| {
+                    let d = Diagnostic::new(
+                        "N008",
+                        Severity::Info,
+                        Span::new(id, at, at + 6),
+                        "loopback \"x\"\n\tü",
+                    );
+                    let d = if i % 2 == 0 {
+                        d.with_help("bind every address")
+                    } else {
+                        d
+                    };
+                    if i % 3 == 0 {
+                        d.with_related(Span::new(id, 0, 6), "first")
+                    } else {
+                        d
+                    }
+                })
+                .collect();
+            let summary = Summary::new(1, &diagnostics);
+            assert_eq!(
+                render(&sources, &diagnostics, summary),
+                reference(&sources, &diagnostics, summary),
+                "{n} findings"
+            );
+        }
+    }
 }

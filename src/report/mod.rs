@@ -62,6 +62,9 @@ pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
     });
 }
 
+/// Below this many findings, rendering on one thread is faster than starting others.
+pub(crate) const PARALLEL_MIN: usize = 256;
+
 pub fn render(
     format: Format,
     sources: &SourceMap,

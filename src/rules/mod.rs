@@ -39,6 +39,31 @@ pub struct NginxCx<'a> {
     pub config: &'a crate::nginx::Config,
     /// The service the configuration runs in, in stack mode.
     pub stack: Option<StackView<'a>>,
+    /// Upstream names, resolvers and variable values of `config`, built on first use and shared by the
+    /// rules that need them.
+    pub index: std::cell::OnceCell<crate::nginx::upstreams::Index<'a>>,
+}
+
+impl<'a> NginxCx<'a> {
+    pub fn new(
+        sources: &'a SourceMap,
+        settings: &'a Settings,
+        config: &'a crate::nginx::Config,
+        stack: Option<StackView<'a>>,
+    ) -> NginxCx<'a> {
+        NginxCx {
+            sources,
+            settings,
+            config,
+            stack,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub fn index(&self) -> &crate::nginx::upstreams::Index<'a> {
+        self.index
+            .get_or_init(|| crate::nginx::upstreams::Index::build(self.config))
+    }
 }
 
 /// What a php-fpm rule's check function looks at: one pool set (a php-fpm process's configuration).
@@ -84,6 +109,7 @@ pub fn run<C>(
         if let Some(check) = pick(rule.check) {
             if selection.enabled(rule.code) {
                 check(cx, out);
+                crate::timing::phase(rule.code);
             }
         }
     }

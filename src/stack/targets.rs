@@ -4,7 +4,7 @@
 use crate::nginx::args::{self, Host, PassKind};
 use crate::nginx::directives::Context;
 use crate::nginx::upstreams::{is_stream, sub_span, Index};
-use crate::nginx::{Config, Directive};
+use crate::nginx::{Config, Directive, Tag};
 use crate::source::{SourceMap, Span};
 use std::collections::HashMap;
 
@@ -54,7 +54,7 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
     // `root` and SCRIPT_FILENAME per block (nginx inherits them inwards; order inside a block is free).
     let mut roots: HashMap<Key, String> = HashMap::new();
     let mut scripts: HashMap<Key, String> = HashMap::new();
-    config.walk(&mut |v| {
+    config.walk_tagged(&[Tag::Root, Tag::FastcgiParam], &mut |v| {
         let d = v.directive;
         let k = v.parents.last().map_or(0, |p| key(p));
         match &*d.name.text {
@@ -70,7 +70,7 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
         }
     });
     let mut out = Vec::new();
-    config.walk(&mut |v| {
+    config.walk_tagged(&[Tag::Pass], &mut |v| {
         let d = v.directive;
         let stream = is_stream(v.context);
         let Some(kind) = PassKind::from_directive(&d.name.text, stream) else {
@@ -163,7 +163,7 @@ pub fn listens(sources: &SourceMap, config: &Config) -> Vec<ListenSite> {
     let mut out = Vec::new();
     let mut servers_with_listen = std::collections::HashSet::new();
     let mut servers = Vec::new();
-    config.walk(&mut |v| {
+    config.walk_tagged(&[Tag::Server, Tag::Listen], &mut |v| {
         let d = v.directive;
         if &*d.name.text == "server" && d.block.is_some() && matches!(v.context, Context::Http) {
             servers.push((key(d), d.span));

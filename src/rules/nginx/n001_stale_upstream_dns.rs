@@ -2,7 +2,8 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::nginx::args::{self, Host, PassKind, UpstreamTarget};
 use crate::nginx::directives::Context;
-use crate::nginx::upstreams::{is_snippet, is_stream, sub_span, Index};
+use crate::nginx::upstreams::{is_snippet, is_stream, sub_span};
+use crate::nginx::Tag;
 use crate::rules::{Check, NginxCx};
 use crate::settings::Version;
 
@@ -245,9 +246,10 @@ fn in_stack(cx: &NginxCx<'_>, host: &str, mut d: Diagnostic) -> Option<Diagnosti
 }
 
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
-    let index = Index::build(cx.config);
+    let index = cx.index();
     let snippet = is_snippet(cx.config);
-    cx.config.walk(&mut |visit| {
+    cx.config
+        .walk_tagged(&[Tag::Server, Tag::Pass], &mut |visit| {
         let d = visit.directive;
         let name: &str = &d.name.text;
         let stream = is_stream(visit.context);

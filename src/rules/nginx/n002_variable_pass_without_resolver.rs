@@ -2,7 +2,8 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::nginx::args::{self, Host, PassKind};
 use crate::nginx::directives::Context;
-use crate::nginx::upstreams::{is_snippet, is_stream, sub_span, Definition, Index};
+use crate::nginx::upstreams::{is_snippet, is_stream, sub_span, Definition};
+use crate::nginx::Tag;
 use crate::rules::{Check, NginxCx};
 
 declare_rule! {
@@ -91,8 +92,8 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     let snippet = is_snippet(cx.config);
-    let index = Index::build(cx.config);
-    cx.config.walk(&mut |visit| {
+    let index = cx.index();
+    cx.config.walk_tagged(&[Tag::Pass], &mut |visit| {
         let d = visit.directive;
         let stream = is_stream(visit.context);
         let Some(kind) = PassKind::from_directive(&d.name.text, stream) else {

@@ -3,7 +3,8 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::nginx::args;
 use crate::nginx::directives::Context;
-use crate::nginx::upstreams::{is_snippet, is_stream, Index};
+use crate::nginx::upstreams::{is_snippet, is_stream};
+use crate::nginx::Tag;
 use crate::rules::{Check, NginxCx};
 
 declare_rule! {
@@ -48,8 +49,8 @@ declare_rule! {
 }
 
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
-    let index = Index::build(cx.config);
-    cx.config.walk(&mut |visit| {
+    let index = cx.index();
+    cx.config.walk_tagged(&[Tag::Server], &mut |visit| {
         let d = visit.directive;
         if &*d.name.text != "server"
             || !matches!(visit.context, Context::Upstream | Context::StreamUpstream)

@@ -3,6 +3,7 @@ use crate::diagnostic::Diagnostic;
 use crate::nginx::args;
 use crate::nginx::directives::Context;
 use crate::nginx::upstreams::sub_span;
+use crate::nginx::Tag;
 use crate::rules::{Check, NginxCx};
 
 declare_rule! {
@@ -39,7 +40,7 @@ declare_rule! {
 }
 
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
-    cx.config.walk(&mut |visit| {
+    cx.config.walk_tagged(&[Tag::Listen], &mut |visit| {
         let d = visit.directive;
         if &*d.name.text != "listen"
             || !matches!(
