@@ -176,9 +176,7 @@ fn classify_host(text: &str) -> Host {
 /// envsubst, a configuration-management template — replaces before nginx reads the file. None of these
 /// forms is a usable DNS name, so the text cannot be what nginx finally resolves:
 /// `<NAME>` (`<` and `>` never occur in host names), `{{ … }}` / `{% … %}`, `@NAME@` / `@@NAME@@`,
-/// `%NAME%`, `${UPPER_CASE}` (envsubst; nginx's own variables are lower case), and a bare upper-case
-/// name with an underscore (`IP_1`, `PHP_HOST`: `_` is not allowed in host names, and DNS names are
-/// written in lower case).
+/// `%NAME%`, `${UPPER_CASE}` (envsubst; nginx's own variables are lower case).
 pub fn is_placeholder(text: &str) -> bool {
     fn ident(s: &str) -> bool {
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -199,11 +197,27 @@ pub fn is_placeholder(text: &str) -> bool {
             return true;
         }
     }
+    false
+}
+
+/// A bare upper-case name with an underscore (`IP_1`, `PHP_HOST`), the form `sed` placeholders take:
+/// `_` is not allowed in host names and DNS names are written in lower case. Such a word may also
+/// name an `upstream` block, so it counts as a placeholder only where a block cannot be meant: an
+/// upstream `server`, or a target with a port.
+fn is_bare_placeholder(text: &str) -> bool {
     text.contains('_')
         && text.starts_with(|c: char| c.is_ascii_uppercase())
         && text
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `Host::Name` turned into a placeholder when it is a bare upper-case one.
+fn bare_placeholder(host: Host) -> Host {
+    match host {
+        Host::Name(n) if is_bare_placeholder(&n) => Host::Placeholder(n),
+        h => h,
+    }
 }
 
 /// `[v6]`: returns the text inside the brackets.
@@ -498,7 +512,11 @@ pub fn parse_target(kind: PassKind, s: &str) -> Result<UpstreamTarget, ArgError>
     let uri_span = (uri_allowed && a.end < rest.len()).then(|| base + a.end..s.len());
     Ok(UpstreamTarget {
         scheme,
-        host: a.host,
+        host: if a.port.is_some() {
+            bare_placeholder(a.host)
+        } else {
+            a.host
+        },
         host_span: base + a.host_range.start..base + a.host_range.end,
         port: a.port,
         port_span: a.port_range.map(|r| base + r.start..base + r.end),
@@ -681,7 +699,7 @@ pub fn parse_upstream_server(addr: &str, params: &[&str]) -> Result<UpstreamServ
         });
     }
     Ok(UpstreamServer {
-        host: a.host,
+        host: bare_placeholder(a.host),
         host_span: a.host_range,
         port: a.port,
         port_span: a.port_range,
@@ -997,11 +1015,25 @@ mod tests {
             "@PHP_HOST@",
             "%PHP_HOST%",
             "${BACKEND}",
-            "IP_1",
-            "PHP_FPM_HOST",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
+        // A bare `UPPER_CASE` word: a placeholder in an upstream `server` or with a port; without a port
+        // a target may name an `upstream PHP_BACKEND` block.
+        let u = parse_upstream_server("IP_1:6443", &[]).unwrap();
+        assert_eq!(u.host, Host::Placeholder("IP_1".into()));
+        assert_eq!(
+            t(PassKind::FastCgi, "PHP_HOST:9000").host,
+            Host::Placeholder("PHP_HOST".into())
+        );
+        assert_eq!(
+            t(PassKind::FastCgi, "PHP_BACKEND").host,
+            Host::Name("PHP_BACKEND".into())
+        );
+        assert_eq!(
+            t(PassKind::Proxy, "http://APP_SERVERS/api").host,
+            Host::Name("APP_SERVERS".into())
+        );
         for n in [
             "legacy",
             "php_fpm",
@@ -1012,6 +1044,7 @@ mod tests {
             "a@b",
             "100%",
             "${host}",
+            "IP_1",
         ] {
             assert!(!is_placeholder(n), "{n}");
         }
