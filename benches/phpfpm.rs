@@ -71,6 +71,7 @@ fn main() {
                     settings: &settings,
                     set,
                     stack: None,
+                    nginx: &[],
                 };
                 for rule in wirelint::rules::RULES {
                     if let wirelint::rules::Check::PhpFpm(check) = rule.check {

@@ -208,6 +208,11 @@ pub fn check_with_overlays(
                 stack: &stack,
                 placement,
             }),
+            nginx: if placement.is_none() {
+                &nginx.configs
+            } else {
+                &[]
+            },
         };
         rules::run(&settings.rules, Check::phpfpm, &cx, &mut diagnostics);
         set.drop_context_findings(&mut diagnostics, first);

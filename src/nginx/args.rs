@@ -129,6 +129,10 @@ pub enum Host {
     Unix(String),
     /// The host is built from variables at request time (`$backend`, `${name}.svc`).
     Variable,
+    /// A placeholder a template step fills in before nginx reads the file (`<PHP_SOCKET>`,
+    /// `${BACKEND}` in an upstream `server`, `@@HOST@@`, `{{host}}`, `%HOST%`, `IP_1`): its value, and
+    /// whether it is a name, an address or a socket, are unknown.
+    Placeholder(String),
 }
 
 impl Host {
@@ -155,14 +159,64 @@ pub fn is_loopback_ip(ip: &IpAddr) -> bool {
     }
 }
 
-/// Classifies a host text without brackets: IPv4 literal, variable or name.
+/// Classifies a host text without brackets: IPv4 literal, variable, template placeholder or name.
 fn classify_host(text: &str) -> Host {
     if has_variables(text) {
         Host::Variable
     } else if let Ok(v4) = text.parse::<Ipv4Addr>() {
         Host::Ip(IpAddr::V4(v4))
+    } else if is_placeholder(text) {
+        Host::Placeholder(text.to_string())
     } else {
         Host::Name(text.to_string())
+    }
+}
+
+/// Whether a host text is (or holds) a placeholder that a template step — an entrypoint's `sed`,
+/// envsubst, a configuration-management template — replaces before nginx reads the file. None of these
+/// forms is a usable DNS name, so the text cannot be what nginx finally resolves:
+/// `<NAME>` (`<` and `>` never occur in host names), `{{ … }}` / `{% … %}`, `@NAME@` / `@@NAME@@`,
+/// `%NAME%`, `${UPPER_CASE}` (envsubst; nginx's own variables are lower case).
+pub fn is_placeholder(text: &str) -> bool {
+    fn ident(s: &str) -> bool {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }
+    // `<…>` with something inside.
+    if let Some(open) = text.find('<') {
+        if text[open + 1..].find('>').is_some_and(|close| close > 0) {
+            return true;
+        }
+    }
+    if text.contains("{{") || text.contains("{%") || super::has_env_placeholder(text) {
+        return true;
+    }
+    // `@NAME@`, `@@NAME@@`, `%NAME%`: an identifier between two markers.
+    for marker in ['@', '%'] {
+        let parts: Vec<&str> = text.split(marker).collect();
+        if parts.len() >= 3 && parts[1..parts.len() - 1].iter().any(|w| ident(w)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A bare upper-case name with an underscore (`IP_1`, `PHP_HOST`), the form `sed` placeholders take:
+/// `_` is not allowed in host names and DNS names are written in lower case. Such a word may also
+/// name an `upstream` block, so it counts as a placeholder only where a block cannot be meant: an
+/// upstream `server`, or a target with a port.
+fn is_bare_placeholder(text: &str) -> bool {
+    text.contains('_')
+        && text.starts_with(|c: char| c.is_ascii_uppercase())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `Host::Name` turned into a placeholder when it is a bare upper-case one.
+fn bare_placeholder(host: Host) -> Host {
+    match host {
+        Host::Name(n) if is_bare_placeholder(&n) => Host::Placeholder(n),
+        h => h,
     }
 }
 
@@ -458,7 +512,11 @@ pub fn parse_target(kind: PassKind, s: &str) -> Result<UpstreamTarget, ArgError>
     let uri_span = (uri_allowed && a.end < rest.len()).then(|| base + a.end..s.len());
     Ok(UpstreamTarget {
         scheme,
-        host: a.host,
+        host: if a.port.is_some() {
+            bare_placeholder(a.host)
+        } else {
+            a.host
+        },
         host_span: base + a.host_range.start..base + a.host_range.end,
         port: a.port,
         port_span: a.port_range.map(|r| base + r.start..base + r.end),
@@ -580,7 +638,7 @@ pub fn parse_listen(addr: &str, params: &[&str]) -> Result<Listen, ArgError> {
     let listen_addr = match a.host {
         Host::Ip(ip) => ListenAddr::Ip(ip),
         Host::Name(_) if text == "*" => ListenAddr::Any,
-        Host::Name(n) => ListenAddr::Host(n),
+        Host::Name(n) | Host::Placeholder(n) => ListenAddr::Host(n),
         Host::Variable => return err("variables are not allowed in `listen`", 0..addr.len()),
         Host::Unix(p) => ListenAddr::Unix(p),
     };
@@ -626,9 +684,14 @@ pub fn parse_upstream_server(addr: &str, params: &[&str]) -> Result<UpstreamServ
         return err(format!("invalid address `{addr}`"), 0..addr.len());
     }
     if matches!(a.host, Host::Variable) {
-        // nginx takes `$` literally here; such a name cannot resolve.
+        // nginx takes `$` literally here; such a name cannot resolve. `${UPPER_CASE}` is envsubst's.
+        let text = &addr[a.host_range.clone()];
         return Ok(UpstreamServer {
-            host: Host::Name(addr[a.host_range.clone()].to_string()),
+            host: if is_placeholder(text) {
+                Host::Placeholder(text.to_string())
+            } else {
+                Host::Name(text.to_string())
+            },
             host_span: a.host_range,
             port: a.port,
             port_span: a.port_range,
@@ -636,7 +699,7 @@ pub fn parse_upstream_server(addr: &str, params: &[&str]) -> Result<UpstreamServ
         });
     }
     Ok(UpstreamServer {
-        host: a.host,
+        host: bare_placeholder(a.host),
         host_span: a.host_range,
         port: a.port,
         port_span: a.port_range,
@@ -940,5 +1003,64 @@ mod tests {
         assert!(
             parse_upstream_server("app/x", &[]).is_ok_and(|u| u.host == Host::Name("app/x".into()))
         );
+    }
+
+    #[test]
+    fn template_placeholders_are_not_names() {
+        for p in [
+            "<PHP_SOCKET>",
+            "<app-host>.internal",
+            "{{backend}}",
+            "@@PHP_HOST@@",
+            "@PHP_HOST@",
+            "%PHP_HOST%",
+            "${BACKEND}",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        // A bare `UPPER_CASE` word: a placeholder in an upstream `server` or with a port; without a port
+        // a target may name an `upstream PHP_BACKEND` block.
+        let u = parse_upstream_server("IP_1:6443", &[]).unwrap();
+        assert_eq!(u.host, Host::Placeholder("IP_1".into()));
+        assert_eq!(
+            t(PassKind::FastCgi, "PHP_HOST:9000").host,
+            Host::Placeholder("PHP_HOST".into())
+        );
+        assert_eq!(
+            t(PassKind::FastCgi, "PHP_BACKEND").host,
+            Host::Name("PHP_BACKEND".into())
+        );
+        assert_eq!(
+            t(PassKind::Proxy, "http://APP_SERVERS/api").host,
+            Host::Name("APP_SERVERS".into())
+        );
+        for n in [
+            "legacy",
+            "php_fpm",
+            "PHP",
+            "app.internal",
+            "my-app",
+            "<>",
+            "a@b",
+            "100%",
+            "${host}",
+            "IP_1",
+        ] {
+            assert!(!is_placeholder(n), "{n}");
+        }
+        // The whole `host:port` may be the placeholder: no port is assumed.
+        let u = parse_upstream_server("<PHP_SOCKET>", &[]).unwrap();
+        assert_eq!(u.host, Host::Placeholder("<PHP_SOCKET>".into()));
+        assert_eq!(u.port, None);
+        let u = parse_upstream_server("${BACKEND}", &["fail_timeout=0"]).unwrap();
+        assert_eq!(u.host, Host::Placeholder("${BACKEND}".into()));
+        // nginx takes `$` literally in an upstream server: a lower-case `$name` stays a (bad) name.
+        let u = parse_upstream_server("$backend:80", &[]).unwrap();
+        assert_eq!(u.host, Host::Name("$backend".into()));
+        let s = "@@PHP_HOST@@:9000";
+        let t = t(PassKind::FastCgi, s);
+        assert_eq!(t.host, Host::Placeholder("@@PHP_HOST@@".into()));
+        assert_eq!(t.port, Some(9000));
+        assert!(!Host::Placeholder("<X>".into()).is_loopback());
     }
 }

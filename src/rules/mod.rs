@@ -73,6 +73,9 @@ pub struct PhpFpmCx<'a> {
     pub set: &'a crate::phpfpm::PoolSet,
     /// The service the pool set runs in, in stack mode.
     pub stack: Option<StackView<'a>>,
+    /// The nginx configurations of the run that no service runs (for a pool set checked on its own:
+    /// an nginx passing to its loopback listener shows both run in one container).
+    pub nginx: &'a [crate::nginx::Config],
 }
 
 /// What a compose rule's check function looks at: one project, merged as compose runs it.

@@ -183,7 +183,7 @@ pub fn human(sources: &SourceMap, stack: &Stack, i: usize, findings: &[Diagnosti
                     ));
                     continue;
                 }
-                Host::Variable => continue,
+                Host::Variable | Host::Placeholder(_) => continue,
             };
             let port = t.port.map(|p| format!(":{p}")).unwrap_or_default();
             o.push_str(&format!(

@@ -135,9 +135,12 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
                                 continue;
                             };
                             let span = sub_span(sources, w, server.host_span.clone());
+                            // A placeholder may stand for `host:port` or a socket: no default port.
+                            let default =
+                                (!matches!(server.host, Host::Placeholder(_))).then_some(80);
                             out.push(base(
                                 server.host.clone(),
-                                server.port.or(Some(80)),
+                                server.port.or(default),
                                 span,
                                 via_var,
                             ));

@@ -109,7 +109,8 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
             return;
         };
         let needs = match &target.host {
-            Host::Ip(_) | Host::Unix(_) => Needs::Nothing,
+            // A template placeholder's value is unknown until rendered.
+            Host::Ip(_) | Host::Unix(_) | Host::Placeholder(_) => Needs::Nothing,
             Host::Name(_) if index.runtime_match(&target, stream) => Needs::Nothing,
             // In a snippet, a name without port may be an upstream of the including file.
             Host::Name(_) if snippet && target.port_span.is_none() => Needs::Nothing,
