@@ -136,3 +136,20 @@ fn overlay_in_a_subdirectory_merges_onto_the_compose_file_above() {
     let all = findings(&check(&[&dir]));
     assert!(all.iter().all(|f| f.0 != "C000"), "{all:#?}");
 }
+
+#[test]
+fn a_changed_overlay_is_checked_with_its_base_in_stack_mode() {
+    // What the pre-commit hook runs when only the overlay changed: its stack is the base's directory.
+    for overlay in [
+        "fixtures/compose/C000-invalid-compose/good-overlay/docker-compose-inits.yml",
+        "fixtures/compose/C000-invalid-compose/good-overlay-subdir/overrides/compose.migrator.yaml",
+    ] {
+        let all = findings(&check(&["--stack", overlay]));
+        assert!(all.iter().all(|f| f.0 != "C000"), "{overlay}: {all:#?}");
+    }
+    let all = findings(&check(&[
+        "--stack",
+        "fixtures/compose/C000-invalid-compose/bad-overlay/compose.worker.yaml",
+    ]));
+    assert_eq!(all.iter().filter(|f| f.0 == "C000").count(), 2, "{all:#?}");
+}
