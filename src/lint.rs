@@ -63,6 +63,7 @@ pub fn check_compose_projects(
     let compose = crate::compose::load(sources, paths, settings);
     let start = diagnostics.len();
     diagnostics.extend(compose.diagnostics.iter().cloned());
+    let mut of_overlays = Vec::new();
     for loaded in &compose.projects {
         let cx = ComposeCx {
             sources,
@@ -70,8 +71,24 @@ pub fn check_compose_projects(
             project: &loaded.project,
             undefined: &loaded.undefined,
         };
-        rules::run(&settings.rules, Check::compose, &cx, diagnostics);
+        let out = if loaded.overlay {
+            &mut of_overlays
+        } else {
+            &mut *diagnostics
+        };
+        rules::run(&settings.rules, Check::compose, &cx, out);
     }
+    // An overlay checked merged onto its base repeats the base's findings, some with project-wide
+    // figures that differ ("used 12 times"): where the base project has one, it is the base's own.
+    let of_bases: std::collections::HashSet<_> = diagnostics[start..]
+        .iter()
+        .map(|d| (d.code, d.span))
+        .collect();
+    diagnostics.extend(
+        of_overlays
+            .into_iter()
+            .filter(|d| !of_bases.contains(&(d.code, d.span))),
+    );
     // A file in two projects (a base and base + overlay) yields the same finding twice; keep the first.
     let mut seen = std::collections::HashSet::new();
     let found = diagnostics.split_off(start);

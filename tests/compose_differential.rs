@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use wirelint::compose::load::{load_project, projects};
+use wirelint::compose::load::{load_group, projects, CanonicalFiles};
 use wirelint::settings::Settings;
 use wirelint::source::SourceMap;
 
@@ -155,25 +155,65 @@ struct Outcome {
     agree: usize,
     compose_rejected: usize,
     fragments: usize,
+    /// Single files compose rejects alone, checked (and compared) merged onto their base.
+    overlays: usize,
     disagreements: Vec<String>,
 }
 
-fn compare(oracle: &Path, files: &[PathBuf]) -> Result<Verdict, String> {
+/// Runs `docker-compose -f … config --format json` on `files`, from the first file's directory.
+fn run_oracle(oracle: &Path, files: &[PathBuf]) -> Result<std::process::Output, String> {
     let dir = files[0].parent().unwrap();
     let mut cmd = Command::new(oracle);
     cmd.env_clear()
         .env("HOME", std::env::temp_dir())
         .current_dir(dir);
     for f in files {
-        cmd.arg("-f").arg(f.file_name().unwrap());
+        // Relative to the first file's directory (an overlay may sit in a subdirectory of its base's).
+        let rel = f
+            .strip_prefix(dir)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()));
+        cmd.arg("-f").arg(rel);
     }
     cmd.args(["config", "--format", "json"]);
-    let out = cmd.output().map_err(|e| format!("running oracle: {e}"))?;
-    let accepted = out.status.success();
+    cmd.output().map_err(|e| format!("running oracle: {e}"))
+}
 
+/// The verdict, and whether the group was checked as an overlay of its base.
+fn compare(
+    oracle: &Path,
+    group: &[PathBuf],
+    bases: &CanonicalFiles,
+) -> Result<(Verdict, bool), String> {
     let settings = Settings::default(); // empty environment: only `.env` files feed interpolation
     let mut sources = SourceMap::new();
-    let (project, diags) = load_project(&mut sources, files, &settings);
+    // The project as `wirelint check` loads it: an overlay rejected alone is checked merged onto its
+    // base, so compose gets the same `-f base -f overlay`.
+    let (files, project, diags) = load_group(&mut sources, group, bases, &settings);
+    let files = &files[..];
+    let overlay = files.len() > group.len();
+    let out = run_oracle(oracle, files)?;
+    let accepted = out.status.success();
+    if overlay && std::env::var_os("WIRELINT_DIFF_VERBOSE").is_some() {
+        eprintln!(
+            "OVERLAY {} onto {}: compose {}, wirelint {} C000",
+            group[0].display(),
+            files[0].display(),
+            if accepted { "accepts" } else { "rejects" },
+            diags.iter().filter(|d| d.code == "C000").count()
+        );
+    }
+    if overlay {
+        let alone = run_oracle(oracle, group)?;
+        // An overlay is checked merged only when compose rejects it alone.
+        if alone.status.success() {
+            return Err(format!(
+                "{}: checked as an overlay of {}, but compose accepts it alone",
+                group[0].display(),
+                files[0].display()
+            ));
+        }
+    }
     // Rejections caused only by unset variables are reported as C005 on the variables (the deploy
     // environment usually sets them); they count as wirelint predicting the rejection.
     let rejected = diags.iter().any(|d| d.code == "C000")
@@ -186,7 +226,7 @@ fn compare(oracle: &Path, files: &[PathBuf]) -> Result<Verdict, String> {
     if !accepted && project.as_ref().is_some_and(|p| p.fragment) && !rejected {
         // An overlay fragment checked alone: compose rejects what is missing from the base it is merged
         // onto; wirelint deliberately does not report that (see LoadedProject::fragment).
-        return Ok(Verdict::Fragment);
+        return Ok((Verdict::Fragment, overlay));
     }
     if !accepted {
         if rejected && std::env::var_os("WIRELINT_DIFF_VERBOSE").is_some() {
@@ -202,7 +242,7 @@ fn compare(oracle: &Path, files: &[PathBuf]) -> Result<Verdict, String> {
             );
         }
         return if rejected {
-            Ok(Verdict::BothReject)
+            Ok((Verdict::BothReject, overlay))
         } else {
             Err(format!(
                 "{label}: compose rejects it, wirelint reports no C000\n  compose: {}",
@@ -239,7 +279,7 @@ fn compare(oracle: &Path, files: &[PathBuf]) -> Result<Verdict, String> {
         }
         return Err(format!("{label}: models differ{diff}"));
     }
-    Ok(Verdict::Same)
+    Ok((Verdict::Same, overlay))
 }
 
 enum Verdict {
@@ -256,13 +296,19 @@ fn run_all(oracle: &Path, roots: &[PathBuf]) -> Outcome {
         agree: 0,
         compose_rejected: 0,
         fragments: 0,
+        overlays: 0,
         disagreements: Vec::new(),
     };
     for root in roots {
         let files = compose_files_under(root);
+        let bases = CanonicalFiles::new(&files);
         for project in projects(&files) {
             o.projects += 1;
-            match compare(oracle, &project) {
+            let checked = compare(oracle, &project, &bases);
+            if let Ok((_, true)) = checked {
+                o.overlays += 1;
+            }
+            match checked.map(|(v, _)| v) {
                 Ok(Verdict::Same) => o.agree += 1,
                 Ok(Verdict::BothReject) => {
                     o.agree += 1;
@@ -302,10 +348,13 @@ fn fixtures_agree_with_docker_compose() {
         eprintln!("{d}");
     }
     eprintln!(
-        "fixtures: {} projects, {} agree ({} rejected by both), {} fragments",
-        o.projects, o.agree, o.compose_rejected, o.fragments
+        "fixtures: {} projects, {} agree ({} rejected by both), {} fragments, {} checked as overlays",
+        o.projects, o.agree, o.compose_rejected, o.fragments, o.overlays
     );
     assert!(o.projects >= 20, "fixture projects not found");
+    // C000-invalid-compose/{good-overlay, good-overlay-subdir, bad-overlay}: compose rejects each
+    // overlay alone; merged onto its base it accepts two and rejects one.
+    assert!(o.overlays >= 3, "overlay fixtures not checked as overlays");
     assert!(
         o.disagreements.is_empty(),
         "{} disagreements",
@@ -332,11 +381,12 @@ fn corpus_agrees_with_docker_compose() {
         eprintln!("{d}\n");
     }
     eprintln!(
-        "corpus: {} projects, {} agree ({} rejected by both), {} overlay fragments not compared, {} disagree",
+        "corpus: {} projects, {} agree ({} rejected by both), {} overlay fragments not compared, {} checked as overlays, {} disagree",
         o.projects,
         o.agree,
         o.compose_rejected,
         o.fragments,
+        o.overlays,
         o.disagreements.len()
     );
     assert!(o.projects > 0);

@@ -63,6 +63,9 @@ pub struct LoadedProject {
     pub fragment: bool,
     /// The comments of the project's files (for suppression comments).
     pub comments: Vec<yaml::Comment>,
+    /// A file compose rejects alone, checked merged onto its base (`-f base -f overlay`, see
+    /// [`load_group`]). The findings it shares with the base project are the base's own.
+    pub overlay: bool,
 }
 
 /// See [`LoadedProject::fragment`].
@@ -884,10 +887,17 @@ pub fn load_project(
         env,
         &profiles,
     );
-    add_env_files(&mut project, cx.sources);
+    // Relative paths in the `-f` files resolve against the project directory (the first file's), as
+    // compose does; those in included or extended files against their own directory.
+    let top: Vec<FileId> = files
+        .iter()
+        .filter_map(|f| cx.sources.find_path(f))
+        .collect();
+    add_env_files(&mut project, cx.sources, &top);
     let fragment = is_fragment(files, &project);
-    check_model(&project, &mut cx, fragment);
+    check_model(&project, &mut cx, fragment, &top);
     let loaded = LoadedProject {
+        overlay: false,
         fragment,
         comments: std::mem::take(&mut cx.comments),
         project,
@@ -900,19 +910,14 @@ pub fn load_project(
 
 /// Resolves each service's `env_file`s into its environment, as compose does: the files in order, then
 /// `environment:` on top. Variables from a file point at their line in it.
-fn add_env_files(project: &mut Project, sources: &mut SourceMap) {
+fn add_env_files(project: &mut Project, sources: &mut SourceMap, top: &[FileId]) {
     for s in &mut project.services {
         if s.env_file.is_empty() {
             continue;
         }
         let mut from_files: Vec<model::EnvVar> = Vec::new();
         for f in &s.env_file {
-            let base = sources
-                .get(f.span.file)
-                .path
-                .as_ref()
-                .and_then(|p| p.parent().map(Path::to_path_buf))
-                .unwrap_or_else(|| project.dir.clone());
+            let base = relative_base(sources, f.span.file, top, &project.dir);
             let path = base.join(&f.value);
             if !sources.exists(&path) || path.is_dir() {
                 continue;
@@ -940,7 +945,22 @@ fn add_env_files(project: &mut Project, sources: &mut SourceMap) {
 }
 
 /// The checks compose makes on the model before it accepts a project.
-fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
+/// The directory a relative path written in `file` resolves against: the project directory for the
+/// `-f` files (`top`; `docker compose -f compose.yaml -f overrides/x.yaml` reads `overrides/x.yaml`'s
+/// `env_file: a.env` as `./a.env`), the file's own directory for included and extended files.
+fn relative_base(sources: &SourceMap, file: FileId, top: &[FileId], project_dir: &Path) -> PathBuf {
+    if top.contains(&file) {
+        return project_dir.to_path_buf();
+    }
+    sources
+        .get(file)
+        .path
+        .as_ref()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| project_dir.to_path_buf())
+}
+
+fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool, top_files: &[FileId]) {
     let top = |k: &str| -> HashSet<&str> {
         p.root
             .get(k)
@@ -1012,13 +1032,7 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
                 let Some(path) = path.filter(|_| required) else {
                     continue;
                 };
-                let base = cx
-                    .sources
-                    .get(item.span.file)
-                    .path
-                    .as_ref()
-                    .and_then(|f| f.parent().map(Path::to_path_buf))
-                    .unwrap_or_else(|| p.dir.clone());
+                let base = relative_base(cx.sources, item.span.file, top_files, &p.dir);
                 let full = base.join(path);
                 if !cx.sources.exists(&full) {
                     cx.reject(
@@ -1204,6 +1218,92 @@ pub fn projects(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
     group(&standalone, &names)
 }
 
+/// The canonical compose files among a run's files, by directory: the bases overlays are merged onto.
+pub struct CanonicalFiles {
+    /// Per directory: the file and its rank in [`CANONICAL`] (compose takes the first found).
+    by_dir: HashMap<PathBuf, (usize, PathBuf)>,
+}
+
+impl CanonicalFiles {
+    pub fn new(paths: &[PathBuf]) -> Self {
+        let mut by_dir: HashMap<PathBuf, (usize, PathBuf)> = HashMap::new();
+        for p in paths {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            let Some(rank) = CANONICAL.iter().position(|c| *c == name) else {
+                continue;
+            };
+            let dir = normalize(p.parent().unwrap_or(Path::new("")));
+            if by_dir.get(&dir).map_or(true, |(r, _)| rank < *r) {
+                by_dir.insert(dir, (rank, p.clone()));
+            }
+        }
+        Self { by_dir }
+    }
+
+    /// The file `docker compose` would pick as project file from `file`'s directory: the canonical file of
+    /// that directory, else of the nearest parent directory (compose walks up), not above a repository
+    /// root (a directory holding `.git`). None for canonical and override files themselves.
+    pub fn base_of(&self, file: &Path) -> Option<&PathBuf> {
+        let name = file.file_name()?.to_string_lossy().to_string();
+        if CANONICAL.contains(&name.as_str()) || OVERRIDES.contains(&name.as_str()) {
+            return None;
+        }
+        let mut dir = normalize(file.parent()?);
+        loop {
+            if let Some((_, b)) = self.by_dir.get(&dir) {
+                return Some(b);
+            }
+            if dir.join(".git").exists() || !dir.pop() {
+                return None;
+            }
+        }
+    }
+}
+
+/// Loads one group of [`projects`]. A single non-canonical file that compose rejects alone is retried as an
+/// overlay of its base ([`CanonicalFiles::base_of`]), the way such files are used
+/// (`docker compose -f compose.yaml -f this.yaml`): when merging resolves some of its errors (undefined
+/// networks, volumes or services; a service with no image that the base defines), the merged project is
+/// what is checked, and what it still gets wrong is reported. Its findings that are the base's own are the
+/// same as the base project's, and dropped as duplicates by the run. Returns the files of the project
+/// checked.
+pub fn load_group(
+    sources: &mut SourceMap,
+    group: &[PathBuf],
+    bases: &CanonicalFiles,
+    settings: &Settings,
+) -> (Vec<PathBuf>, Option<LoadedProject>, Vec<Diagnostic>) {
+    let (project, diags) = load_project(sources, group, settings);
+    let alone: Vec<(Span, &str)> = diags
+        .iter()
+        .filter(|d| d.code == "C000")
+        .map(|d| (d.span, d.message.as_str()))
+        .collect();
+    let base = match group {
+        [file] if project.is_some() && !alone.is_empty() => bases.base_of(file),
+        _ => None,
+    };
+    let Some(base) = base else {
+        return (group.to_vec(), project, diags);
+    };
+    let files = vec![base.clone(), group[0].clone()];
+    let (merged, merged_diags) = load_project(sources, &files, settings);
+    let still: HashSet<(Span, &str)> = merged_diags
+        .iter()
+        .filter(|d| d.code == "C000")
+        .map(|d| (d.span, d.message.as_str()))
+        .collect();
+    if merged.is_some() && alone.iter().any(|a| !still.contains(a)) {
+        let merged = merged.map(|p| LoadedProject { overlay: true, ..p });
+        (files, merged, merged_diags)
+    } else {
+        (group.to_vec(), project, diags)
+    }
+}
+
 /// Loads every compose project among `paths` (or the `-f` files from the settings).
 pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> Loaded {
     let groups = if settings.compose.files.is_empty() {
@@ -1213,9 +1313,15 @@ pub fn load(sources: &mut SourceMap, paths: &[PathBuf], settings: &Settings) -> 
     };
     let mut loaded = Loaded::default();
     let mut results = Vec::new();
+    let bases = CanonicalFiles::new(paths);
     for g in groups {
-        let (project, diags) = load_project(sources, &g, settings);
-        let own: Vec<FileId> = g.iter().filter_map(|f| sources.find_path(f)).collect();
+        let (files, project, diags) = if settings.compose.files.is_empty() {
+            load_group(sources, &g, &bases, settings)
+        } else {
+            let (project, diags) = load_project(sources, &g, settings);
+            (g, project, diags)
+        };
+        let own: Vec<FileId> = files.iter().filter_map(|f| sources.find_path(f)).collect();
         results.push((own, project, diags));
     }
     // A file another project pulls in with `include` (or `extends: file:`) is a fragment of that project,
@@ -1261,6 +1367,32 @@ mod tests {
         assert_eq!(get("G"), None);
         assert!(parse_env_file("./x\n", &env).is_err());
         assert!(parse_env_file("a b=1\n", &env).is_err());
+    }
+
+    #[test]
+    fn overlay_base_is_the_file_compose_would_pick() {
+        let p = |s: &str| PathBuf::from(format!("/nonexistent-wirelint/{s}"));
+        let bases = CanonicalFiles::new(&[
+            p("app/docker-compose.yml"),
+            p("app/compose.yaml"),
+            p("app/compose.override.yaml"),
+            p("app/docker-compose-inits.yml"),
+            p("app/overrides/deep/compose.migrator.yaml"),
+            p("other/compose.ci.yaml"),
+        ]);
+        // compose's order of preference, in the file's directory, else the nearest parent's.
+        assert_eq!(
+            bases.base_of(&p("app/docker-compose-inits.yml")),
+            Some(&p("app/compose.yaml"))
+        );
+        assert_eq!(
+            bases.base_of(&p("app/overrides/deep/compose.migrator.yaml")),
+            Some(&p("app/compose.yaml"))
+        );
+        assert_eq!(bases.base_of(&p("other/compose.ci.yaml")), None);
+        // Canonical and override files are bases, never overlays.
+        assert_eq!(bases.base_of(&p("app/docker-compose.yml")), None);
+        assert_eq!(bases.base_of(&p("app/compose.override.yaml")), None);
     }
 
     #[test]

@@ -10,6 +10,11 @@ declare_rule! {
     /// neither `image` nor `build`, `depends_on`, networks, named volumes, configs or secrets that are
     /// not defined.
     ///
+    /// A file that is not its directory's compose file and that compose rejects alone (an overlay used as
+    /// `docker compose -f compose.yaml -f this.yaml`, whose networks, volumes or services the compose file
+    /// defines) is checked merged onto the compose file compose finds from its directory, as it runs; only
+    /// what is still wrong then is reported.
+    ///
     /// ## Why is this bad?
     /// `docker compose up` stops with an error before creating any container; a misspelt key that compose
     /// rejects never takes effect.
