@@ -1171,7 +1171,21 @@ impl SetLoader<'_> {
                 .strip_prefix(d.as_str())
                 .is_some_and(|r| r.starts_with('/'))
         });
-        let host = self.map_to_host(joined);
+        // The stack's view already lists the configuration directories the repository fills (less what a
+        // `.dockerignore` keeps out of a COPY): the mounts are asked only for directories it does not show.
+        let literal_dir = joined[..joined.find(['*', '?', '[']).unwrap_or(joined.len())]
+            .rsplit_once('/')
+            .map_or("", |(d, _)| d);
+        let shown = view.whole
+            && view.files.iter().any(|(c, _)| {
+                c.strip_prefix(literal_dir)
+                    .is_some_and(|r| r.starts_with('/'))
+            });
+        let host = if shown {
+            None
+        } else {
+            self.map_to_host(joined)
+        };
         let mut resolved = PathBuf::from(joined);
         if let Some((container_base, host_base)) = &host {
             let rest = Path::new(joined)
