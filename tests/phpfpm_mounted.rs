@@ -173,3 +173,58 @@ fn explain_service_lists_php_fpm_files_in_container_order_with_provenance() {
         "{text}"
     );
 }
+
+#[test]
+fn literal_includes_in_a_mounted_directory_missing_only_when_absent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let etc = tmp.path().join("etc");
+    std::fs::create_dir_all(etc.join("php-fpm.d")).unwrap();
+    std::fs::write(
+        etc.join("php-fpm.conf"),
+        "[global]\ninclude=etc/php-fpm.d\ninclude=etc/nope.conf\ninclude=etc/php-fpm.d/www.conf\n",
+    )
+    .unwrap();
+    std::fs::write(etc.join("php-fpm.d/www.conf"), "[www]\nlisten = 9000\n").unwrap();
+    // `./etc` mounted at /usr/local/etc.
+    let files = vec![
+        (
+            "/usr/local/etc/php-fpm.conf".to_string(),
+            etc.join("php-fpm.conf"),
+        ),
+        (
+            "/usr/local/etc/php-fpm.d/www.conf".to_string(),
+            etc.join("php-fpm.d/www.conf"),
+        ),
+    ];
+    let complete = vec!["/usr/local/etc".to_string()];
+    let tree = wirelint::phpfpm::ContainerTree {
+        files: &files,
+        complete_dirs: &complete,
+        main: "/usr/local/etc/php-fpm.conf",
+    };
+    let mut sources = SourceMap::default();
+    let loaded = wirelint::phpfpm::load_container(
+        &mut sources,
+        tree,
+        &Settings::default(),
+        Some("php:8.3-fpm"),
+        None,
+    )
+    .unwrap();
+    let set = &loaded.sets[0];
+    let missing: Vec<(&str, bool)> = set
+        .includes
+        .iter()
+        .map(|i| (i.pattern.as_str(), i.missing))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            ("etc/php-fpm.d", false),
+            ("etc/nope.conf", true),
+            ("etc/php-fpm.d/www.conf", false)
+        ]
+    );
+    // Only the mounted files: the image's pool files are under the mounted directory.
+    assert_eq!(set.files.len(), 2);
+}

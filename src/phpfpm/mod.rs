@@ -404,7 +404,12 @@ pub fn load_container(
     if let Some(layout) = &layout {
         let mut reason = layout.reason.clone();
         if main_replaced {
-            reason.push_str("; its php-fpm.conf replaced by the repository's, its stock pool files loaded where that file's include reaches them");
+            reason.push_str("; its php-fpm.conf replaced by the repository's");
+            if !stock_ids.is_empty() {
+                reason.push_str(
+                    ", its stock pool files loaded where that file's include reaches them",
+                );
+            }
         }
         if !hidden_by.is_empty() {
             reason.push_str(&format!(
@@ -1166,21 +1171,18 @@ impl SetLoader<'_> {
             .filter(|(c, _)| matches(c))
             .map(|(c, f)| (c.as_bytes().to_vec(), f.clone()))
             .collect();
-        let complete = view.complete_dirs.iter().any(|d| {
-            joined
-                .strip_prefix(d.as_str())
-                .is_some_and(|r| r.starts_with('/'))
-        });
+        let under = |dir: &str, c: &str| c.strip_prefix(dir).is_some_and(|r| r.starts_with('/'));
+        let complete = view.complete_dirs.iter().any(|d| under(d, joined));
+        // A literal include of a directory: glob(3) marks it with `/` and php-fpm skips it, not missing.
+        let view_dir = !is_glob
+            && (view.files.iter().any(|(c, _)| under(joined, c))
+                || view.complete_dirs.iter().any(|d| d == joined));
         // The stack's view already lists the configuration directories the repository fills (less what a
         // `.dockerignore` keeps out of a COPY): the mounts are asked only for directories it does not show.
         let literal_dir = joined[..joined.find(['*', '?', '[']).unwrap_or(joined.len())]
             .rsplit_once('/')
             .map_or("", |(d, _)| d);
-        let shown = view.whole
-            && view.files.iter().any(|(c, _)| {
-                c.strip_prefix(literal_dir)
-                    .is_some_and(|r| r.starts_with('/'))
-            });
+        let shown = view.whole && view.files.iter().any(|(c, _)| under(literal_dir, c));
         let host = if shown {
             None
         } else {
@@ -1206,7 +1208,8 @@ impl SetLoader<'_> {
             missing: !is_glob
                 && found.is_empty()
                 && (complete || host.is_some())
-                && !resolved.is_dir(),
+                && !view_dir
+                && !(host.is_some() && resolved.is_dir()),
         });
         for f in found.into_values() {
             let id = match f {
