@@ -180,6 +180,22 @@ fn php_image_applies_to_a_given_php_fpm_conf() {
     // Without the image, only the repository's files (with the image's prefix given by hand).
     let (files, _, _) = run(&conf, None, &["--php-prefix", "/usr/local"]);
     assert_eq!(files, ["php-fpm.conf", "www.conf"]);
+    // The repository's files take every stock name: none of the image's pool files is left to load.
+    for name in ["docker.conf", "zz-docker.conf"] {
+        std::fs::write(docker.join("php-fpm.d").join(name), "[www]\n").unwrap();
+    }
+    let (files, _, reason) = run(&conf, Some("php:8.2.20-fpm"), &[]);
+    assert_eq!(
+        files,
+        ["php-fpm.conf", "docker.conf", "www.conf", "zz-docker.conf"]
+    );
+    assert!(
+        reason
+            .as_str()
+            .unwrap()
+            .contains("the repository's files replace every stock pool file"),
+        "{reason}"
+    );
     // An include that does not reach the image's pool directory: no stock file, and the reason says so.
     let (files, _, reason) = run(&other, Some("php:8.2.20-fpm"), &[]);
     assert_eq!(files, ["other-fpm.conf"]);

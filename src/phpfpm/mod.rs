@@ -557,6 +557,11 @@ fn load_inner(
                         "{}; the given php-fpm.conf replaces the image's, whose stock pool files in {} load where its include reaches them",
                         layout.reason, layout.pool_dir
                     )
+                } else if l.included_dirs.contains(&layout.pool_dir) {
+                    format!(
+                        "no stock file loaded: the repository's files replace every stock pool file in {}",
+                        layout.pool_dir
+                    )
                 } else {
                     format!(
                         "no stock file loaded: the given php-fpm.conf replaces the image's main config and no include of it reaches the image's pool directory {}",
@@ -788,6 +793,8 @@ struct SetLoader<'a> {
     view: Option<View>,
     /// The prefix is a path in the container (the image's), not in the repository.
     container_prefix: bool,
+    /// Container directories an include loaded files from.
+    included_dirs: HashSet<String>,
     /// The files are php-fpm's whole configuration (a `php-fpm.conf`, or an image's).
     complete: bool,
 }
@@ -813,6 +820,7 @@ impl<'a> SetLoader<'a> {
             current: None,
             view: None,
             container_prefix: false,
+            included_dirs: HashSet::new(),
             complete: false,
             pool_index: HashMap::new(),
             loaded_files: HashSet::new(),
@@ -1211,6 +1219,12 @@ impl SetLoader<'_> {
                 && !view_dir
                 && !(host.is_some() && resolved.is_dir()),
         });
+        for c in found.keys() {
+            let c = String::from_utf8_lossy(c);
+            if let Some((dir, _)) = c.rsplit_once('/') {
+                self.included_dirs.insert(dir.to_string());
+            }
+        }
         for f in found.into_values() {
             let id = match f {
                 ViewFile::Loaded(id) => id,
