@@ -129,6 +129,15 @@ fn layouts() -> Vec<Layout> {
             ("pool.d/2.conf", "[www]\nlisten = 127.0.0.1:9000\nuser = www-data\n"),
             ("pool.d/3.conf", "[www]\nlisten = 9000\n"),
         ]),
+        l!("a hidden file is not matched by an include glob", Main, [
+            ("etc/php-fpm.conf", "include=etc/pools/*.conf\n"),
+            ("etc/pools/www.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+            ("etc/pools/.override.conf", "[www]\nlisten.allowed_clients = 10.9.9.9\n"),
+        ]),
+        l!("a hidden file in a pool directory is not loaded", PoolDir("pool.d"), [
+            ("pool.d/www.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+            ("pool.d/.override.conf", "[www]\nlisten.allowed_clients = 10.9.9.9\n"),
+        ]),
         l!("two includes in order", Main, [
             ("etc/php-fpm.conf", "include=etc/second/*.conf\ninclude=etc/first/*.conf\n"),
             ("etc/first/www.conf", "[www]\nlisten = 9001\n"),
@@ -610,8 +619,14 @@ fn container_cases() -> Vec<ContainerCase> {
         ContainerCase {
             name: "a hidden file in the pool directory is not matched by the include glob",
             image: "php:8.2.20-fpm",
-            repo: &[("php/hidden.conf", "[www]\nlisten = 127.0.0.1:9000\n")],
-            mounts: &[("php/hidden.conf", "/usr/local/etc/php-fpm.d/.hidden.conf")],
+            repo: &[
+                ("php/www.conf", POOL),
+                ("php/hidden.conf", "[www]\nlisten.allowed_clients = 10.9.9.9\n"),
+            ],
+            mounts: &[
+                ("php/www.conf", "/usr/local/etc/php-fpm.d/www.conf"),
+                ("php/hidden.conf", "/usr/local/etc/php-fpm.d/.hidden.conf"),
+            ],
         },
         ContainerCase {
             name: "a mounted file whose container name sorts first loses to the stock files",

@@ -589,7 +589,8 @@ fn load_inner(
             }
             continue;
         }
-        if is_variant(path) {
+        // A hidden file is not matched by `include=DIR/*.conf`: checked on its own, like a variant.
+        if is_variant(path) || file_name_bytes(path).starts_with(b".") {
             by_dir.push((dir, vec![(path.clone(), *id)]));
             continue;
         }
@@ -727,6 +728,8 @@ fn sibling_pool_files(dir: &Path, given: &HashSet<Vec<u8>>) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter(|e| !given.contains(e.file_name().as_encoded_bytes()))
+        // `*.conf` in glob(3) does not match a leading dot.
+        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
         .map(|e| {
             // Keep the user's spelling (`./x` or `x`) so names show as they gave them.
             if dir == Path::new(".") {
@@ -1107,23 +1110,13 @@ impl<'a> SetLoader<'a> {
             || Path::new(&joined).parent().is_some_and(Path::is_dir);
         let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
         let is_glob = pattern.contains(['*', '?', '[']);
-        let mut matches: Vec<PathBuf> = Vec::new();
-        if is_glob {
-            if let Ok(paths) = glob::glob(&resolved.to_string_lossy()) {
-                matches = paths
-                    .filter_map(Result::ok)
-                    .filter(|p| p.is_file())
-                    .collect();
-            }
-            // glob(3) sorts by bytes (LC_COLLATE=C in the container).
-            matches.sort_by(|a, b| {
-                a.as_os_str()
-                    .as_encoded_bytes()
-                    .cmp(b.as_os_str().as_encoded_bytes())
-            });
-        } else if self.sources.exists(&resolved) && !resolved.is_dir() {
-            matches.push(resolved.clone());
-        }
+        let mut matches = self.host_matches(&resolved, is_glob);
+        // glob(3) sorts by bytes (LC_COLLATE=C in the container).
+        matches.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         self.set.includes.push(IncludeSite {
             value_span: e.value_span,
             pattern: pattern.clone(),

@@ -582,7 +582,9 @@ fn place_fpm(
                 is_repo_file(h)
                     && ((c.starts_with(FPM_POOL_DIR)
                         && c.ends_with(".conf")
-                        && !c[FPM_POOL_DIR.len()..].contains('/'))
+                        && !c[FPM_POOL_DIR.len()..].contains('/')
+                        // `*.conf` does not match a hidden file.
+                        && !c[FPM_POOL_DIR.len()..].starts_with('.'))
                         || c == FPM_MAIN)
             })
             .map(|(c, h)| (c.clone(), h.clone()))
