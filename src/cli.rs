@@ -72,7 +72,9 @@ pub struct PhpFpmArgs {
     #[arg(long, value_name = "DIR")]
     pub php_prefix: Option<PathBuf>,
     /// The image php-fpm runs in, e.g. `php:8.2.20-fpm`, `php:8.3-fpm` (or the package layouts
-    /// `debian:php8.2`, `alpine:php83`): its stock pool files load around a pool directory's own files.
+    /// `debian:php8.2`, `alpine:php83`): its stock pool files load around a pool directory's own files, and
+    /// where a given php-fpm.conf's `include=` reaches the image's pool directory (relative includes then
+    /// resolve against the image's prefix).
     #[arg(long, value_name = "IMAGE")]
     pub php_image: Option<String>,
     /// A file of `KEY=VALUE` lines: the environment php-fpm starts with. Resolves `${VAR}` and reports

@@ -129,6 +129,15 @@ fn layouts() -> Vec<Layout> {
             ("pool.d/2.conf", "[www]\nlisten = 127.0.0.1:9000\nuser = www-data\n"),
             ("pool.d/3.conf", "[www]\nlisten = 9000\n"),
         ]),
+        l!("a hidden file is not matched by an include glob", Main, [
+            ("etc/php-fpm.conf", "include=etc/pools/*.conf\n"),
+            ("etc/pools/www.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+            ("etc/pools/.override.conf", "[www]\nlisten.allowed_clients = 10.9.9.9\n"),
+        ]),
+        l!("a hidden file in a pool directory is not loaded", PoolDir("pool.d"), [
+            ("pool.d/www.conf", "[www]\nuser = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n"),
+            ("pool.d/.override.conf", "[www]\nlisten.allowed_clients = 10.9.9.9\n"),
+        ]),
         l!("two includes in order", Main, [
             ("etc/php-fpm.conf", "include=etc/second/*.conf\ninclude=etc/first/*.conf\n"),
             ("etc/first/www.conf", "[www]\nlisten = 9001\n"),
@@ -279,7 +288,11 @@ fn run_wirelint(dir: &Path, main: &Path, layout: &Layout) -> Pools {
         layout.name,
         loaded.diagnostics
     );
-    let set = &loaded.sets[0];
+    pools_of(&loaded.sets[0])
+}
+
+/// wirelint's effective pools in the shape of php-fpm's dump.
+fn pools_of(set: &phpfpm::PoolSet) -> Pools {
     set.pools
         .iter()
         .map(|pool| {
@@ -538,4 +551,263 @@ fn stock_image_layouts_match_php_fpm() {
         assert_eq!(expected, actual, "{image}");
         assert!(!expected.is_empty(), "{image}: php-fpm printed no pool");
     }
+}
+
+/// A compose service running php-fpm: an image, repository files and the bind mounts that place them.
+struct ContainerCase {
+    name: &'static str,
+    image: &'static str,
+    /// Files in the repository, relative to the project directory.
+    repo: &'static [(&'static str, &'static str)],
+    /// `(host, container)` bind mounts in compose order; a host directory is mounted as a directory.
+    mounts: &'static [(&'static str, &'static str)],
+}
+
+const POOL: &str = "[www]\nuser = www-data\ngroup = www-data\npm = dynamic\npm.max_children = 5\npm.start_servers = 2\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n";
+
+fn container_cases() -> Vec<ContainerCase> {
+    vec![
+        ContainerCase {
+            name: "mounted php-fpm.conf, pool files from two host folders, pre-2026 stock files between them",
+            image: "php:8.2.20-fpm",
+            repo: &[
+                ("php/php-fpm.conf", "[global]\nerror_log = /proc/self/fd/2\ndaemonize = no\ninclude=etc/php-fpm.d/*.conf\n"),
+                ("pools/www.conf", "[www]\nuser = www-data\nlisten = 9000\npm = static\npm.max_children = 5\n"),
+                ("other/zz-extra.conf", "[www]\nlisten = 127.0.0.1:9000\n"),
+            ],
+            mounts: &[
+                ("php/php-fpm.conf", "/usr/local/etc/php-fpm.conf"),
+                ("pools/www.conf", "/usr/local/etc/php-fpm.d/www.conf"),
+                ("other/zz-extra.conf", "/usr/local/etc/php-fpm.d/zz-extra.conf"),
+            ],
+        },
+        ContainerCase {
+            name: "mounted php-fpm.conf, post-2026 stock files, a later file from another folder fixes listen",
+            image: "php:8.3-fpm",
+            repo: &[
+                ("docker/php-fpm.conf", "[global]\ndaemonize = no\ninclude=etc/php-fpm.d/*.conf\n"),
+                ("pools/www.conf", "[www]\nuser = www-data\nlisten = 127.0.0.1:9000\npm = static\npm.max_children = 5\n"),
+                ("ops/zz-listen.conf", "[www]\nlisten = 9000\n"),
+            ],
+            mounts: &[
+                ("docker/php-fpm.conf", "/usr/local/etc/php-fpm.conf"),
+                ("pools/www.conf", "/usr/local/etc/php-fpm.d/www.conf"),
+                ("ops/zz-listen.conf", "/usr/local/etc/php-fpm.d/zz-listen.conf"),
+            ],
+        },
+        ContainerCase {
+            name: "a directory mounted over the pool directory hides the stock pool files",
+            image: "php:8.2.20-fpm",
+            repo: &[("pool.d/www.conf", "[www]\nuser = www-data\nlisten = 127.0.0.1:9000\npm = static\npm.max_children = 5\n")],
+            mounts: &[("pool.d", "/usr/local/etc/php-fpm.d")],
+        },
+        ContainerCase {
+            name: "mounted php-fpm.conf with an absolute include and an include of a mounted directory",
+            image: "php:8.3-fpm",
+            repo: &[
+                ("php/php-fpm.conf", "[global]\ninclude=/usr/local/etc/php-fpm.d/*.conf\ninclude=etc/extra/*.conf\n"),
+                ("php/www.conf", "[www]\nuser = www-data\npm = static\npm.max_children = 5\n"),
+                ("extra/a.conf", "[api]\nuser = www-data\nlisten = 127.0.0.1:9001\npm = ondemand\npm.max_children = 2\n"),
+                ("extra/b.conf", "[www]\nlisten = 9100\n"),
+            ],
+            mounts: &[
+                ("php/php-fpm.conf", "/usr/local/etc/php-fpm.conf"),
+                ("php/www.conf", "/usr/local/etc/php-fpm.d/www.conf"),
+                ("extra", "/usr/local/etc/extra"),
+            ],
+        },
+        ContainerCase {
+            name: "a hidden file in the pool directory is not matched by the include glob",
+            image: "php:8.2.20-fpm",
+            repo: &[
+                ("php/www.conf", POOL),
+                ("php/hidden.conf", "[www]\nlisten.allowed_clients = 10.9.9.9\n"),
+            ],
+            mounts: &[
+                ("php/www.conf", "/usr/local/etc/php-fpm.d/www.conf"),
+                ("php/hidden.conf", "/usr/local/etc/php-fpm.d/.hidden.conf"),
+            ],
+        },
+        ContainerCase {
+            name: "a mounted file whose container name sorts first loses to the stock files",
+            image: "php:8.2.20-fpm",
+            repo: &[("ops/zz-listen.conf", "[www]\nlisten = 127.0.0.1:9000\n")],
+            mounts: &[("ops/zz-listen.conf", "/usr/local/etc/php-fpm.d/a-listen.conf")],
+        },
+        ContainerCase {
+            name: "stock main config, mounted pool files from two folders, one replacing the stock www.conf",
+            image: "php:8.3-fpm",
+            repo: &[
+                ("a/www.conf", POOL),
+                ("b/zz-loopback.conf", "[www]\nlisten = 127.0.0.1:9000\n"),
+            ],
+            mounts: &[
+                ("a/www.conf", "/usr/local/etc/php-fpm.d/www.conf"),
+                ("b/zz-loopback.conf", "/usr/local/etc/php-fpm.d/zz-loopback.conf"),
+            ],
+        },
+    ]
+}
+
+/// Copies a file or a directory tree.
+fn copy_into(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            copy_into(&e.path(), &to.join(e.file_name()));
+        }
+    } else {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+/// The container's tree as Docker builds it, independently of wirelint: the image's stock php-fpm files,
+/// then each bind mount in order (a file replaces the file at its path, a directory replaces the whole
+/// directory). Returns the root.
+fn container_tree(root: &Path, project: &Path, case: &ContainerCase) {
+    let layout = phpfpm::image::layout_for(case.image).unwrap();
+    for f in std::iter::once(&layout.main).chain(&layout.pool_files) {
+        let path = root.join(f.container_path.trim_start_matches('/'));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &f.text).unwrap();
+    }
+    for (host, container) in case.mounts {
+        let to = root.join(container.trim_start_matches('/'));
+        let from = project.join(host);
+        if from.is_dir() && to.exists() {
+            std::fs::remove_dir_all(&to).unwrap();
+        }
+        copy_into(&from, &to);
+    }
+}
+
+/// Re-roots absolute includes under `root` and sends the error log to `log` (same line count, so the
+/// pools php-fpm prints are the same as in the container).
+fn reroot(dir: &Path, root: &Path, log: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            reroot(&p, root, log);
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let text: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("error_log") {
+                    format!("error_log = {}", log.display())
+                } else if let Some(rest) = l.strip_prefix("include=/") {
+                    format!("include={}/{rest}", root.display())
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        std::fs::write(&p, text.join("\n") + "\n").unwrap();
+    }
+}
+
+/// The effective pools of a compose service's php-fpm (the stack: mounts, the image's stock files, a
+/// mounted php-fpm.conf's includes evaluated in the container) against php-fpm run on the same container
+/// tree laid out in a temporary directory.
+#[test]
+fn container_trees_match_php_fpm() {
+    if !oracle_available() {
+        let msg = format!("{ORACLE} not found: the container tree differential test did not run");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg} (CI=true requires it; .ci/run installs php8.2-fpm)");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    let cases = container_cases();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        let project = base.join("project");
+        for (path, text) in case.repo {
+            let p = project.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+        }
+        let volumes: String = case
+            .mounts
+            .iter()
+            .map(|(h, c)| format!("      - ./{h}:{c}:ro\n"))
+            .collect();
+        std::fs::write(
+            project.join("compose.yaml"),
+            format!(
+                "services:\n  php:\n    image: {}\n    volumes:\n{volumes}",
+                case.image
+            ),
+        )
+        .unwrap();
+        // wirelint, through the stack.
+        let outcome =
+            wirelint::lint::check(std::slice::from_ref(&project), None, &Settings::default())
+                .expect("lint runs");
+        let placement = outcome
+            .stack
+            .placements
+            .iter()
+            .find(|p| outcome.stack.service(p).name.value == "php")
+            .expect("service php placed");
+        let actual = match &placement.fpm {
+            Some(set) if placement.fpm_complete => pools_of(set),
+            _ => {
+                failures.push(format!("{}: php-fpm configuration not complete", case.name));
+                continue;
+            }
+        };
+        // php-fpm, on the container's tree.
+        let root = base.join("root");
+        container_tree(&root, &project, case);
+        let log = base.join("fpm.log");
+        reroot(&root.join("usr/local/etc"), &root, &log);
+        let main = root.join("usr/local/etc/php-fpm.conf");
+        let text = std::fs::read_to_string(&main).unwrap();
+        std::fs::write(
+            &main,
+            format!("[global]\nerror_log = {}\n{text}", log.display()),
+        )
+        .unwrap();
+        let out = Command::new(ORACLE)
+            .args(["-tt", "-R", "-p"])
+            .arg(root.join("usr/local"))
+            .arg("-y")
+            .arg(&main)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .output()
+            .unwrap();
+        let dump = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            dump.contains("test is successful"),
+            "{}: php-fpm rejected the container tree:\n{}\n{dump}",
+            case.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = parse_dump(&dump);
+        assert!(
+            !expected.is_empty(),
+            "{}: php-fpm printed no pool",
+            case.name
+        );
+        if expected != actual {
+            failures.push(format!(
+                "{}:\n  php-fpm:  {:?}\n  wirelint: {:?}",
+                case.name, expected, actual
+            ));
+        }
+    }
+    eprintln!(
+        "php-fpm container differential: {}/{} container trees agree",
+        cases.len() - failures.len(),
+        cases.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -37,3 +37,194 @@ fn mounted_files_order_by_container_name_and_form_one_set() {
         Some(late.as_path())
     );
 }
+
+/// The file names of a set in load order.
+fn names(sources: &SourceMap, set: &wirelint::phpfpm::PoolSet) -> Vec<String> {
+    set.files
+        .iter()
+        .map(|f| sources.get(*f).name.clone())
+        .collect()
+}
+
+#[test]
+fn mounted_main_config_includes_every_file_in_the_container_pool_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for (path, text) in [
+        (
+            "php/php-fpm.conf",
+            "[global]\ninclude=etc/php-fpm.d/*.conf\n",
+        ),
+        ("pools/www.conf", "[www]\nlisten = 9000\n"),
+        ("other/zz-extra.conf", "[www]\nlisten = 127.0.0.1:9000\n"),
+        ("other/.hidden.conf", "[www]\nlisten = 9999\n"),
+    ] {
+        std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        std::fs::write(root.join(path), text).unwrap();
+    }
+    let files: Vec<(String, PathBuf)> = vec![
+        (
+            "/usr/local/etc/php-fpm.conf".into(),
+            root.join("php/php-fpm.conf"),
+        ),
+        (
+            "/usr/local/etc/php-fpm.d/.hidden.conf".into(),
+            root.join("other/.hidden.conf"),
+        ),
+        (
+            "/usr/local/etc/php-fpm.d/www.conf".into(),
+            root.join("pools/www.conf"),
+        ),
+        (
+            "/usr/local/etc/php-fpm.d/zz-extra.conf".into(),
+            root.join("other/zz-extra.conf"),
+        ),
+    ];
+    let tree = wirelint::phpfpm::ContainerTree {
+        files: &files,
+        complete_dirs: &[],
+        main: "/usr/local/etc/php-fpm.conf",
+    };
+    let mut sources = SourceMap::default();
+    let loaded = wirelint::phpfpm::load_container(
+        &mut sources,
+        tree,
+        &Settings::default(),
+        Some("php:8.2.20-fpm"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(loaded.sets.len(), 1);
+    let set = &loaded.sets[0];
+    let shown = names(&sources, set);
+    // The stock www.conf is replaced by the mount; the hidden file is not matched by `*.conf`.
+    let expected_tail = [
+        "<php:8.2.20-fpm>/usr/local/etc/php-fpm.d/docker.conf".to_string(),
+        wirelint::source::display_name(&root.join("pools/www.conf")),
+        "<php:8.2.20-fpm>/usr/local/etc/php-fpm.d/zz-docker.conf".to_string(),
+        wirelint::source::display_name(&root.join("other/zz-extra.conf")),
+    ];
+    assert_eq!(shown[1..], expected_tail, "{shown:?}");
+    let listen = set.pools[0].get("listen").unwrap();
+    assert_eq!(listen.winner().value.as_deref(), Some("127.0.0.1:9000"));
+    assert_eq!(listen.overridden().len(), 2);
+}
+
+#[test]
+fn a_directory_mount_hides_the_image_pool_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www.conf");
+    std::fs::write(&www, "[www]\nlisten = 127.0.0.1:9000\n").unwrap();
+    let files = vec![("/usr/local/etc/php-fpm.d/www.conf".to_string(), www.clone())];
+    let complete = vec!["/usr/local/etc/php-fpm.d".to_string()];
+    let tree = wirelint::phpfpm::ContainerTree {
+        files: &files,
+        complete_dirs: &complete,
+        main: "/usr/local/etc/php-fpm.conf",
+    };
+    let mut sources = SourceMap::default();
+    let loaded = wirelint::phpfpm::load_container(
+        &mut sources,
+        tree,
+        &Settings::default(),
+        Some("php:8.2.20-fpm"),
+        None,
+    )
+    .unwrap();
+    let set = &loaded.sets[0];
+    // The image's php-fpm.conf, then only the mounted directory's file: no stock zz-docker.conf after it.
+    assert_eq!(
+        names(&sources, set),
+        vec![
+            "<php:8.2.20-fpm>/usr/local/etc/php-fpm.conf".to_string(),
+            wirelint::source::display_name(&www)
+        ]
+    );
+    let listen = set.pools[0].get("listen").unwrap();
+    assert_eq!(listen.winner().value.as_deref(), Some("127.0.0.1:9000"));
+}
+
+#[test]
+fn explain_service_lists_php_fpm_files_in_container_order_with_provenance() {
+    let dir = "fixtures/stack/S003-fpm-unreachable/bad-mounted-fpm-conf-two-host-dirs";
+    let args = wirelint::cli::ExplainArgs {
+        path: PathBuf::from("php"),
+        dir: Some(PathBuf::from(dir)),
+        format: wirelint::cli::ExplainFormat::Human,
+        phpfpm: Default::default(),
+        kind: None,
+        maps: Vec::new(),
+    };
+    let text = wirelint::cli::explain(&args).unwrap();
+    let order = [
+        format!("1. {dir}/php/php-fpm.conf  → /usr/local/etc/php-fpm.conf (a bind mount (read-only), {dir}/compose.yaml:12)"),
+        "2. <php:8.2.20-fpm>/usr/local/etc/php-fpm.d/docker.conf  (the image's stock file)".to_string(),
+        format!("3. {dir}/pools/www.conf  → /usr/local/etc/php-fpm.d/www.conf (a bind mount (read-only), {dir}/compose.yaml:13)"),
+        "4. <php:8.2.20-fpm>/usr/local/etc/php-fpm.d/zz-docker.conf  (the image's stock file)".to_string(),
+        format!("5. {dir}/other/zz-extra.conf  → /usr/local/etc/php-fpm.d/zz-extra.conf (a bind mount (read-only), {dir}/compose.yaml:14)"),
+    ];
+    for line in &order {
+        assert!(text.contains(line.as_str()), "missing {line:?} in\n{text}");
+    }
+    assert!(
+        text.contains(&format!(
+            "[www] loopback 127.0.0.1:9000 (this container only)  ({dir}/other/zz-extra.conf:3; overrides <php:8.2.20-fpm>/usr/local/etc/php-fpm.d/zz-docker.conf:5 \"9000\"; overrides {dir}/pools/www.conf:4 \"9000\")"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn literal_includes_in_a_mounted_directory_missing_only_when_absent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let etc = tmp.path().join("etc");
+    std::fs::create_dir_all(etc.join("php-fpm.d")).unwrap();
+    std::fs::write(
+        etc.join("php-fpm.conf"),
+        "[global]\ninclude=etc/php-fpm.d\ninclude=etc/nope.conf\ninclude=etc/php-fpm.d/www.conf\n",
+    )
+    .unwrap();
+    std::fs::write(etc.join("php-fpm.d/www.conf"), "[www]\nlisten = 9000\n").unwrap();
+    // `./etc` mounted at /usr/local/etc.
+    let files = vec![
+        (
+            "/usr/local/etc/php-fpm.conf".to_string(),
+            etc.join("php-fpm.conf"),
+        ),
+        (
+            "/usr/local/etc/php-fpm.d/www.conf".to_string(),
+            etc.join("php-fpm.d/www.conf"),
+        ),
+    ];
+    let complete = vec!["/usr/local/etc".to_string()];
+    let tree = wirelint::phpfpm::ContainerTree {
+        files: &files,
+        complete_dirs: &complete,
+        main: "/usr/local/etc/php-fpm.conf",
+    };
+    let mut sources = SourceMap::default();
+    let loaded = wirelint::phpfpm::load_container(
+        &mut sources,
+        tree,
+        &Settings::default(),
+        Some("php:8.3-fpm"),
+        None,
+    )
+    .unwrap();
+    let set = &loaded.sets[0];
+    let missing: Vec<(&str, bool)> = set
+        .includes
+        .iter()
+        .map(|i| (i.pattern.as_str(), i.missing))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            ("etc/php-fpm.d", false),
+            ("etc/nope.conf", true),
+            ("etc/php-fpm.d/www.conf", false)
+        ]
+    );
+    // Only the mounted files: the image's pool files are under the mounted directory.
+    assert_eq!(set.files.len(), 2);
+}

@@ -315,6 +315,136 @@ pub fn load_mounted(
     load_inner(sources, &refs, settings, image, env, Some(&container))
 }
 
+/// What php-fpm finds in a container's filesystem, as far as the repository shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct ContainerTree<'a> {
+    /// `(container path, repository path)` of every file the repository places in the container.
+    pub files: &'a [(String, PathBuf)],
+    /// Container directories the repository shows completely (bind-mounted directories): the image's own
+    /// files under them are hidden.
+    pub complete_dirs: &'a [String],
+    /// Where php-fpm's main config sits in the container (`/usr/local/etc/php-fpm.conf`).
+    pub main: &'a str,
+}
+
+/// Loads the configuration php-fpm runs in a container: its main config (mounted, or the image's stock one)
+/// with every `include=` evaluated against the container's filesystem: the image's stock files where no
+/// mount replaces or hides them, overlaid by the repository's files exactly where they land. A glob loads
+/// all matching container paths in byte order, as one sequence, whichever host directories they come from.
+/// Relative includes resolve against the prefix (`settings.phpfpm.prefix`, else the image's). Returns no
+/// set when the container has no main config wirelint can see.
+pub fn load_container(
+    sources: &mut SourceMap,
+    tree: ContainerTree<'_>,
+    settings: &Settings,
+    image: Option<&str>,
+    env: Option<&Env>,
+) -> Result<Loaded, LoadFailure> {
+    let layout = match image {
+        Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
+        None => None,
+    };
+    let hidden = |c: &str| {
+        tree.complete_dirs.iter().any(|d| {
+            c.strip_prefix(d.as_str())
+                .is_some_and(|r| r.starts_with('/'))
+        })
+    };
+    let mut stock_ids: HashMap<String, FileId> = HashMap::new();
+    let mut files: Vec<(String, ViewFile)> = tree
+        .files
+        .iter()
+        .map(|(c, h)| (c.clone(), ViewFile::Host(h.clone())))
+        .collect();
+    let mut main_replaced = false;
+    let mut hidden_by: Vec<&str> = Vec::new();
+    if let Some(layout) = &layout {
+        for f in std::iter::once(&layout.main).chain(&layout.pool_files) {
+            let c = &f.container_path;
+            let replaced = tree.files.iter().any(|(t, _)| t == c);
+            if hidden(c) || replaced {
+                main_replaced |= *c == layout.main.container_path;
+                if !replaced {
+                    let name = c.rsplit('/').next().unwrap_or(c);
+                    hidden_by.push(name);
+                }
+                continue;
+            }
+            let id = stock_file(sources, &mut stock_ids, layout, f);
+            files.push((c.clone(), ViewFile::Loaded(id)));
+        }
+    }
+    let mut loaded = Loaded::default();
+    let Some(main) = files
+        .iter()
+        .find(|(c, _)| c == tree.main)
+        .map(|(_, f)| f.clone())
+    else {
+        return Ok(loaded);
+    };
+    let main = match main {
+        ViewFile::Loaded(id) => id,
+        ViewFile::Host(path) => {
+            let name = crate::source::display_name(&path);
+            sources.load(&path, name).map_err(LoadFailure::Io)?
+        }
+    };
+    let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
+    let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+    l.set.label = l.sources.get(main).name.clone();
+    l.set.main = Some(main);
+    l.set.prefix = settings
+        .phpfpm
+        .prefix
+        .as_ref()
+        .map(|p| p.to_string_lossy().into_owned())
+        .or_else(|| layout.as_ref().map(|l| l.prefix.clone()));
+    l.container_prefix = true;
+    l.complete = true;
+    if let Some(layout) = &layout {
+        let mut reason = layout.reason.clone();
+        if main_replaced {
+            reason.push_str("; its php-fpm.conf replaced by the repository's");
+            if !stock_ids.is_empty() {
+                reason.push_str(
+                    ", its stock pool files loaded where that file's include reaches them",
+                );
+            }
+        }
+        if !hidden_by.is_empty() {
+            reason.push_str(&format!(
+                "; its {} hidden by a mounted directory",
+                hidden_by.join(", ")
+            ));
+        }
+        l.set.image = Some(ImageUse {
+            image: layout.image.clone(),
+            reason,
+        });
+    }
+    l.view = Some(View {
+        files,
+        complete_dirs: tree.complete_dirs.to_vec(),
+        whole: true,
+    });
+    l.load_file(main, 0);
+    loaded.sets.push(l.finish());
+    collect_files(&mut loaded);
+    Ok(loaded)
+}
+
+/// Every file of every set, once, in load order.
+fn collect_files(loaded: &mut Loaded) {
+    let mut seen = HashSet::new();
+    for set in &loaded.sets {
+        for f in &set.files {
+            if seen.insert(*f) {
+                loaded.files.push(*f);
+            }
+        }
+    }
+}
+
 /// `mounted`: the container path of each input (same order), when the inputs are mounted into a container.
 fn load_inner(
     sources: &mut SourceMap,
@@ -384,15 +514,62 @@ fn load_inner(
             .file_name()
             .is_some_and(|n| n.eq_ignore_ascii_case("php-fpm.conf"));
         l.set.prefix = Some(prefix);
+        // Files mounted into a container: an include finds them by their container paths.
+        let mut view: Vec<(String, ViewFile)> = match mounted {
+            Some(m) => m
+                .iter()
+                .zip(&ids)
+                .map(|(c, (_, id))| (c.clone(), ViewFile::Loaded(*id)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut stock = HashSet::new();
         if let Some(layout) = &layout {
-            // A given php-fpm.conf decides what loads; the image's stock files apply to pool directories.
-            l.set.image = Some(ImageUse {
-                image: layout.image.clone(),
-                reason: "not applied: the given php-fpm.conf replaces the image's main config"
-                    .into(),
+            // The given php-fpm.conf runs in the image: php-fpm's prefix is the image's, and the image's
+            // stock pool files sit in its pool directory, loaded where the config's includes reach them.
+            if settings.phpfpm.prefix.is_none() {
+                l.set.prefix = Some(layout.prefix.clone());
+            }
+            l.container_prefix = true;
+            for f in &layout.pool_files {
+                if view.iter().any(|(c, _)| *c == f.container_path) {
+                    continue;
+                }
+                let sid = stock_file(l.sources, &mut stock_ids, layout, f);
+                stock.insert(sid);
+                view.push((f.container_path.clone(), ViewFile::Loaded(sid)));
+            }
+        }
+        if mounted.is_some() || layout.is_some() {
+            l.view = Some(View {
+                files: view,
+                complete_dirs: Vec::new(),
+                whole: mounted.is_some(),
             });
         }
         l.load_file(*id, 0);
+        if let Some(layout) = &layout {
+            let reached_stock = l.set.files.iter().any(|f| stock.contains(f));
+            l.set.image = Some(ImageUse {
+                image: layout.image.clone(),
+                reason: if reached_stock {
+                    format!(
+                        "{}; the given php-fpm.conf replaces the image's, whose stock pool files in {} load where its include reaches them",
+                        layout.reason, layout.pool_dir
+                    )
+                } else if l.included_dirs.contains(&layout.pool_dir) {
+                    format!(
+                        "no stock file loaded: the repository's files replace every stock pool file in {}",
+                        layout.pool_dir
+                    )
+                } else {
+                    format!(
+                        "no stock file loaded: the given php-fpm.conf replaces the image's main config and no include of it reaches the image's pool directory {}",
+                        layout.pool_dir
+                    )
+                },
+            });
+        }
         reached.extend(l.set.files.iter().copied());
         loaded.sets.push(l.finish());
     }
@@ -412,7 +589,8 @@ fn load_inner(
             }
             continue;
         }
-        if is_variant(path) {
+        // A hidden file is not matched by `include=DIR/*.conf`: checked on its own, like a variant.
+        if is_variant(path) || file_name_bytes(path).starts_with(b".") {
             by_dir.push((dir, vec![(path.clone(), *id)]));
             continue;
         }
@@ -485,26 +663,24 @@ fn load_inner(
                 l.set.main = Some(main);
                 l.complete = true;
                 // The user's files sit in the image's pool directory: same-named stock files are replaced.
-                let mut merged: Vec<(Vec<u8>, FileId)> =
-                    files.iter().map(|(p, id)| (name_of(p, *id), *id)).collect();
+                let mut view: Vec<(String, ViewFile)> = files
+                    .iter()
+                    .map(|(p, id)| {
+                        let name = String::from_utf8_lossy(&name_of(p, *id)).into_owned();
+                        (format!("{}/{name}", layout.pool_dir), ViewFile::Loaded(*id))
+                    })
+                    .collect();
                 for f in &layout.pool_files {
-                    let name = f
-                        .container_path
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("")
-                        .as_bytes()
-                        .to_vec();
-                    if !merged.iter().any(|(n, _)| *n == name) {
+                    if !view.iter().any(|(c, _)| *c == f.container_path) {
                         let id = stock_file(l.sources, &mut stock_ids, layout, f);
-                        merged.push((name, id));
+                        view.push((f.container_path.clone(), ViewFile::Loaded(id)));
                     }
                 }
-                merged.sort();
-                l.virtual_dir = Some((
-                    format!("{}/*.conf", layout.pool_dir),
-                    merged.into_iter().map(|(_, id)| id).collect(),
-                ));
+                l.view = Some(View {
+                    files: view,
+                    complete_dirs: Vec::new(),
+                    whole: mounted.is_some(),
+                });
                 l.load_file(main, 0);
             }
         }
@@ -518,14 +694,7 @@ fn load_inner(
     loaded
         .diagnostics
         .retain(|d| !context.contains(&d.span.file));
-    let mut seen = HashSet::new();
-    for set in &loaded.sets {
-        for f in &set.files {
-            if seen.insert(*f) {
-                loaded.files.push(*f);
-            }
-        }
-    }
+    collect_files(&mut loaded);
     Ok(loaded)
 }
 
@@ -559,6 +728,8 @@ fn sibling_pool_files(dir: &Path, given: &HashSet<Vec<u8>>) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter(|e| !given.contains(e.file_name().as_encoded_bytes()))
+        // `*.conf` in glob(3) does not match a leading dot.
+        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
         .map(|e| {
             // Keep the user's spelling (`./x` or `x`) so names show as they gave them.
             if dir == Path::new(".") {
@@ -621,10 +792,12 @@ struct SetLoader<'a> {
     loaded_files: HashSet<FileId>,
     /// The pool the next entry belongs to (`current_wp`); `None` is `[global]`.
     current: Option<usize>,
-    /// An image's pool directory pattern and the files it holds.
-    virtual_dir: Option<(String, Vec<FileId>)>,
+    /// The container's files, when php-fpm runs in a container: absolute includes are evaluated against it.
+    view: Option<View>,
     /// The prefix is a path in the container (the image's), not in the repository.
     container_prefix: bool,
+    /// Container directories an include loaded files from.
+    included_dirs: HashSet<String>,
     /// The files are php-fpm's whole configuration (a `php-fpm.conf`, or an image's).
     complete: bool,
 }
@@ -648,8 +821,9 @@ impl<'a> SetLoader<'a> {
                 ..PoolSet::default()
             },
             current: None,
-            virtual_dir: None,
+            view: None,
             container_prefix: false,
+            included_dirs: HashSet::new(),
             complete: false,
             pool_index: HashMap::new(),
             loaded_files: HashSet::new(),
@@ -918,13 +1092,9 @@ impl<'a> SetLoader<'a> {
         } else {
             format!("{}/{}", prefix.trim_end_matches('/'), pattern)
         };
-        if let Some((dir_pattern, files)) = &self.virtual_dir {
-            if *dir_pattern == joined {
-                for id in files.clone() {
-                    self.load_file(id, depth + 1);
-                }
-                return;
-            }
+        if self.view.is_some() && joined.starts_with('/') {
+            self.include_in_container(e, pattern, &joined, depth);
+            return;
         }
         let mapped = if joined.starts_with('/') {
             PathMapping::resolve(&self.settings.path_map, Path::new(&joined))
@@ -940,23 +1110,13 @@ impl<'a> SetLoader<'a> {
             || Path::new(&joined).parent().is_some_and(Path::is_dir);
         let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
         let is_glob = pattern.contains(['*', '?', '[']);
-        let mut matches: Vec<PathBuf> = Vec::new();
-        if is_glob {
-            if let Ok(paths) = glob::glob(&resolved.to_string_lossy()) {
-                matches = paths
-                    .filter_map(Result::ok)
-                    .filter(|p| p.is_file())
-                    .collect();
-            }
-            // glob(3) sorts by bytes (LC_COLLATE=C in the container).
-            matches.sort_by(|a, b| {
-                a.as_os_str()
-                    .as_encoded_bytes()
-                    .cmp(b.as_os_str().as_encoded_bytes())
-            });
-        } else if self.sources.exists(&resolved) && !resolved.is_dir() {
-            matches.push(resolved.clone());
-        }
+        let mut matches = self.host_matches(&resolved, is_glob);
+        // glob(3) sorts by bytes (LC_COLLATE=C in the container).
+        matches.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         self.set.includes.push(IncludeSite {
             value_span: e.value_span,
             pattern: pattern.clone(),
@@ -976,6 +1136,174 @@ impl<'a> SetLoader<'a> {
             }
         }
     }
+}
+
+impl SetLoader<'_> {
+    /// An include evaluated against the container's filesystem ([`View`]): every container path the pattern
+    /// matches, in byte order, whichever host directory (or image) the file comes from. Repository files
+    /// found through `--map` (or, outside the stack, beside the main config) join at their container paths.
+    fn include_in_container(
+        &mut self,
+        e: &syntax::Entry,
+        pattern: String,
+        joined: &str,
+        depth: usize,
+    ) {
+        let Some(view) = &self.view else { return };
+        let is_glob = pattern.contains(['*', '?', '[']);
+        // glob(3) as php-fpm calls it: `/` and a leading `.` only match literally.
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        let compiled = if is_glob {
+            glob::Pattern::new(joined).ok()
+        } else {
+            None
+        };
+        let matches = |c: &str| match &compiled {
+            Some(p) => p.matches_with(c, opts),
+            None => !is_glob && c == joined,
+        };
+        let mut found: std::collections::BTreeMap<Vec<u8>, ViewFile> = view
+            .files
+            .iter()
+            .filter(|(c, _)| matches(c))
+            .map(|(c, f)| (c.as_bytes().to_vec(), f.clone()))
+            .collect();
+        let under = |dir: &str, c: &str| c.strip_prefix(dir).is_some_and(|r| r.starts_with('/'));
+        let complete = view.complete_dirs.iter().any(|d| under(d, joined));
+        // A literal include of a directory: glob(3) marks it with `/` and php-fpm skips it, not missing.
+        let view_dir = !is_glob
+            && (view.files.iter().any(|(c, _)| under(joined, c))
+                || view.complete_dirs.iter().any(|d| d == joined));
+        // The stack's view already lists the configuration directories the repository fills (less what a
+        // `.dockerignore` keeps out of a COPY): the mounts are asked only for directories it does not show.
+        let literal_dir = joined[..joined.find(['*', '?', '[']).unwrap_or(joined.len())]
+            .rsplit_once('/')
+            .map_or("", |(d, _)| d);
+        let shown = view.whole && view.files.iter().any(|(c, _)| under(literal_dir, c));
+        let host = if shown {
+            None
+        } else {
+            self.map_to_host(joined)
+        };
+        let mut resolved = PathBuf::from(joined);
+        if let Some((container_base, host_base)) = &host {
+            let rest = Path::new(joined)
+                .strip_prefix(container_base)
+                .unwrap_or(Path::new(""));
+            resolved = host_base.join(rest);
+            for h in self.host_matches(&resolved, is_glob) {
+                if let Ok(rel) = h.strip_prefix(host_base) {
+                    let c = container_base.join(rel).to_string_lossy().into_owned();
+                    found.insert(c.into_bytes(), ViewFile::Host(h));
+                }
+            }
+        }
+        self.set.includes.push(IncludeSite {
+            value_span: e.value_span,
+            pattern,
+            resolved: resolved.clone(),
+            missing: !is_glob
+                && found.is_empty()
+                && (complete || host.is_some())
+                && !view_dir
+                && !(host.is_some() && resolved.is_dir()),
+        });
+        for c in found.keys() {
+            let c = String::from_utf8_lossy(c);
+            if let Some((dir, _)) = c.rsplit_once('/') {
+                self.included_dirs.insert(dir.to_string());
+            }
+        }
+        for f in found.into_values() {
+            let id = match f {
+                ViewFile::Loaded(id) => id,
+                ViewFile::Host(path) => {
+                    let name = crate::source::display_name(&path);
+                    match self.sources.load(&path, name) {
+                        Ok(id) => id,
+                        Err(err) => {
+                            self.p000(
+                                e.value_span,
+                                format!("cannot read included file: {err}"),
+                                None,
+                            );
+                            continue;
+                        }
+                    }
+                }
+            };
+            self.load_file(id, depth + 1);
+        }
+    }
+
+    /// The container directory and the repository directory that holds it, for a container path: through
+    /// `--map` (longest prefix), else, outside the stack, found beside the main config.
+    fn map_to_host(&self, joined: &str) -> Option<(PathBuf, PathBuf)> {
+        let path = Path::new(joined);
+        if let Some(m) = self
+            .settings
+            .path_map
+            .iter()
+            .filter(|m| path.starts_with(&m.container))
+            .max_by_key(|m| m.container.components().count())
+        {
+            return Some((m.container.clone(), m.host.clone()));
+        }
+        if self.view.as_ref().is_some_and(|v| v.whole) {
+            return None;
+        }
+        let host_file = self.locate_container_path(joined)?;
+        Some((
+            path.parent()?.to_path_buf(),
+            host_file.parent()?.to_path_buf(),
+        ))
+    }
+
+    /// Repository files a resolved include pattern matches (files only, as php-fpm skips directories).
+    fn host_matches(&self, resolved: &Path, is_glob: bool) -> Vec<PathBuf> {
+        if !is_glob {
+            return if self.sources.exists(resolved) && !resolved.is_dir() {
+                vec![resolved.to_path_buf()]
+            } else {
+                Vec::new()
+            };
+        }
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        match glob::glob_with(&resolved.to_string_lossy(), opts) {
+            Ok(paths) => paths
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The container's filesystem as php-fpm's includes see it.
+#[derive(Clone, Debug)]
+struct View {
+    /// Container path → file.
+    files: Vec<(String, ViewFile)>,
+    /// Container directories whose whole content is known: a literal include missing there is missing.
+    complete_dirs: Vec<String>,
+    /// The view is all the repository shows of the container (the stack): host paths are not guessed from
+    /// the directory layout beside the main config.
+    whole: bool,
+}
+
+#[derive(Clone, Debug)]
+enum ViewFile {
+    Loaded(FileId),
+    /// A repository file, read when an include reaches it.
+    Host(PathBuf),
 }
 
 /// What `fpm_conf_process_all_pools` refuses in a pool whose values are known, in php-fpm's words.

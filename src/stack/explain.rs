@@ -204,11 +204,54 @@ pub fn human(sources: &SourceMap, stack: &Stack, i: usize, findings: &[Diagnosti
                 .unwrap_or_else(|| "the image's stock files unknown".into())
         ));
         for (n, f) in set.files.iter().enumerate() {
-            o.push_str(&format!("    {}. {}\n", n + 1, sources.get(*f).name));
+            let file = sources.get(*f);
+            // Where the file sits in the container and what put it there.
+            let placed = match &file.path {
+                Some(h) if super::is_repo_path(h) => stack.container_path_of(p, h).map(|c| {
+                    let by = stack
+                        .origin(p, &c)
+                        .map(|o| {
+                            let place = o
+                                .span
+                                .map(|s| format!(", {}", at(sources, s)))
+                                .unwrap_or_default();
+                            format!(" ({}{place})", o.what)
+                        })
+                        .unwrap_or_default();
+                    format!("  → {c}{by}")
+                }),
+                _ if file.name.starts_with('<') => Some("  (the image's stock file)".into()),
+                _ => None,
+            };
+            o.push_str(&format!(
+                "    {}. {}{}\n",
+                n + 1,
+                file.name,
+                placed.unwrap_or_default()
+            ));
         }
         o.push_str("  php-fpm listens on:\n");
         for (pool, what, span) in &fl {
-            o.push_str(&format!("    [{pool}] {what}  ({})\n", at(sources, *span)));
+            // The values the winning `listen` overrode, latest first.
+            let overrides: String = set
+                .pools
+                .iter()
+                .find(|x| x.name == *pool)
+                .and_then(|x| x.get("listen"))
+                .map(|d| {
+                    d.overridden()
+                        .iter()
+                        .rev()
+                        .map(|a| {
+                            format!("; overrides {} {:?}", at(sources, a.value_span), a.shown())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            o.push_str(&format!(
+                "    [{pool}] {what}  ({}{overrides})\n",
+                at(sources, *span)
+            ));
         }
     } else if p.image.as_ref().is_some_and(|i| i.family == Family::PhpFpm) {
         o.push_str("  php-fpm: the image's stock pools (listen = 9000, every address)\n");

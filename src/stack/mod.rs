@@ -582,7 +582,9 @@ fn place_fpm(
                 is_repo_file(h)
                     && ((c.starts_with(FPM_POOL_DIR)
                         && c.ends_with(".conf")
-                        && !c[FPM_POOL_DIR.len()..].contains('/'))
+                        && !c[FPM_POOL_DIR.len()..].contains('/')
+                        // `*.conf` does not match a hidden file.
+                        && !c[FPM_POOL_DIR.len()..].starts_with('.'))
                         || c == FPM_MAIN)
             })
             .map(|(c, h)| (c.clone(), h.clone()))
@@ -597,15 +599,13 @@ fn place_fpm(
     }
     let mut s = settings.clone();
     let main_mounted = p.fs.get(FPM_MAIN).is_some_and(is_repo_file);
-    s.phpfpm.image = if main_mounted {
-        None
-    } else {
-        layout_image.clone()
-    };
+    s.phpfpm.image = layout_image.clone();
     s.phpfpm.env = p.env.clone();
-    if main_mounted {
+    let loaded = if main_mounted || layout_image.is_some() {
+        // php-fpm's main config is known (mounted, or the image's): its includes are evaluated against the
+        // container's files, the image's stock files where no mount replaces or hides them.
         s.phpfpm.prefix = Some(PathBuf::from("/usr/local"));
-        // Absolute includes of the mounted main config resolve through the mounts.
+        // Includes reaching outside the listed configuration directories resolve through the mounts.
         for o in &p.origins {
             if let Some(h) = &o.host {
                 s.path_map.push(crate::settings::PathMapping {
@@ -614,22 +614,29 @@ fn place_fpm(
                 });
             }
         }
-    }
-    let Ok(mut loaded) = crate::phpfpm::load_mounted(
-        sources,
-        &pool_files,
-        &s,
-        s.phpfpm.image.as_deref(),
-        s.phpfpm.env.as_ref(),
-    ) else {
+        let tree = crate::phpfpm::ContainerTree {
+            files: &p.fs.files,
+            complete_dirs: &p.fs.complete_dirs,
+            main: FPM_MAIN,
+        };
+        crate::phpfpm::load_container(
+            sources,
+            tree,
+            &s,
+            layout_image.as_deref(),
+            s.phpfpm.env.as_ref(),
+        )
+    } else {
+        // Pool files in an image wirelint does not know: their own values, in container-name order.
+        crate::phpfpm::load_mounted(sources, &pool_files, &s, None, s.phpfpm.env.as_ref())
+    };
+    let Ok(mut loaded) = loaded else {
         return;
     };
     diags.append(&mut loaded.diagnostics);
-    // A mounted main config that does not reach every mounted pool file gives a second set; the first is the main one.
-    if loaded.sets.len() == 1 {
-        p.fpm_complete = main_mounted || s.phpfpm.image.is_some();
-        p.fpm = loaded.sets.pop();
-    } else if !loaded.sets.is_empty() {
+    // Mounted pool files without a known main config form one set.
+    if !loaded.sets.is_empty() {
+        p.fpm_complete = main_mounted || layout_image.is_some();
         p.fpm = Some(loaded.sets.remove(0));
     }
 }

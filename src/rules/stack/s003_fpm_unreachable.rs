@@ -156,7 +156,13 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_help(format!(
-                "make the pool listen on every address: `listen = {port}` (or remove the `listen` line so the image's `listen = 9000` applies); nginx otherwise gets `connect() failed (111: Connection refused)` and answers 502"
+                "make the pool listen on every address: `listen = {port}`{}; nginx otherwise gets `connect() failed (111: Connection refused)` and answers 502",
+                // Only when the image's own files set it (a mounted pool directory hides them).
+                if image_listens_everywhere(cx, directive) {
+                    " (or remove the `listen` line so the image's `listen = 9000` applies)"
+                } else {
+                    ""
+                }
             ))
             .with_related(span, "the pool's effective `listen`, set here");
         for a in directive.overridden() {
@@ -189,6 +195,17 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
         }
         out.push(d);
     }
+}
+
+/// Whether one of the `listen` values a pool's winning one overrode is the image's own, on every address.
+fn image_listens_everywhere(cx: &StackCx, directive: &crate::phpfpm::EffectiveDirective) -> bool {
+    directive.overridden().iter().any(|a| {
+        cx.sources.get(a.value_span.file).name.starts_with('<')
+            && a.value
+                .as_deref()
+                .and_then(|v| ListenAddress::parse(v, None))
+                .is_some_and(|l| matches!(l, ListenAddress::AllAddresses { .. }))
+    })
 }
 
 /// A php-fpm pool of placement `placement` listening on a unix socket.
