@@ -68,11 +68,25 @@ fn sarif_is_valid_and_complete() {
     let run = &doc["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), wirelint::rules::RULES.len());
+    // Each rule links to its section of the generated reference (GitHub's heading anchors).
+    let reference = std::fs::read_to_string("docs/rules.md").unwrap();
+    let anchors: Vec<String> = reference
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .map(|h| h.to_ascii_lowercase().replace(' ', "-"))
+        .collect();
+    let info = run["tool"]["driver"]["informationUri"].as_str().unwrap();
+    assert!(info.starts_with("https://") && info.ends_with("/docs/rules.md"), "{info}");
     for r in rules {
         assert!(r["help"]["markdown"]
             .as_str()
             .unwrap()
             .contains("## How to fix"));
+        let uri = r["helpUri"].as_str().unwrap();
+        let (base, anchor) = uri.split_once('#').unwrap();
+        assert_eq!(base, info);
+        assert!(anchors.iter().any(|a| a == anchor), "{uri}: no such heading in docs/rules.md");
+        assert!(anchor.starts_with(&r["id"].as_str().unwrap().to_ascii_lowercase()));
     }
     let results = run["results"].as_array().unwrap();
     let ids: Vec<&str> = results

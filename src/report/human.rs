@@ -205,9 +205,11 @@ fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) ->
         .with_links(false)
         .with_width(120)
         .with_context_lines(CONTEXT_LINES)
-        // Break help text at spaces only: the default Unicode line breaking (ICU segmenter) was a quarter
-        // of a run with 9,000 findings, and messages and help are English prose with code in backticks.
-        .with_word_separator(textwrap::WordSeparator::AsciiSpace);
+        // Break messages and help at spaces only: the default Unicode line breaking (ICU segmenter) was a
+        // quarter of a run with 9,000 findings, and it broke code in backticks (`${TAG:?` ⏎ `message}`).
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        // …and never inside a word at a hyphen: paths and directive names stay whole.
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for d in diagnostics {
         let report = to_report(sources, d);
