@@ -76,7 +76,10 @@ fn sarif_is_valid_and_complete() {
         .map(|h| h.to_ascii_lowercase().replace(' ', "-"))
         .collect();
     let info = run["tool"]["driver"]["informationUri"].as_str().unwrap();
-    assert!(info.starts_with("https://") && info.ends_with("/docs/rules.md"), "{info}");
+    assert!(
+        info.starts_with("https://") && info.ends_with("/docs/rules.md"),
+        "{info}"
+    );
     for r in rules {
         assert!(r["help"]["markdown"]
             .as_str()
@@ -85,7 +88,10 @@ fn sarif_is_valid_and_complete() {
         let uri = r["helpUri"].as_str().unwrap();
         let (base, anchor) = uri.split_once('#').unwrap();
         assert_eq!(base, info);
-        assert!(anchors.iter().any(|a| a == anchor), "{uri}: no such heading in docs/rules.md");
+        assert!(
+            anchors.iter().any(|a| a == anchor),
+            "{uri}: no such heading in docs/rules.md"
+        );
         assert!(anchor.starts_with(&r["id"].as_str().unwrap().to_ascii_lowercase()));
     }
     let results = run["results"].as_array().unwrap();

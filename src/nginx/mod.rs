@@ -326,10 +326,7 @@ impl Config {
             open.truncate(depth);
             let chain = &vias[via_id as usize];
             if chain.len() != v.via.len()
-                || chain
-                    .iter()
-                    .zip(v.via)
-                    .any(|(a, b)| !std::ptr::eq(*a, *b))
+                || chain.iter().zip(v.via).any(|(a, b)| !std::ptr::eq(*a, *b))
             {
                 via_id = vias.len() as u32;
                 vias.push(v.via.iter().map(|d| *d as *const Directive).collect());
