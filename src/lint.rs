@@ -7,6 +7,10 @@ use crate::settings::{Kind, Settings};
 use crate::source::{FileId, SourceMap};
 use std::path::PathBuf;
 
+/// From this much nginx text in one configuration, its rules run on all cores (below, starting threads costs
+/// more than it saves).
+const PARALLEL_RULES_BYTES: usize = 1 << 20;
+
 /// Text to check in place of a file's disk content (`--stdin-filename`).
 #[derive(Clone, Debug)]
 pub struct StdinFile {
@@ -203,7 +207,13 @@ pub fn check_with_overlays(
                 placement,
             }),
         );
-        rules::run(&settings.rules, Check::nginx, &cx, &mut diagnostics);
+        // A large configuration (the parsed text, with its includes) gets its rules run on all cores.
+        let bytes: usize = config.files().map(|f| sources.get(f).text.len()).sum();
+        if bytes >= PARALLEL_RULES_BYTES {
+            rules::run_parallel(&settings.rules, Check::nginx, &cx, &mut diagnostics);
+        } else {
+            rules::run(&settings.rules, Check::nginx, &cx, &mut diagnostics);
+        }
     }
     crate::timing::phase("nginx rules");
 

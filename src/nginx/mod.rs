@@ -554,15 +554,66 @@ pub fn infer_context(config: &mut Config) {
     config.context_guessed = best.1 > 0;
 }
 
-fn parse_into(
+/// Parses each of `ids` not parsed yet; many files (a `conf.d/*.conf` glob) are parsed on all cores.
+fn parse_many(
     sources: &SourceMap,
     parsed: &mut ParsedFiles,
-    id: FileId,
-    diagnostics: &mut Vec<Diagnostic>,
+    ids: &[FileId],
+    diagnostics: &mut HashMap<FileId, Vec<Diagnostic>>,
 ) {
-    if parsed.contains_key(&id) {
-        return;
+    let mut todo: Vec<FileId> = ids
+        .iter()
+        .copied()
+        .filter(|id| !parsed.contains_key(id))
+        .collect();
+    todo.sort();
+    todo.dedup();
+    let bytes: usize = todo.iter().map(|id| sources.get(*id).text.len()).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let results: Vec<(FileId, ParsedFile, Vec<Diagnostic>)> =
+        if threads > 1 && todo.len() > 1 && bytes >= PARALLEL_PARSE_BYTES {
+            let chunk = todo.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = todo
+                    .chunks(chunk)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|&id| {
+                                    let (p, d) = parse_file(sources, id);
+                                    (id, p, d)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        } else {
+            todo.iter()
+                .map(|&id| {
+                    let (p, d) = parse_file(sources, id);
+                    (id, p, d)
+                })
+                .collect()
+        };
+    for (id, p, found) in results {
+        if !found.is_empty() {
+            diagnostics.entry(id).or_default().extend(found);
+        }
+        parsed.insert(id, p);
     }
+}
+
+/// From this much text in the files of one `include` glob, they are parsed on all cores.
+const PARALLEL_PARSE_BYTES: usize = 256 * 1024;
+
+/// Parses one file: its tree (empty for a binary file or another tool's template) and its N000 findings.
+fn parse_file(sources: &SourceMap, id: FileId) -> (ParsedFile, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
     let file = sources.get(id);
     let text: &str = &file.text;
     let rule = &crate::rules::nginx::n000_syntax_error::RULE;
@@ -576,8 +627,7 @@ fn parse_into(
             )
             .with_help("check that the path points at a text configuration file"),
         );
-        parsed.insert(
-            id,
+        return (
             ParsedFile {
                 file: id,
                 directives: Vec::new(),
@@ -586,8 +636,8 @@ fn parse_into(
                 template: None,
                 includes: Vec::new(),
             },
+            diagnostics,
         );
-        return;
     }
     let mut p = syntax::parse(id, text);
     if p.template.is_some() {
@@ -596,8 +646,7 @@ fn parse_into(
         p.directives.clear();
         p.errors.clear();
         p.includes.clear();
-        parsed.insert(id, p);
-        return;
+        return (p, diagnostics);
     }
     if text.starts_with('\u{feff}') {
         diagnostics.push(
@@ -619,7 +668,7 @@ fn parse_into(
         }
         diagnostics.push(d);
     }
-    parsed.insert(id, p);
+    (p, diagnostics)
 }
 
 /// Loads every nginx input. Files included by another input are checked in that context, not alone.
@@ -638,16 +687,10 @@ pub fn load(
             input_ids.push(id);
         }
     }
-    let mut parse = |sources: &SourceMap, parsed: &mut ParsedFiles, id: FileId| {
-        let mut diags = Vec::new();
-        parse_into(sources, parsed, id, &mut diags);
-        if !diags.is_empty() {
-            syntax_diags.entry(id).or_default().extend(diags);
-        }
+    let mut parse = |sources: &SourceMap, parsed: &mut ParsedFiles, ids: &[FileId]| {
+        parse_many(sources, parsed, ids, &mut syntax_diags);
     };
-    for &id in &input_ids {
-        parse(sources, &mut parsed, id);
-    }
+    parse(sources, &mut parsed, &input_ids);
 
     // Full configurations first, then snippets; each built as if it were a root.
     let mut order: Vec<FileId> = input_ids.clone();

@@ -41,7 +41,7 @@ pub struct NginxCx<'a> {
     pub stack: Option<StackView<'a>>,
     /// Upstream names, resolvers and variable values of `config`, built on first use and shared by the
     /// rules that need them.
-    pub index: std::cell::OnceCell<crate::nginx::upstreams::Index<'a>>,
+    pub index: std::sync::OnceLock<crate::nginx::upstreams::Index<'a>>,
 }
 
 impl<'a> NginxCx<'a> {
@@ -56,7 +56,7 @@ impl<'a> NginxCx<'a> {
             settings,
             config,
             stack,
-            index: std::cell::OnceCell::new(),
+            index: std::sync::OnceLock::new(),
         }
     }
 
@@ -115,6 +115,58 @@ pub fn run<C>(
                 crate::timing::phase(rule.code);
             }
         }
+    }
+}
+
+/// Like [`run`], with the rules shared out over the cores (each takes the next rule not yet started); the
+/// findings come out in the same order as [`run`]'s. For a large configuration, where the rules take as long
+/// as parsing.
+pub fn run_parallel<C: Sync>(
+    selection: &Selection,
+    pick: fn(Check) -> Option<CheckFn<C>>,
+    cx: &C,
+    out: &mut Vec<Diagnostic>,
+) {
+    let checks: Vec<CheckFn<C>> = RULES
+        .iter()
+        .filter(|r| selection.enabled(r.code))
+        .filter_map(|r| pick(r.check))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(checks.len());
+    if threads < 2 {
+        for check in checks {
+            check(cx, out);
+        }
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(check) = checks.get(i) else {
+                            break done;
+                        };
+                        let mut found = Vec::new();
+                        check(cx, &mut found);
+                        done.push((i, found));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    for (_, found) in results {
+        out.extend(found);
     }
 }
 
