@@ -400,12 +400,23 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 }
             };
             let color = color && args.output.is_none();
-            let (text, code) = check(&args, color)?;
-            match &args.output {
-                Some(path) => std::fs::write(path, &text)
-                    .map_err(|e| format!("writing {}: {e}", path.display()))?,
-                None => write(&mut out, &text)?,
-            }
+            let code = match &args.output {
+                // Written once the run is done, so a failed run leaves no file behind.
+                Some(path) => {
+                    let (text, code) = check(&args, color)?;
+                    std::fs::write(path, &text)
+                        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+                    code
+                }
+                None => {
+                    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+                    let code = check_to(&args, color, &mut buffered)?;
+                    buffered
+                        .flush()
+                        .map_err(|e| format!("writing output: {e}"))?;
+                    code
+                }
+            };
             crate::timing::phase("write");
             Ok(code)
         }
@@ -414,6 +425,18 @@ pub fn run(cli: Cli) -> Result<u8, String> {
 
 /// Runs `check` and renders its output; returns the text and the exit status.
 pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
+    let mut out = Vec::new();
+    let code = check_to(args, color, &mut out)?;
+    Ok((
+        String::from_utf8(out).map_err(|e| format!("output is not UTF-8: {e}"))?,
+        code,
+    ))
+}
+
+/// Runs `check` and writes its output to `out` (a large report part by part as it is rendered); returns
+/// the exit status.
+pub fn check_to(args: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, String> {
+    let written = |r: std::io::Result<()>| r.map_err(|e| format!("writing output: {e}"));
     let mut settings = args.settings()?;
     // `--php-env` is read here (flag_settings cannot fail).
     settings.phpfpm.env = args.phpfpm.settings()?.env;
@@ -469,7 +492,8 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         let plan = crate::fix::plan(&outcome.sources, &outcome.diagnostics, args.unsafe_fixes);
         let text: String = plan.files.iter().map(crate::fix::unified_diff).collect();
         eprintln!("{}", fix_summary("would fix", &plan));
-        return Ok((text, u8::from(!plan.files.is_empty())));
+        written(out.write_all(text.as_bytes()))?;
+        return Ok(u8::from(!plan.files.is_empty()));
     }
     if args.fix {
         let mut fixed = 0;
@@ -506,13 +530,14 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         FormatArg::Github => Format::Github,
         FormatArg::Gitlab => Format::Gitlab,
     };
-    let text = report::render(
+    written(report::write(
         format,
         &outcome.sources,
         &outcome.diagnostics,
         summary,
         color,
-    );
+        out,
+    ))?;
     crate::timing::phase("render");
     let failed = outcome
         .diagnostics
@@ -522,7 +547,7 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
         // Freeing every finding and source of a large run one by one only delays the exit.
         std::mem::forget(outcome);
     }
-    Ok((text, u8::from(failed)))
+    Ok(u8::from(failed))
 }
 
 /// Runs `explain`: dispatches on what PATH holds (php-fpm today; compose stacks later).

@@ -349,6 +349,13 @@ pub fn display_name(path: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
+/// How many threads the parallel paths use (the cores available, at most 8), asked once: the standard
+/// library reads the cgroup files under /proc on every call (a third of a run that asked per include).
+pub fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -569,37 +569,37 @@ fn parse_many(
     todo.sort();
     todo.dedup();
     let bytes: usize = todo.iter().map(|id| sources.get(*id).text.len()).sum();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let results: Vec<(FileId, ParsedFile, Vec<Diagnostic>)> =
-        if threads > 1 && todo.len() > 1 && bytes >= PARALLEL_PARSE_BYTES {
-            let chunk = todo.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = todo
-                    .chunks(chunk)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|&id| {
-                                    let (p, d) = parse_file(sources, id);
-                                    (id, p, d)
-                                })
-                                .collect::<Vec<_>>()
-                        })
+    let parallel = todo.len() > 1 && bytes >= PARALLEL_PARSE_BYTES && crate::source::threads() > 1;
+    let results: Vec<(FileId, ParsedFile, Vec<Diagnostic>)> = if parallel {
+        let threads = crate::source::threads();
+        let chunk = todo.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = todo
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&id| {
+                                let (p, d) = parse_file(sources, id);
+                                (id, p, d)
+                            })
+                            .collect::<Vec<_>>()
                     })
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            })
-        } else {
-            todo.iter()
-                .map(|&id| {
-                    let (p, d) = parse_file(sources, id);
-                    (id, p, d)
                 })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
-        };
+        })
+    } else {
+        todo.iter()
+            .map(|&id| {
+                let (p, d) = parse_file(sources, id);
+                (id, p, d)
+            })
+            .collect()
+    };
     for (id, p, found) in results {
         if !found.is_empty() {
             diagnostics.entry(id).or_default().extend(found);

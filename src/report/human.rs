@@ -169,30 +169,23 @@ pub fn render(
     summary: Summary,
     color: bool,
 ) -> String {
-    // Each report renders independently; with many findings, split them over the cores and join in order
-    // (miette's rendering is most of a run with thousands of findings).
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let mut out = if threads > 1 && diagnostics.len() >= super::PARALLEL_MIN {
-        let chunk = diagnostics.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = diagnostics
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || render_chunk(sources, part, color)))
-                .collect();
-            let mut out = String::new();
-            for handle in handles {
-                match handle.join() {
-                    Ok(text) => out.push_str(&text),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            out
-        })
-    } else {
-        render_chunk(sources, diagnostics, color)
-    };
-    out.push_str(&summary_line(summary));
-    out
+    let mut out = Vec::new();
+    write(sources, diagnostics, summary, color, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("rendered text is UTF-8")
+}
+
+/// Writes the report to `out`. Each finding renders independently; with many findings they are split over
+/// the cores and each part is written as soon as it and the parts before it are done, so the whole text is
+/// never held in memory twice (miette's rendering is most of a run with thousands of findings).
+pub fn write(
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+    summary: Summary,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    super::write_chunks(diagnostics, out, |part| render_chunk(sources, part, color))?;
+    out.write_all(summary_line(summary).as_bytes())
 }
 
 fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {

@@ -132,9 +132,7 @@ pub fn run_parallel<C: Sync>(
         .filter(|r| selection.enabled(r.code))
         .filter_map(|r| pick(r.check))
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(checks.len());
+    let threads = crate::source::threads().min(checks.len());
     if threads < 2 {
         for check in checks {
             check(cx, out);
