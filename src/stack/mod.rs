@@ -147,10 +147,6 @@ pub fn clean(dir: &Path, rel: &str) -> PathBuf {
 }
 
 /// The raw node of a service in the merged compose tree.
-fn service_node<'a>(project: &'a Project, name: &str) -> Option<&'a Node> {
-    project.root.get("services")?.get(name)
-}
-
 fn join_container(dir: &str, rel: &str) -> String {
     if rel.starts_with('/') {
         return rel.to_string();
@@ -312,6 +308,7 @@ fn container_fs(
     sources: &mut SourceMap,
     project: &Project,
     svc: &Service,
+    node: Option<&Node>,
     image: &Option<ImageRef>,
     copies: &[build::Copy],
     env: &Option<HashMap<String, String>>,
@@ -347,7 +344,6 @@ fn container_fs(
             what: "the Dockerfile's COPY/ADD (build context)".into(),
         });
     }
-    let node = service_node(project, &svc.name.value);
     // configs:/secrets: with `file:`.
     for (key, default_dir) in [("configs", "/"), ("secrets", "/run/secrets/")] {
         let Some(items) = node.and_then(|n| n.get(key)).and_then(Node::as_seq) else {
@@ -467,9 +463,23 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
         ..Stack::default()
     };
     for pi in 0..stack.projects.len() {
+        // Each service's node, found once: looking it up in the mapping per service was quadratic
+        // (10,000 services: 0.4 s).
+        let mut nodes: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
+        if let Some(map) = stack.projects[pi]
+            .project
+            .root
+            .get("services")
+            .and_then(Node::as_map)
+        {
+            for e in map.iter().rev() {
+                nodes.insert(&e.key.text, &e.value);
+            }
+        }
         for si in 0..stack.projects[pi].project.services.len() {
             let project = &stack.projects[pi].project;
             let svc = &project.services[si];
+            let node = nodes.get(svc.name.value.as_str()).copied();
             if !svc.active {
                 continue;
             }
@@ -481,7 +491,7 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 _ => None,
             };
             let copies = built.map(|b| b.copies).unwrap_or_default();
-            let (fs, origins) = container_fs(sources, project, svc, &image, &copies, &env);
+            let (fs, origins) = container_fs(sources, project, svc, node, &image, &copies, &env);
             let mut placement = Placement {
                 project: pi,
                 service: si,
