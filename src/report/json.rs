@@ -90,11 +90,11 @@ fn pretty_at<T: Serialize>(value: &T, depth: usize, out: &mut String) {
     }
 }
 
-/// `,\n    {…}` for each finding.
-fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+/// `,\n    {…}` for each finding (without the comma before the document's first finding).
+fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], first: bool) -> String {
     let mut out = String::with_capacity(diagnostics.len() * 1024);
-    for d in diagnostics {
-        out.push_str(",\n    ");
+    for (i, d) in diagnostics.iter().enumerate() {
+        out.push_str(if first && i == 0 { "\n    " } else { ",\n    " });
         pretty_at(&to_json(sources, d), 2, &mut out);
     }
     out
@@ -118,11 +118,8 @@ pub fn write(
     out.write_all(b"{\n  \"version\": 1,\n  \"diagnostics\": [")?;
     // Each finding is written as `,\n    {…}`; the very first without its comma.
     super::write_chunks(diagnostics, out, |part| {
-        let mut text = render_chunk(sources, part);
-        if !part.is_empty() && std::ptr::eq(part.as_ptr(), diagnostics.as_ptr()) {
-            text.remove(0);
-        }
-        text
+        let first = std::ptr::eq(part.as_ptr(), diagnostics.as_ptr());
+        render_chunk(sources, part, first)
     })?;
     let mut tail = String::new();
     tail.push_str(if diagnostics.is_empty() { "]" } else { "\n  ]" });
