@@ -1,6 +1,6 @@
-//! The paths that run on all cores for large inputs give the same findings, in the same order, as the
-//! sequential ones: the rules of one configuration (`rules::run_parallel`) and the parse of a large
-//! `include` glob.
+//! The paths taken for large inputs give the same findings, in the same order, as the ones for small
+//! inputs: the rules of one configuration on all cores (`rules::run_parallel`), and a large `include` glob
+//! parsed as one batch.
 
 use std::path::PathBuf;
 use wirelint::rules::{self, Check, NginxCx};
@@ -64,9 +64,9 @@ fn parallel_rules_equal_sequential_rules() {
 }
 
 #[test]
-fn a_large_glob_parsed_on_all_cores_gives_the_findings_of_small_ones() {
-    // 60 files of ~8 KB (parsed together on all cores) vs. the same servers in files small enough to be
-    // parsed one by one: the same findings, file for file.
+fn a_large_glob_gives_the_findings_of_its_files_checked_one_by_one() {
+    // 60 files of ~8 KB (one glob, parsed as one batch) vs. each file in a configuration of its own: the
+    // same findings, file for file.
     let big = tempfile::tempdir().unwrap();
     write_config(big.path(), 2400, 60);
     let settings = Settings::default();
