@@ -168,12 +168,19 @@ fn free_port() -> u16 {
 }
 
 fn get(port: u16, path: &str) {
-    if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-        let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: test\r\n\r\n");
-        let mut buf = Vec::new();
-        let _ = s.read_to_end(&mut buf);
+    // nginx may still be starting on a loaded machine: retry the connection for up to 10 s (a request
+    // that never arrives would read as "nginx did not fail").
+    for _ in 0..200 {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: test\r\n\r\n");
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
+    panic!("nginx never accepted a connection on port {port}");
 }
 
 /// Stops the nginx started for a test, also when the test fails.
