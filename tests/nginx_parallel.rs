@@ -1,6 +1,6 @@
-//! The paths taken for large inputs give the same findings, in the same order, as the ones for small
-//! inputs: the rules of one configuration on all cores (`rules::run_parallel`), and a large `include` glob
-//! parsed as one batch.
+//! The paths taken for large inputs give the same findings as the ones for small inputs: the rules of one
+//! configuration on all cores (`rules::run_parallel`, in the same order), and a large `include` glob (one
+//! configuration of many files, its rules on all cores) against its files checked one by one.
 
 use std::path::PathBuf;
 use wirelint::rules::{self, Check, NginxCx};
@@ -65,8 +65,8 @@ fn parallel_rules_equal_sequential_rules() {
 
 #[test]
 fn a_large_glob_gives_the_findings_of_its_files_checked_one_by_one() {
-    // 60 files of ~8 KB (one glob, parsed as one batch) vs. each file in a configuration of its own: the
-    // same findings, file for file.
+    // 60 files of ~8 KB in one glob vs. each file in a configuration of its own: the same findings, file
+    // for file.
     let big = tempfile::tempdir().unwrap();
     write_config(big.path(), 2400, 60);
     let settings = Settings::default();

@@ -69,7 +69,7 @@ struct Candidates {
 struct Builder<'s, 'f> {
     sources: &'s mut SourceMap,
     parsed: &'s mut ParsedFiles,
-    parse: &'f mut dyn FnMut(&SourceMap, &mut ParsedFiles, &[FileId]),
+    parse: &'f mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
     settings: &'s Settings,
     /// Directories relative paths resolve against, in order of preference.
     prefixes: Vec<PathBuf>,
@@ -88,7 +88,7 @@ struct Builder<'s, 'f> {
 pub fn build(
     sources: &mut SourceMap,
     parsed: &mut ParsedFiles,
-    parse: &mut dyn FnMut(&SourceMap, &mut ParsedFiles, &[FileId]),
+    parse: &mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
     root: FileId,
     is_main: bool,
     settings: &Settings,
@@ -147,7 +147,7 @@ impl Builder<'_, '_> {
             return;
         }
         self.out.load_order.push(file);
-        (self.parse)(self.sources, self.parsed, &[file]);
+        (self.parse)(self.sources, self.parsed, file);
         let incs: Vec<(Span, Span, String)> = self
             .parsed
             .get(&file)
@@ -171,8 +171,6 @@ impl Builder<'_, '_> {
                     t
                 }
             };
-            // All files of a glob at once (on all cores when they are many); `visit` then finds them parsed.
-            (self.parse)(self.sources, self.parsed, &targets);
             let mut expanded = Vec::new();
             for t in targets {
                 if chain.len() >= MAX_INCLUDE_DEPTH {

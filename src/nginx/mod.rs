@@ -554,27 +554,21 @@ pub fn infer_context(config: &mut Config) {
     config.context_guessed = best.1 > 0;
 }
 
-/// Parses each of `ids` not parsed yet (all files of an `include` glob at once).
-///
-/// One thread: parsing a glob's files on both cores was measured (the 2,003-file split config) and lifted
-/// peak RSS from 61 to 67 MB, over the 64 MB target (each thread's trees land in its own malloc arena),
-/// for no steady gain in wall time on this 2-core machine.
-fn parse_many(
+/// Parses `id` unless it is parsed already, keeping its N000 findings by file.
+fn parse_into(
     sources: &SourceMap,
     parsed: &mut ParsedFiles,
-    ids: &[FileId],
+    id: FileId,
     diagnostics: &mut HashMap<FileId, Vec<Diagnostic>>,
 ) {
-    for &id in ids {
-        if parsed.contains_key(&id) {
-            continue;
-        }
-        let (p, found) = parse_file(sources, id);
-        if !found.is_empty() {
-            diagnostics.entry(id).or_default().extend(found);
-        }
-        parsed.insert(id, p);
+    if parsed.contains_key(&id) {
+        return;
     }
+    let (p, found) = parse_file(sources, id);
+    if !found.is_empty() {
+        diagnostics.entry(id).or_default().extend(found);
+    }
+    parsed.insert(id, p);
 }
 
 /// Parses one file: its tree (empty for a binary file or another tool's template) and its N000 findings.
@@ -653,10 +647,12 @@ pub fn load(
             input_ids.push(id);
         }
     }
-    let mut parse = |sources: &SourceMap, parsed: &mut ParsedFiles, ids: &[FileId]| {
-        parse_many(sources, parsed, ids, &mut syntax_diags);
+    let mut parse = |sources: &SourceMap, parsed: &mut ParsedFiles, id: FileId| {
+        parse_into(sources, parsed, id, &mut syntax_diags);
     };
-    parse(sources, &mut parsed, &input_ids);
+    for &id in &input_ids {
+        parse(sources, &mut parsed, id);
+    }
 
     // Full configurations first, then snippets; each built as if it were a root.
     let mut order: Vec<FileId> = input_ids.clone();
