@@ -158,10 +158,9 @@ impl Tag {
             "include" => Tag::Include,
             "root" => Tag::Root,
             "fastcgi_param" => Tag::FastcgiParam,
-            "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass"
-            | "memcached_pass" => Tag::Pass,
-            "split_clients" | "perl_set" | "js_set" | "auth_request_set" | "set_by_lua"
-            | "set_by_lua_block" | "set_by_lua_file" => Tag::OpaqueDefiner,
+            // The names come from the tables the rules use, so a tag never misses one of them.
+            _ if args::PassKind::from_directive(name, false).is_some() => Tag::Pass,
+            _ if upstreams::OPAQUE_DEFINERS.iter().any(|(n, _)| *n == name) => Tag::OpaqueDefiner,
             _ => Tag::Other,
         }
     }
