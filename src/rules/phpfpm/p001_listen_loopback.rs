@@ -126,9 +126,13 @@ fn passed_to_by_nginx_beside(cx: &PhpFpmCx<'_>, file: FileId, port: u16) -> bool
     }
     names.sort();
     names.dedup();
-    names.iter().any(|name| {
-        configs.iter().any(|config| {
-            let index = Index::build(config);
+    if names.is_empty() {
+        return false;
+    }
+    configs.iter().any(|config| {
+        // One index per configuration, asked for every name.
+        let index = Index::build(config);
+        names.iter().any(|name| {
             let Some(upstream) = index.upstream(name, false) else {
                 return false;
             };
