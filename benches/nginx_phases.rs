@@ -28,7 +28,6 @@ fn main() {
         let t = Instant::now();
         let outcome = wirelint::lint::check(&paths, None, &settings).expect("check");
         let checked = t.elapsed();
-        eprintln!("checked {checked:?}");
         let summary = Summary::new(outcome.files, &outcome.diagnostics);
         let t = Instant::now();
         let json = report::render(
@@ -39,7 +38,6 @@ fn main() {
             false,
         );
         let json_time = t.elapsed();
-        eprintln!("json {json_time:?}");
         let t = Instant::now();
         let human = report::render(
             Format::Human,

@@ -322,8 +322,12 @@ impl CheckArgs {
 }
 
 /// Entry point of the binary.
+/// Set by [`main`]: the process exits after this run, so a large outcome need not be freed one allocation at
+/// a time (the OS takes the memory back at once). Callers of [`check`] in a longer-lived process free it.
+static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub fn main() -> ExitCode {
-    crate::source::EXITING.store(true, std::sync::atomic::Ordering::Relaxed);
+    EXITING.store(true, std::sync::atomic::Ordering::Relaxed);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -543,7 +547,7 @@ pub fn check_to(args: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8
         .diagnostics
         .iter()
         .any(|d| d.severity >= settings.min_severity);
-    if crate::source::EXITING.load(std::sync::atomic::Ordering::Relaxed) {
+    if EXITING.load(std::sync::atomic::Ordering::Relaxed) {
         // Freeing every finding and source of a large run one by one only delays the exit.
         std::mem::forget(outcome);
     }
