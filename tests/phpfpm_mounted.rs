@@ -4,6 +4,22 @@ use std::path::PathBuf;
 use wirelint::settings::Settings;
 use wirelint::source::SourceMap;
 
+/// `phpfpm::load_container` for a container whose main config is the image's `/usr/local/etc/php-fpm.conf`.
+fn load_container(
+    sources: &mut SourceMap,
+    files: &[(String, PathBuf)],
+    complete_dirs: &[String],
+    image: &str,
+) -> wirelint::phpfpm::Loaded {
+    let tree = wirelint::phpfpm::ContainerTree {
+        files,
+        complete_dirs,
+        main: "/usr/local/etc/php-fpm.conf",
+    };
+    wirelint::phpfpm::load_container(sources, tree, &Settings::default(), Some(image), None)
+        .unwrap()
+}
+
 #[test]
 fn mounted_files_order_by_container_name_and_form_one_set() {
     let tmp = tempfile::tempdir().unwrap();
@@ -80,20 +96,8 @@ fn mounted_main_config_includes_every_file_in_the_container_pool_directory() {
             root.join("other/zz-extra.conf"),
         ),
     ];
-    let tree = wirelint::phpfpm::ContainerTree {
-        files: &files,
-        complete_dirs: &[],
-        main: "/usr/local/etc/php-fpm.conf",
-    };
     let mut sources = SourceMap::default();
-    let loaded = wirelint::phpfpm::load_container(
-        &mut sources,
-        tree,
-        &Settings::default(),
-        Some("php:8.2.20-fpm"),
-        None,
-    )
-    .unwrap();
+    let loaded = load_container(&mut sources, &files, &[], "php:8.2.20-fpm");
     assert_eq!(loaded.sets.len(), 1);
     let set = &loaded.sets[0];
     let shown = names(&sources, set);
@@ -117,20 +121,8 @@ fn a_directory_mount_hides_the_image_pool_files() {
     std::fs::write(&www, "[www]\nlisten = 127.0.0.1:9000\n").unwrap();
     let files = vec![("/usr/local/etc/php-fpm.d/www.conf".to_string(), www.clone())];
     let complete = vec!["/usr/local/etc/php-fpm.d".to_string()];
-    let tree = wirelint::phpfpm::ContainerTree {
-        files: &files,
-        complete_dirs: &complete,
-        main: "/usr/local/etc/php-fpm.conf",
-    };
     let mut sources = SourceMap::default();
-    let loaded = wirelint::phpfpm::load_container(
-        &mut sources,
-        tree,
-        &Settings::default(),
-        Some("php:8.2.20-fpm"),
-        None,
-    )
-    .unwrap();
+    let loaded = load_container(&mut sources, &files, &complete, "php:8.2.20-fpm");
     let set = &loaded.sets[0];
     // The image's php-fpm.conf, then only the mounted directory's file: no stock zz-docker.conf after it.
     assert_eq!(
@@ -197,20 +189,8 @@ fn literal_includes_in_a_mounted_directory_missing_only_when_absent() {
         ),
     ];
     let complete = vec!["/usr/local/etc".to_string()];
-    let tree = wirelint::phpfpm::ContainerTree {
-        files: &files,
-        complete_dirs: &complete,
-        main: "/usr/local/etc/php-fpm.conf",
-    };
     let mut sources = SourceMap::default();
-    let loaded = wirelint::phpfpm::load_container(
-        &mut sources,
-        tree,
-        &Settings::default(),
-        Some("php:8.3-fpm"),
-        None,
-    )
-    .unwrap();
+    let loaded = load_container(&mut sources, &files, &complete, "php:8.3-fpm");
     let set = &loaded.sets[0];
     let missing: Vec<(&str, bool)> = set
         .includes
