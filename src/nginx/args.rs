@@ -8,9 +8,9 @@
 //! `http://`/`https://` prefix ("invalid URL prefix").
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
+use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::char;
-use nom::combinator::{opt, recognize};
+use nom::combinator::recognize;
 use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -59,7 +59,7 @@ fn is_var_char(c: char) -> bool {
 }
 
 /// `$name`, `${name}` or `$1` (nginx's script compiler: a digit after `$` is a capture and ends the name).
-fn variable(input: &str) -> IResult<&str, &str> {
+pub(crate) fn variable(input: &str) -> IResult<&str, &str> {
     preceded(
         char('$'),
         alt((
@@ -73,28 +73,44 @@ fn variable(input: &str) -> IResult<&str, &str> {
 
 /// The variables referenced in `s`, in order.
 pub fn variables(s: &str) -> Vec<VarRef> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        let at = &rest[i..];
-        match variable(at) {
-            Ok((after, name)) => {
-                let start = offset(s, at);
-                out.push(VarRef {
-                    name: name.to_string(),
-                    range: start..offset(s, after),
-                });
-                rest = after;
-            }
-            Err(_) => rest = &at[1..],
-        }
-    }
-    out
+    var_refs(s)
+        .map(|(range, name)| VarRef {
+            name: name.to_string(),
+            range,
+        })
+        .collect()
 }
 
-/// Whether `s` references a variable (a lone `$` does not).
+/// The variables referenced in `s`, in order, as (range of the whole reference, name) without copying.
+pub(crate) fn var_refs(s: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        while let Some(i) = rest.find('$') {
+            let at = &rest[i..];
+            match variable(at) {
+                Ok((after, name)) => {
+                    rest = after;
+                    return Some((offset(s, at)..offset(s, after), name));
+                }
+                Err(_) => rest = &at[1..],
+            }
+        }
+        None
+    })
+}
+
+/// Whether `s` references a variable (a lone `$` does not). Same answer as `!variables(s).is_empty()`,
+/// without collecting them.
 pub fn has_variables(s: &str) -> bool {
-    s.contains('$') && !variables(s).is_empty()
+    let mut rest = s;
+    while let Some(i) = memchr::memchr(b'$', rest.as_bytes()) {
+        let at = &rest[i..];
+        if variable(at).is_ok() {
+            return true;
+        }
+        rest = &at[1..];
+    }
+    false
 }
 
 /// `s` split into literal text and variables.
@@ -181,6 +197,13 @@ pub fn is_placeholder(text: &str) -> bool {
     fn ident(s: &str) -> bool {
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     }
+    // Every form below needs one of these bytes; most host names hold none.
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'{' | b'$' | b'@' | b'%'))
+    {
+        return false;
+    }
     // `<…>` with something inside.
     if let Some(open) = text.find('<') {
         if text[open + 1..].find('>').is_some_and(|close| close > 0) {
@@ -252,23 +275,27 @@ const URI_VARIABLES: &[&str] = &["request_uri", "uri", "document_uri", "is_args"
 
 /// Where a (non-bracketed) host ends: at `:`, `?`, a `/` or a URI variable when a URI may follow.
 fn host_end(s: &str, uri_allowed: bool) -> usize {
+    // Byte-wise: the bytes looked for are ASCII, which never occur inside a multi-byte character, so
+    // every index where one is found is a character boundary.
+    let b = s.as_bytes();
     let mut i = 0;
-    while i < s.len() {
-        let rest = &s[i..];
-        let c = rest.chars().next().unwrap_or(' ');
-        if c == ':' || c == '?' || (uri_allowed && c == '/') {
-            return i;
-        }
-        if c == '$' {
-            if let Ok((after, name)) = variable(rest) {
-                if uri_allowed && URI_VARIABLES.contains(&name) {
-                    return i;
+    while i < b.len() {
+        match b[i] {
+            b':' | b'?' => return i,
+            b'/' if uri_allowed => return i,
+            b'$' => {
+                let rest = &s[i..];
+                if let Ok((after, name)) = variable(rest) {
+                    if uri_allowed && URI_VARIABLES.contains(&name) {
+                        return i;
+                    }
+                    i = offset(s, after);
+                    continue;
                 }
-                i = offset(s, after);
-                continue;
+                i += 1;
             }
+            _ => i += 1,
         }
-        i += c.len_utf8();
     }
     s.len()
 }
@@ -297,7 +324,12 @@ fn authority(s: &str, uri_allowed: bool) -> Result<Authority, ArgError> {
             end: s.len(),
         });
     }
-    let (host, host_range, after) = if let Ok((after, inner)) = bracketed(s) {
+    let bracketed = if s.starts_with('[') {
+        bracketed(s).ok()
+    } else {
+        None
+    };
+    let (host, host_range, after) = if let Some((after, inner)) = bracketed {
         let start = 1;
         let host = if has_variables(inner) {
             Host::Variable
@@ -451,40 +483,40 @@ fn variable_scheme(input: &str) -> IResult<&str, &str> {
     recognize((variable, tag("://"))).parse(input)
 }
 
-fn scheme(kind: PassKind, input: &str) -> IResult<&str, Option<Scheme>> {
-    let known = |i| -> IResult<&str, Scheme> {
-        match kind {
-            PassKind::Proxy => alt((
-                tag_no_case("http://").map(|_| Scheme::Http),
-                tag_no_case("https://").map(|_| Scheme::Https),
-            ))
-            .parse(i),
-            PassKind::Grpc => alt((
-                tag_no_case("grpc://").map(|_| Scheme::Grpc),
-                tag_no_case("grpcs://").map(|_| Scheme::Grpcs),
-            ))
-            .parse(i),
-            PassKind::Uwsgi => alt((
-                tag_no_case("uwsgi://").map(|_| Scheme::Uwsgi),
-                tag_no_case("suwsgi://").map(|_| Scheme::Suwsgi),
-            ))
-            .parse(i),
-            _ => Err(nom::Err::Error(nom::error::Error::new(
-                i,
-                nom::error::ErrorKind::Tag,
-            ))),
-        }
+/// `prefix` at the start of `input`, ASCII case-insensitively (as nginx compares URL prefixes).
+fn strip_prefix_no_case<'i>(input: &'i str, prefix: &str) -> Option<&'i str> {
+    let head = input.as_bytes().get(..prefix.len())?;
+    // `head` is all ASCII when it matches, so `prefix.len()` is a character boundary.
+    head.eq_ignore_ascii_case(prefix.as_bytes())
+        .then(|| &input[prefix.len()..])
+}
+
+/// The scheme a target of `kind` starts with, and the rest: a known scheme (any case), `$var://`, or
+/// none.
+fn scheme(kind: PassKind, input: &str) -> (&str, Option<Scheme>) {
+    let known: &[(&str, Scheme)] = match kind {
+        PassKind::Proxy => &[("http://", Scheme::Http), ("https://", Scheme::Https)],
+        PassKind::Grpc => &[("grpc://", Scheme::Grpc), ("grpcs://", Scheme::Grpcs)],
+        PassKind::Uwsgi => &[("uwsgi://", Scheme::Uwsgi), ("suwsgi://", Scheme::Suwsgi)],
+        _ => &[],
     };
-    opt(alt((known, variable_scheme.map(|_| Scheme::Variable)))).parse(input)
+    for (prefix, scheme) in known {
+        if let Some(rest) = strip_prefix_no_case(input, prefix) {
+            return (rest, Some(scheme.clone()));
+        }
+    }
+    if input.starts_with('$') {
+        if let Ok((rest, _)) = variable_scheme(input) {
+            return (rest, Some(Scheme::Variable));
+        }
+    }
+    (input, None)
 }
 
 /// Parses a `*_pass` argument.
 pub fn parse_target(kind: PassKind, s: &str) -> Result<UpstreamTarget, ArgError> {
     let has_vars = has_variables(s);
-    let (rest, scheme) = scheme(kind, s).map_err(|_| ArgError {
-        message: "invalid target".into(),
-        range: 0..s.len(),
-    })?;
+    let (rest, scheme) = scheme(kind, s);
     let base = offset(s, rest);
     if scheme.is_none() && kind == PassKind::Proxy {
         if has_vars && s.starts_with('$') {
@@ -710,6 +742,177 @@ pub fn parse_upstream_server(addr: &str, params: &[&str]) -> Result<UpstreamServ
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The grammar pieces as first written (nom, char by char, collecting), kept as the reference the
+    /// faster versions above must agree with.
+    mod reference {
+        use super::super::*;
+        use nom::bytes::complete::tag_no_case;
+        use nom::combinator::opt;
+
+        pub fn scheme(kind: PassKind, input: &str) -> IResult<&str, Option<Scheme>> {
+            let known = |i| -> IResult<&str, Scheme> {
+                match kind {
+                    PassKind::Proxy => alt((
+                        tag_no_case("http://").map(|_| Scheme::Http),
+                        tag_no_case("https://").map(|_| Scheme::Https),
+                    ))
+                    .parse(i),
+                    PassKind::Grpc => alt((
+                        tag_no_case("grpc://").map(|_| Scheme::Grpc),
+                        tag_no_case("grpcs://").map(|_| Scheme::Grpcs),
+                    ))
+                    .parse(i),
+                    PassKind::Uwsgi => alt((
+                        tag_no_case("uwsgi://").map(|_| Scheme::Uwsgi),
+                        tag_no_case("suwsgi://").map(|_| Scheme::Suwsgi),
+                    ))
+                    .parse(i),
+                    _ => Err(nom::Err::Error(nom::error::Error::new(
+                        i,
+                        nom::error::ErrorKind::Tag,
+                    ))),
+                }
+            };
+            opt(alt((known, variable_scheme.map(|_| Scheme::Variable)))).parse(input)
+        }
+
+        pub fn host_end(s: &str, uri_allowed: bool) -> usize {
+            let mut i = 0;
+            while i < s.len() {
+                let rest = &s[i..];
+                let c = rest.chars().next().unwrap_or(' ');
+                if c == ':' || c == '?' || (uri_allowed && c == '/') {
+                    return i;
+                }
+                if c == '$' {
+                    if let Ok((after, name)) = variable(rest) {
+                        if uri_allowed && URI_VARIABLES.contains(&name) {
+                            return i;
+                        }
+                        i = offset(s, after);
+                        continue;
+                    }
+                }
+                i += c.len_utf8();
+            }
+            s.len()
+        }
+
+        pub fn has_variables(s: &str) -> bool {
+            s.contains('$') && !variables(s).is_empty()
+        }
+
+        pub fn is_placeholder(text: &str) -> bool {
+            fn ident(s: &str) -> bool {
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }
+            if let Some(open) = text.find('<') {
+                if text[open + 1..].find('>').is_some_and(|close| close > 0) {
+                    return true;
+                }
+            }
+            if text.contains("{{") || text.contains("{%") || crate::nginx::has_env_placeholder(text)
+            {
+                return true;
+            }
+            for marker in ['@', '%'] {
+                let parts: Vec<&str> = text.split(marker).collect();
+                if parts.len() >= 3 && parts[1..parts.len() - 1].iter().any(|w| ident(w)) {
+                    return true;
+                }
+            }
+            false
+        }
+    }
+
+    /// Inputs in the shapes targets take, with the characters the grammars treat specially.
+    const SHAPES: &str = "((http|HTTP|HtTpS|https|grpc|GRPCS|uwsgi|sUwsgi|unix|UNIX|\\$scheme|\\$1|\\$\\{s\\})(://|:)?)?\
+        ([a-zA-Z0-9_.\\-\\[\\]:/?$@%<>{}é\u{212A}\u{130}]|\\$(uri|request_uri|is_args|args|host|1|\\{x\\})){0,16}";
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_agree_with_reference(s in SHAPES, any in "\\PC{0,20}") {
+            for input in [s.as_str(), any.as_str()] {
+                for kind in [PassKind::Proxy, PassKind::StreamProxy, PassKind::FastCgi, PassKind::Uwsgi,
+                             PassKind::Scgi, PassKind::Grpc, PassKind::Memcached] {
+                    let (rest, scheme) = reference::scheme(kind, input).unwrap();
+                    assert_eq!(super::scheme(kind, input), (rest, scheme), "{input}");
+                }
+                for uri in [false, true] {
+                    assert_eq!(host_end(input, uri), reference::host_end(input, uri), "{input}");
+                }
+                assert_eq!(has_variables(input), reference::has_variables(input), "{input}");
+                assert_eq!(is_placeholder(input), reference::is_placeholder(input), "{input}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_on_known_shapes() {
+        for input in [
+            "http://up_1",
+            "HTTP://App:80/x",
+            "https://a",
+            "Https://[::1]:8443/",
+            "http://$backend_1",
+            "http://${host}.svc:8080/x",
+            "$scheme://app",
+            "$1://x",
+            "${s}://x",
+            "$target",
+            "grpc://api:1",
+            "GRPCS://api",
+            "uwsgi://app:3031",
+            "SUWSGI://10.0.0.2:1",
+            "unix:/run/php.sock",
+            "UNIX:/a:/b",
+            "php1:9000",
+            "[::ffff:127.0.0.1]:80",
+            "<PHP_SOCKET>",
+            "@@HOST@@:9000",
+            "%H%",
+            "{{h}}",
+            "${BACKEND}",
+            "\u{212A}",
+            "http\u{212A}//x",
+            "h\u{130}",
+            "http:/",
+            "",
+            "$",
+            "http://a$uri",
+            "http://a?$args",
+            "é:1",
+            "a:é",
+        ] {
+            for kind in [
+                PassKind::Proxy,
+                PassKind::FastCgi,
+                PassKind::Uwsgi,
+                PassKind::Grpc,
+            ] {
+                let (rest, scheme) = reference::scheme(kind, input).unwrap();
+                assert_eq!(super::scheme(kind, input), (rest, scheme), "{input}");
+            }
+            for uri in [false, true] {
+                assert_eq!(
+                    host_end(input, uri),
+                    reference::host_end(input, uri),
+                    "{input}"
+                );
+            }
+            assert_eq!(
+                has_variables(input),
+                reference::has_variables(input),
+                "{input}"
+            );
+            assert_eq!(
+                is_placeholder(input),
+                reference::is_placeholder(input),
+                "{input}"
+            );
+        }
+    }
 
     fn t(kind: PassKind, s: &str) -> UpstreamTarget {
         parse_target(kind, s).unwrap_or_else(|e| panic!("{s}: {e:?}"))

@@ -9,11 +9,74 @@
 //!   port); otherwise it is resolved with the `resolver` of the location (inherited http → server →
 //!   location), and with none every request fails: `no resolver defined to resolve …`.
 
-use super::args::{self, Host, PassKind, Piece, UpstreamTarget};
+use super::args::{self, Host, PassKind, UpstreamTarget};
 use super::directives::Context;
 use super::{Config, Directive, Word};
 use crate::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The multiply-rotate hash of rustc (`FxHasher`): the keys here — directive addresses, host and variable
+/// names from the configuration being checked — are short, and SipHash's protection against chosen
+/// collisions buys nothing for a linter's own lookups.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    const SEED: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // The table picks buckets by the low bits; the product's best-mixed bits are the high ones
+        // (and aligned addresses have zero low bits).
+        self.0.rotate_left(26)
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxHashSet<K> = HashSet<K, FxBuild>;
+
+/// `name` in lower case, borrowed when it has no upper-case letter (as nearly every name is).
+fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
 
 /// Whether a directive in this context belongs to the stream module (its own upstreams and resolvers).
 pub fn is_stream(context: Context) -> bool {
@@ -78,17 +141,17 @@ pub struct Expansion<'a> {
 /// Upstream names, resolvers and variable definitions of one configuration.
 pub struct Index<'a> {
     upstreams: Vec<Upstream<'a>>,
-    /// The first upstream of each `(stream, lowercase name)`, as nginx matches names.
-    by_name: HashMap<(bool, String), usize>,
-    /// `(stream, lowercase host, port)` of the groups literal targets create implicitly.
-    implicit: HashSet<(bool, String, u16)>,
-    resolvers: HashMap<ScopeKey, &'a Directive>,
+    /// The first upstream of each lowercase name, as nginx matches names; `[http, stream]`.
+    by_name: [FxHashMap<String, usize>; 2],
+    /// Lowercase host → ports of the groups literal targets create implicitly; `[http, stream]`.
+    implicit: [FxHashMap<String, Vec<u16>>; 2],
+    resolvers: FxHashMap<ScopeKey, &'a Directive>,
     /// Blocks holding a `zone` directive (also through an include).
-    zones: HashSet<ScopeKey>,
-    definitions: HashMap<String, Vec<Definition<'a>>>,
+    zones: FxHashSet<ScopeKey>,
+    definitions: FxHashMap<String, Vec<Definition<'a>>>,
     /// Variables set by something whose values are not known statically (`geo`, `js_set`, a `map` that
     /// includes a file …).
-    opaque: HashSet<String>,
+    opaque: FxHashSet<String>,
 }
 
 /// Directives that define a variable named by their argument at `index`, with values not known here.
@@ -102,10 +165,11 @@ pub(crate) const OPAQUE_DEFINERS: &[(&str, usize)] = &[
     ("set_by_lua_file", 0),
 ];
 
+/// The variable a word is made of entirely (`$name`, `${name}`), if it is one.
 fn var_name(word: &Word) -> Option<String> {
-    let vars = args::variables(&word.text);
-    match vars.as_slice() {
-        [v] if v.range == (0..word.text.len()) => Some(v.name.clone()),
+    // One variable spanning the whole word is one that starts it and leaves nothing after it.
+    match args::variable(&word.text) {
+        Ok(("", name)) => Some(name.to_string()),
         _ => None,
     }
 }
@@ -114,12 +178,12 @@ impl<'a> Index<'a> {
     pub fn build(config: &'a Config) -> Index<'a> {
         let mut index = Index {
             upstreams: Vec::new(),
-            by_name: HashMap::new(),
-            implicit: HashSet::new(),
-            resolvers: HashMap::new(),
-            zones: HashSet::new(),
-            definitions: HashMap::new(),
-            opaque: HashSet::new(),
+            by_name: Default::default(),
+            implicit: Default::default(),
+            resolvers: Default::default(),
+            zones: Default::default(),
+            definitions: Default::default(),
+            opaque: Default::default(),
         };
         use super::Tag;
         let tags = [
@@ -200,11 +264,12 @@ impl<'a> Index<'a> {
                                     if let (Host::Name(host), Some(port)) =
                                         (&t.host, t.effective_port())
                                     {
-                                        index.implicit.insert((
-                                            stream,
-                                            host.to_ascii_lowercase(),
-                                            port,
-                                        ));
+                                        let ports = index.implicit[usize::from(stream)]
+                                            .entry(host.to_ascii_lowercase())
+                                            .or_default();
+                                        if !ports.contains(&port) {
+                                            ports.push(port);
+                                        }
                                     }
                                 }
                             }
@@ -219,9 +284,8 @@ impl<'a> Index<'a> {
             }
         });
         for (i, u) in index.upstreams.iter().enumerate() {
-            index
-                .by_name
-                .entry((u.stream, u.name().to_ascii_lowercase()))
+            index.by_name[usize::from(u.stream)]
+                .entry(u.name().to_ascii_lowercase())
                 .or_insert(i);
         }
         index
@@ -229,8 +293,8 @@ impl<'a> Index<'a> {
 
     /// The `upstream` block called `name` (case-insensitive, as nginx matches).
     pub fn upstream(&self, name: &str, stream: bool) -> Option<Upstream<'a>> {
-        self.by_name
-            .get(&(stream, name.to_ascii_lowercase()))
+        self.by_name[usize::from(stream)]
+            .get(&*lowercase(name))
             .map(|&i| self.upstreams[i])
     }
 
@@ -255,8 +319,9 @@ impl<'a> Index<'a> {
             return true;
         }
         target.effective_port().is_some_and(|port| {
-            self.implicit
-                .contains(&(stream, name.to_ascii_lowercase(), port))
+            self.implicit[usize::from(stream)]
+                .get(&*lowercase(name))
+                .is_some_and(|ports| ports.contains(&port))
         })
     }
 
@@ -278,14 +343,11 @@ impl<'a> Index<'a> {
             return None;
         }
         let defs = self.definitions.get(var)?;
-        let path: HashSet<ScopeKey> = parents
-            .iter()
-            .map(|p| key(p))
-            .chain(std::iter::once(0))
-            .collect();
+        // The path is a handful of blocks: a scan beats building a set.
+        let on_path_scope = |s: ScopeKey| s == 0 || parents.iter().any(|p| key(p) == s);
         let on_path: Vec<_> = defs
             .iter()
-            .filter(|d| d.scope.map_or(true, |s| path.contains(&s)))
+            .filter(|d| d.scope.map_or(true, on_path_scope))
             .copied()
             .collect();
         if on_path.iter().any(|d| d.scope.is_some()) {
@@ -317,11 +379,30 @@ impl<'a> Index<'a> {
     ) -> Vec<(String, Option<Definition<'a>>)> {
         const MAX: usize = 32;
         let mut out: Vec<(String, Option<Definition<'a>>)> = vec![(String::new(), None)];
-        for piece in args::pieces(text) {
-            let options: Vec<(String, Option<Definition<'a>>)> = match &piece {
-                Piece::Literal(s) => vec![(s.clone(), None)],
-                Piece::Var(name) => match (depth > 0).then(|| self.values(name, parents)).flatten()
-                {
+        // The pieces of `text`: literal text between the variables, and the variables.
+        let mut pieces: Vec<(&str, bool)> = Vec::new();
+        let mut last = 0;
+        for (range, name) in args::var_refs(text) {
+            if range.start > last {
+                pieces.push((&text[last..range.start], false));
+            }
+            pieces.push((name, true));
+            last = range.end;
+        }
+        if last < text.len() {
+            pieces.push((&text[last..], false));
+        }
+        for (piece, is_var) in pieces {
+            if !is_var {
+                // One option with no definition: every candidate (never more than MAX) gets it appended.
+                for (prefix, _) in &mut out {
+                    prefix.push_str(piece);
+                }
+                continue;
+            }
+            let options: Vec<(String, Option<Definition<'a>>)> = {
+                let name = piece;
+                match (depth > 0).then(|| self.values(name, parents)).flatten() {
                     Some((defs, g)) => {
                         flags.0 |= g;
                         let mut opts = Vec::new();
@@ -335,7 +416,7 @@ impl<'a> Index<'a> {
                         opts
                     }
                     None => vec![(format!("${{{name}}}"), None)],
-                },
+                }
             };
             let mut next = Vec::new();
             for (prefix, def) in &out {
@@ -344,7 +425,10 @@ impl<'a> Index<'a> {
                         flags.1 = true;
                         break;
                     }
-                    next.push((format!("{prefix}{opt}"), def.or(*odef)));
+                    let mut joined = String::with_capacity(prefix.len() + opt.len());
+                    joined.push_str(prefix);
+                    joined.push_str(opt);
+                    next.push((joined, def.or(*odef)));
                 }
             }
             out = next;

@@ -82,7 +82,8 @@ pub fn resolve_available(cx: &NginxCx<'_>) -> bool {
 
 /// A variable name derived from a host (`legacy` → `upstream_legacy`).
 fn var_for(host: &str) -> String {
-    let mut s = String::from("upstream_");
+    let mut s = String::with_capacity(9 + host.len());
+    s.push_str("upstream_");
     s.extend(host.chars().map(|c| {
         if c.is_ascii_alphanumeric() {
             c.to_ascii_lowercase()
@@ -110,57 +111,66 @@ fn pass_help(
     host: &str,
     has_resolver: bool,
 ) -> String {
+    use std::fmt::Write;
+    // Built in one buffer: this runs once per finding, thousands of times in a large configuration.
     let stream = kind == PassKind::StreamProxy;
     let var = var_for(host);
-    let authority = match target.port {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    };
-    let resolver = if has_resolver {
-        "the `resolver` already in scope will then be used".to_string()
-    } else {
-        format!(
-            "add `resolver 127.0.0.11 valid=10s;` (Docker's DNS; otherwise your network's) {}",
-            resolver_place(stream)
-        )
-    };
-    let (pass_line, uri_note) =
-        match (kind, &target.uri_span) {
-            (PassKind::Proxy, Some(uri)) => {
-                let scheme_end = target.host_span.start;
-                (
-                format!("proxy_pass {}${var}{};", &word[..scheme_end], &word[uri.clone()]),
-                " — with a variable, the URI is sent as written instead of replacing the matched \
-                 location prefix, so pass the full URI you want (e.g. `$request_uri`)",
-            )
-            }
-            (PassKind::Proxy, None) => {
-                let scheme_end = target.host_span.start;
-                (format!("proxy_pass {}${var};", &word[..scheme_end]), "")
-            }
-            _ => {
-                let scheme_end = target.host_span.start;
-                (
-                    format!("{} {}${var};", kind.directive(), &word[..scheme_end]),
-                    "",
-                )
-            }
-        };
-    let mut help = format!(
-        "`resolver` alone does not re-resolve a literal name. Resolve per request through a variable: \
-         `set ${var} {authority};` then `{pass_line}`, and {resolver}{uri_note}"
+    let mut authority = String::with_capacity(host.len() + 6);
+    authority.push_str(host);
+    if let Some(p) = target.port {
+        let _ = write!(authority, ":{p}");
+    }
+    let mut help = String::with_capacity(600);
+    help.push_str(
+        "`resolver` alone does not re-resolve a literal name. Resolve per request through a variable: `set $",
     );
+    help.push_str(&var);
+    help.push(' ');
+    help.push_str(&authority);
+    help.push_str(";` then `");
+    // The pass line: the same directive, the scheme as written, the variable, and for http `proxy_pass`
+    // the URI as written.
+    help.push_str(kind.directive());
+    help.push(' ');
+    help.push_str(&word[..target.host_span.start]);
+    help.push('$');
+    help.push_str(&var);
+    let uri = match (kind, &target.uri_span) {
+        (PassKind::Proxy, Some(uri)) => Some(uri.clone()),
+        _ => None,
+    };
+    if let Some(uri) = &uri {
+        help.push_str(&word[uri.clone()]);
+    }
+    help.push_str(";`, and ");
+    if has_resolver {
+        help.push_str("the `resolver` already in scope will then be used");
+    } else {
+        help.push_str(
+            "add `resolver 127.0.0.11 valid=10s;` (Docker's DNS; otherwise your network's) ",
+        );
+        help.push_str(resolver_place(stream));
+    }
+    if uri.is_some() {
+        help.push_str(
+            " — with a variable, the URI is sent as written instead of replacing the matched \
+             location prefix, so pass the full URI you want (e.g. `$request_uri`)",
+        );
+    }
     if resolve_available(cx) {
-        let group = format!("{}_backend", var.trim_start_matches("upstream_"));
+        let group = var.trim_start_matches("upstream_");
         let module = if stream { "stream" } else { "http" };
-        help.push_str(&format!(
-            ". Or (nginx ≥ 1.27.3) use an upstream group that re-resolves: `upstream {group} {{ zone {group} 64k; \
-             server {authority} resolve; }}` with a `resolver` in {module}, and pass to `{group}`"
-        ));
+        let _ = write!(
+            help,
+            ". Or (nginx ≥ 1.27.3) use an upstream group that re-resolves: `upstream {group}_backend {{ zone \
+             {group}_backend 64k; server {authority} resolve; }}` with a `resolver` in {module}, and pass to \
+             `{group}_backend`"
+        );
     } else if let Some(v) = cx.settings.nginx.version {
-        help.push_str(&format!(
+        let _ = write!(
+            help,
             " (nginx {v} cannot re-resolve upstream groups: `server … resolve` needs 1.27.3)"
-        ));
+        );
     }
     help
 }

@@ -61,17 +61,23 @@ declare_rule! {
     }
 }
 
-fn help(stream: bool) -> String {
-    format!(
-        "add `resolver 127.0.0.11 valid=10s;` (Docker's embedded DNS; elsewhere your network's DNS server) {} — \
-         nginx's resolver does not read /etc/hosts; or pass to a literal address or an `upstream` group if the \
-         address never changes",
-        if stream {
-            "in stream or this server"
-        } else {
-            "in http, server or this location"
-        }
-    )
+fn help(stream: bool) -> &'static str {
+    macro_rules! help {
+        ($place:literal) => {
+            concat!(
+                "add `resolver 127.0.0.11 valid=10s;` (Docker's embedded DNS; elsewhere your network's DNS \
+                 server) ",
+                $place,
+                " — nginx's resolver does not read /etc/hosts; or pass to a literal address or an `upstream` \
+                 group if the address never changes"
+            )
+        };
+    }
+    if stream {
+        help!("in stream or this server")
+    } else {
+        help!("in http, server or this location")
+    }
 }
 
 /// What a per-request evaluation of a target needs.
