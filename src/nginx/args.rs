@@ -103,7 +103,8 @@ pub(crate) fn var_refs(s: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
 /// without collecting them.
 pub fn has_variables(s: &str) -> bool {
     let mut rest = s;
-    while let Some(i) = memchr::memchr(b'$', rest.as_bytes()) {
+    // A plain scan: arguments are short, shorter than a memchr call is worth.
+    while let Some(i) = rest.bytes().position(|b| b == b'$') {
         let at = &rest[i..];
         if variable(at).is_ok() {
             return true;

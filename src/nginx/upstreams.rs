@@ -264,11 +264,16 @@ impl<'a> Index<'a> {
                                     if let (Host::Name(host), Some(port)) =
                                         (&t.host, t.effective_port())
                                     {
-                                        let ports = index.implicit[usize::from(stream)]
-                                            .entry(host.to_ascii_lowercase())
-                                            .or_default();
-                                        if !ports.contains(&port) {
-                                            ports.push(port);
+                                        let implicit = &mut index.implicit[usize::from(stream)];
+                                        let host = lowercase(host);
+                                        // Most targets repeat a host already seen: look it up
+                                        // before copying the name.
+                                        if let Some(ports) = implicit.get_mut(&*host) {
+                                            if !ports.contains(&port) {
+                                                ports.push(port);
+                                            }
+                                        } else {
+                                            implicit.insert(host.into_owned(), vec![port]);
                                         }
                                     }
                                 }

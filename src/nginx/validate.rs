@@ -4,6 +4,7 @@
 
 use super::directives::{self, Context, DirectiveSpec};
 use super::syntax::{Directive, Word};
+use super::upstreams::FxHashMap;
 use super::{Config, Visit};
 use crate::diagnostic::Diagnostic;
 use crate::rules::nginx::{
@@ -11,8 +12,6 @@ use crate::rules::nginx::{
     n007_wrong_argument_count,
 };
 use crate::source::SourceMap;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// Whether `name` could be the name of some module's directive (`[a-z0-9_]+`, any case).
 fn looks_like_directive_name(name: &str) -> bool {
@@ -50,31 +49,11 @@ pub fn check(config: &Config, sources: &SourceMap, code: &str, out: &mut Vec<Dia
     out.extend(all.iter().filter(|d| d.code == code).cloned());
 }
 
-/// FNV-1a: directive names are short and few, so a cheap hash beats the table's SipHash.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
 /// [`directives::lookup`] memoised per name for one walk.
 #[derive(Default)]
 struct Table<'a> {
-    seen: HashMap<&'a str, &'static [DirectiveSpec], BuildHasherDefault<Fnv>>,
+    /// Directive names are short and few: a cheap hash beats the default SipHash.
+    seen: FxHashMap<&'a str, &'static [DirectiveSpec]>,
 }
 
 impl<'a> Table<'a> {

@@ -160,12 +160,21 @@ fn pass_help(
     if resolve_available(cx) {
         let group = var.trim_start_matches("upstream_");
         let module = if stream { "stream" } else { "http" };
-        let _ = write!(
-            help,
-            ". Or (nginx ≥ 1.27.3) use an upstream group that re-resolves: `upstream {group}_backend {{ zone \
-             {group}_backend 64k; server {authority} resolve; }}` with a `resolver` in {module}, and pass to \
-             `{group}_backend`"
-        );
+        for part in [
+            ". Or (nginx ≥ 1.27.3) use an upstream group that re-resolves: `upstream ",
+            group,
+            "_backend { zone ",
+            group,
+            "_backend 64k; server ",
+            &authority,
+            " resolve; }` with a `resolver` in ",
+            module,
+            ", and pass to `",
+            group,
+            "_backend`",
+        ] {
+            help.push_str(part);
+        }
     } else if let Some(v) = cx.settings.nginx.version {
         let _ = write!(
             help,
