@@ -58,9 +58,12 @@ struct Table<'a> {
 
 impl<'a> Table<'a> {
     fn lookup(&mut self, name: &'a str) -> &'static [DirectiveSpec] {
-        self.seen
-            .entry(name)
-            .or_insert_with(|| directives::lookup(name))
+        if let Some(specs) = self.seen.get(name) {
+            return specs;
+        }
+        let specs = directives::lookup(name);
+        self.seen.insert(name, specs);
+        specs
     }
 }
 
