@@ -10,7 +10,7 @@ use miette::{
 };
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A finding in the shape miette renders: the primary label in its file, and each related location as an
 /// advice with its own file.
@@ -76,6 +76,20 @@ struct Window {
     start: usize,
     end: usize,
     first_line: usize,
+    /// The last read: miette reads the same span with the same context twice per report.
+    /// (A mutex only because miette's sources must be `Sync`; one thread uses a window.)
+    last: Mutex<Option<Read>>,
+}
+
+/// What one `read_span` found, in the file's offsets and lines.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Read {
+    /// The span and context lines asked for.
+    asked: (usize, usize, usize, usize),
+    data: (usize, usize),
+    line: usize,
+    column: usize,
+    line_count: usize,
 }
 
 /// Lines kept on each side of a span beyond miette's context lines, so miette's own line walk inside
@@ -96,6 +110,7 @@ fn source_of(sources: &SourceMap, span: Span, context: usize) -> Window {
         start: file.line_start(first_line),
         end: file.line_start(last + context + WINDOW_MARGIN + 1),
         first_line,
+        last: Mutex::new(None),
     }
 }
 
@@ -106,19 +121,39 @@ impl SourceCode for Window {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let window = &self.text[self.start..self.end];
-        let in_window = SourceSpan::new((span.offset() - self.start).into(), span.len());
-        let inner = window.read_span(&in_window, context_lines_before, context_lines_after)?;
+        let asked = (
+            span.offset(),
+            span.len(),
+            context_lines_before,
+            context_lines_after,
+        );
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let read = match *last {
+            Some(read) if read.asked == asked => read,
+            _ => {
+                let window = &self.text[self.start..self.end];
+                let in_window = SourceSpan::new((span.offset() - self.start).into(), span.len());
+                let inner =
+                    window.read_span(&in_window, context_lines_before, context_lines_after)?;
+                let read = Read {
+                    asked,
+                    data: (inner.span().offset() + self.start, inner.span().len()),
+                    line: inner.line() + self.first_line,
+                    column: inner.column(),
+                    line_count: inner.line_count(),
+                };
+                *last = Some(read);
+                read
+            }
+        };
+        let (at, len) = read.data;
         let contents = MietteSpanContents::new_named(
             self.name.clone(),
-            inner.data(),
-            SourceSpan::new(
-                (inner.span().offset() + self.start).into(),
-                inner.span().len(),
-            ),
-            inner.line() + self.first_line,
-            inner.column(),
-            inner.line_count(),
+            &self.text.as_bytes()[at..at + len],
+            SourceSpan::new(at.into(), len),
+            read.line,
+            read.column,
+            read.line_count,
         )
         .with_language("");
         Ok(Box::new(contents))
