@@ -246,20 +246,58 @@ fn key(s: miette::Severity) -> u8 {
     }
 }
 
+/// How many recent sections a [`Renderer`] keeps of each kind: findings that share a help or a
+/// related location are mostly near each other in the sorted output, and a few kept entries cost
+/// no memory to speak of (keeping every distinct one was megabytes on a big config).
+const RECENT: usize = 16;
+
+/// The last [`RECENT`] rendered sections by key, the oldest replaced first.
+struct Recent<K> {
+    entries: Vec<(K, String)>,
+    next: usize,
+}
+
+impl<K> Default for Recent<K> {
+    fn default() -> Recent<K> {
+        Recent {
+            entries: Vec::with_capacity(RECENT),
+            next: 0,
+        }
+    }
+}
+
+impl<K: PartialEq> Recent<K> {
+    fn get(&self, key: &K) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, text)| text.as_str())
+    }
+
+    fn insert(&mut self, key: K, text: String) {
+        if self.entries.len() < RECENT {
+            self.entries.push((key, text));
+        } else {
+            self.entries[self.next] = (key, text);
+            self.next = (self.next + 1) % RECENT;
+        }
+    }
+}
+
 /// Renders findings with one miette handler, reusing miette's text for the sections that repeat.
 ///
 /// miette renders a report as header, message, source excerpt, help, then each related report, each
 /// section independent of the others. Wrapping the help (hundreds of characters, textwrap word by
 /// word) was a third of the human output's cost, and thousands of findings share a help text or a
 /// related location. So a finding goes to miette without help and related reports, and miette's
-/// rendering of each distinct help and related report (isolated with [`probe`]s) is kept and
-/// appended. A test checks the result against miette rendering whole reports.
+/// rendering of each distinct help and related report (isolated with [`probe`]s) is kept for the
+/// next findings ([`Recent`]) and appended. A test checks the result against miette rendering whole reports.
 struct Renderer<'a> {
     handler: GraphicalReportHandler,
     /// What miette prints for an empty probe, per severity.
     empty: HashMap<u8, String>,
-    footers: HashMap<&'a str, String>,
-    related: HashMap<(u8, Span, &'a str), String>,
+    footers: Recent<&'a str>,
+    related: Recent<(u8, Span, &'a str)>,
 }
 
 impl<'a> Renderer<'a> {
@@ -267,8 +305,8 @@ impl<'a> Renderer<'a> {
         Renderer {
             handler: handler(color),
             empty: HashMap::new(),
-            footers: HashMap::new(),
-            related: HashMap::new(),
+            footers: Recent::default(),
+            related: Recent::default(),
         }
     }
 
@@ -299,21 +337,27 @@ impl<'a> Renderer<'a> {
         let mut text = String::new();
         self.handler.render_report(&mut text, &main)?;
         if let Some(help) = d.help.as_deref() {
-            if !self.footers.contains_key(help) {
-                let footer =
-                    self.section(&probe(main.severity, Some(help.to_string()), Vec::new()))?;
-                self.footers.insert(help, footer);
+            match self.footers.get(&help) {
+                Some(footer) => text.push_str(footer),
+                None => {
+                    let footer =
+                        self.section(&probe(main.severity, Some(help.to_string()), Vec::new()))?;
+                    text.push_str(&footer);
+                    self.footers.insert(help, footer);
+                }
             }
-            text.push_str(&self.footers[help]);
         }
         for r in &d.related {
             let k = (key(main.severity), r.span, r.message.as_str());
-            if !self.related.contains_key(&k) {
-                let related = vec![related_report(sources, r)];
-                let section = self.section(&probe(main.severity, None, related))?;
-                self.related.insert(k, section);
+            match self.related.get(&k) {
+                Some(section) => text.push_str(section),
+                None => {
+                    let related = vec![related_report(sources, r)];
+                    let section = self.section(&probe(main.severity, None, related))?;
+                    text.push_str(&section);
+                    self.related.insert(k, section);
+                }
             }
-            text.push_str(&self.related[&k]);
         }
         out.push_str(&text);
         Ok(())
