@@ -117,6 +117,29 @@ impl SourceFile {
         (line + 1, col)
     }
 
+    /// [`line_col`](Self::line_col) of the span's start and end. An end on the start's line (nearly
+    /// always) is found from the start without a second search or counting the line again.
+    pub fn line_cols(&self, span: Span) -> ((usize, usize), (usize, usize)) {
+        let start = (span.start as usize).min(self.text.len());
+        let end = (span.end as usize).min(self.text.len());
+        let (line, column) = self.line_col(start);
+        let next_line = self
+            .line_starts
+            .get(line)
+            .map_or(usize::MAX, |&s| s as usize);
+        if end < start || end >= next_line {
+            return ((line, column), self.line_col(end));
+        }
+        let floor = |mut at: usize| {
+            while !self.text.is_char_boundary(at) {
+                at -= 1;
+            }
+            at
+        };
+        let end_column = column + self.text[floor(start)..floor(end)].chars().count();
+        ((line, column), (line, end_column))
+    }
+
     /// The text of the 1-based line `line`, without its line terminator.
     pub fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1] as usize;
@@ -291,8 +314,7 @@ impl SourceMap {
 
     pub fn location(&self, span: Span) -> Location {
         let file = self.get(span.file);
-        let (line, column) = file.line_col(span.start as usize);
-        let (end_line, end_column) = file.line_col(span.end as usize);
+        let ((line, column), (end_line, end_column)) = file.line_cols(span);
         Location {
             file: file.name.clone(),
             line,
@@ -365,6 +387,26 @@ mod tests {
         assert_eq!(f.line_col(8), (3, 1));
         assert_eq!(f.line_col(100), (3, 2));
         assert_eq!(f.line_text(2), "çd");
+    }
+
+    #[test]
+    fn line_cols_equal_line_col_of_both_ends() {
+        let f = SourceFile::new("a".into(), None, "ab\nçd€\r\nx\n\nyz");
+        let len = f.text.len() + 2;
+        for start in 0..len {
+            for end in 0..len {
+                let span = Span {
+                    file: FileId(0),
+                    start: start as u32,
+                    end: end as u32,
+                };
+                assert_eq!(
+                    f.line_cols(span),
+                    (f.line_col(start), f.line_col(end)),
+                    "{start}..{end}"
+                );
+            }
+        }
     }
 
     #[test]

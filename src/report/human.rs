@@ -1,15 +1,16 @@
 //! `--format human`: miette's graphical report per finding, then a summary line.
 
 use super::Summary;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::rules;
 use crate::source::{SourceMap, Span};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A finding in the shape miette renders: the primary label in its file, and each related location as an
 /// advice with its own file.
@@ -19,7 +20,8 @@ struct Report {
     code: Option<String>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Window,
+    /// None only in the probes that render one section alone (see [`Renderer`]).
+    source: Option<Window>,
     label: LabeledSpan,
     related: Vec<Report>,
 }
@@ -47,7 +49,7 @@ impl miette::Diagnostic for Report {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(std::iter::once(self.label.clone())))
@@ -74,11 +76,28 @@ struct Window {
     start: usize,
     end: usize,
     first_line: usize,
+    /// The last read: miette reads the same span with the same context twice per report.
+    /// (A mutex only because miette's sources must be `Sync`; one thread uses a window.)
+    last: Mutex<Option<Read>>,
+}
+
+/// What one `read_span` found, in the file's offsets and lines.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Read {
+    /// The span and context lines asked for.
+    asked: (usize, usize, usize, usize),
+    data: (usize, usize),
+    line: usize,
+    column: usize,
+    line_count: usize,
 }
 
 /// Lines kept on each side of a span beyond miette's context lines, so miette's own line walk inside
-/// the window never reaches its edges.
-const WINDOW_MARGIN: usize = 3;
+/// the window never reaches its edges (unless they are the file's). miette scans the window from its
+/// start on each of its three reads per report, so every extra line is paid for: one is enough, as
+/// miette looks back no further than the context lines (it counts `\r` as a line break too, which
+/// only makes its lines shorter than ours).
+const WINDOW_MARGIN: usize = 1;
 
 fn source_of(sources: &SourceMap, span: Span, context: usize) -> Window {
     let file = sources.get(span.file);
@@ -91,6 +110,7 @@ fn source_of(sources: &SourceMap, span: Span, context: usize) -> Window {
         start: file.line_start(first_line),
         end: file.line_start(last + context + WINDOW_MARGIN + 1),
         first_line,
+        last: Mutex::new(None),
     }
 }
 
@@ -101,19 +121,39 @@ impl SourceCode for Window {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let window = &self.text[self.start..self.end];
-        let in_window = SourceSpan::new((span.offset() - self.start).into(), span.len());
-        let inner = window.read_span(&in_window, context_lines_before, context_lines_after)?;
+        let asked = (
+            span.offset(),
+            span.len(),
+            context_lines_before,
+            context_lines_after,
+        );
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let read = match *last {
+            Some(read) if read.asked == asked => read,
+            _ => {
+                let window = &self.text[self.start..self.end];
+                let in_window = SourceSpan::new((span.offset() - self.start).into(), span.len());
+                let inner =
+                    window.read_span(&in_window, context_lines_before, context_lines_after)?;
+                let read = Read {
+                    asked,
+                    data: (inner.span().offset() + self.start, inner.span().len()),
+                    line: inner.line() + self.first_line,
+                    column: inner.column(),
+                    line_count: inner.line_count(),
+                };
+                *last = Some(read);
+                read
+            }
+        };
+        let (at, len) = read.data;
         let contents = MietteSpanContents::new_named(
             self.name.clone(),
-            inner.data(),
-            SourceSpan::new(
-                (inner.span().offset() + self.start).into(),
-                inner.span().len(),
-            ),
-            inner.line() + self.first_line,
-            inner.column(),
-            inner.line_count(),
+            &self.text.as_bytes()[at..at + len],
+            SourceSpan::new(at.into(), len),
+            read.line,
+            read.column,
+            read.line_count,
         )
         .with_language("");
         Ok(Box::new(contents))
@@ -130,7 +170,42 @@ fn label(span: Span, text: Option<String>) -> LabeledSpan {
 /// Context lines around each span (`with_context_lines`).
 const CONTEXT_LINES: usize = 1;
 
+fn severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+/// A related location as miette shows it under a finding.
+fn related_report(sources: &SourceMap, r: &Related) -> Report {
+    Report {
+        message: r.message.clone(),
+        code: None,
+        severity: miette::Severity::Advice,
+        help: None,
+        source: Some(source_of(sources, r.span, CONTEXT_LINES)),
+        label: label(r.span, None),
+        related: Vec::new(),
+    }
+}
+
+/// The whole finding as one miette report (what [`Renderer`] reproduces).
 fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
+    Report {
+        related: d
+            .related
+            .iter()
+            .map(|r| related_report(sources, r))
+            .collect(),
+        help: d.help.clone(),
+        ..main_report(sources, d)
+    }
+}
+
+/// The finding without its help and related locations: header, message and source excerpt.
+fn main_report(sources: &SourceMap, d: &Diagnostic) -> Report {
     let name = rules::by_code(d.code).map(|r| r.name).unwrap_or("");
     Report {
         message: d.message.clone(),
@@ -139,27 +214,153 @@ fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
         } else {
             format!("{}({})", d.code, name)
         }),
-        severity: match d.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-            Severity::Info => miette::Severity::Advice,
-        },
-        help: d.help.clone(),
-        source: source_of(sources, d.span, CONTEXT_LINES),
+        severity: severity(d.severity),
+        help: None,
+        source: Some(source_of(sources, d.span, CONTEXT_LINES)),
         label: label(d.span, Some("here".into())),
-        related: d
-            .related
+        related: Vec::new(),
+    }
+}
+
+/// A report with no code, an empty message and no source: miette renders its message line, then
+/// whatever help or related reports it is given. Rendering one with and one without those isolates
+/// miette's own text for them.
+fn probe(severity: miette::Severity, help: Option<String>, related: Vec<Report>) -> Report {
+    Report {
+        message: String::new(),
+        code: None,
+        severity,
+        help,
+        source: None,
+        label: LabeledSpan::new_primary_with_span(None, SourceSpan::new(0.into(), 0)),
+        related,
+    }
+}
+
+/// miette's severity as a hashable key.
+fn key(s: miette::Severity) -> u8 {
+    match s {
+        miette::Severity::Advice => 0,
+        miette::Severity::Warning => 1,
+        miette::Severity::Error => 2,
+    }
+}
+
+/// How many recent sections a [`Renderer`] keeps of each kind: findings that share a help or a
+/// related location are mostly near each other in the sorted output, and a few kept entries cost
+/// no memory to speak of (keeping every distinct one was megabytes on a big config).
+const RECENT: usize = 16;
+
+/// The last [`RECENT`] rendered sections by key, the oldest replaced first.
+struct Recent<K> {
+    entries: Vec<(K, String)>,
+    next: usize,
+}
+
+impl<K> Default for Recent<K> {
+    fn default() -> Recent<K> {
+        Recent {
+            entries: Vec::with_capacity(RECENT),
+            next: 0,
+        }
+    }
+}
+
+impl<K: PartialEq> Recent<K> {
+    fn get(&self, key: &K) -> Option<&str> {
+        self.entries
             .iter()
-            .map(|r| Report {
-                message: r.message.clone(),
-                code: None,
-                severity: miette::Severity::Advice,
-                help: None,
-                source: source_of(sources, r.span, CONTEXT_LINES),
-                label: label(r.span, None),
-                related: Vec::new(),
-            })
-            .collect(),
+            .find(|(k, _)| k == key)
+            .map(|(_, text)| text.as_str())
+    }
+
+    fn insert(&mut self, key: K, text: String) {
+        if self.entries.len() < RECENT {
+            self.entries.push((key, text));
+        } else {
+            self.entries[self.next] = (key, text);
+            self.next = (self.next + 1) % RECENT;
+        }
+    }
+}
+
+/// Renders findings with one miette handler, reusing miette's text for the sections that repeat.
+///
+/// miette renders a report as header, message, source excerpt, help, then each related report, each
+/// section independent of the others. Wrapping the help (hundreds of characters, textwrap word by
+/// word) was a third of the human output's cost, and thousands of findings share a help text or a
+/// related location. So a finding goes to miette without help and related reports, and miette's
+/// rendering of each distinct help and related report (isolated with [`probe`]s) is kept for the
+/// next findings ([`Recent`]) and appended. A test checks the result against miette rendering whole reports.
+struct Renderer<'a> {
+    handler: GraphicalReportHandler,
+    /// What miette prints for an empty probe, per severity.
+    empty: HashMap<u8, String>,
+    footers: Recent<&'a str>,
+    related: Recent<(u8, Span, &'a str)>,
+}
+
+impl<'a> Renderer<'a> {
+    fn new(color: bool) -> Renderer<'a> {
+        Renderer {
+            handler: handler(color),
+            empty: HashMap::new(),
+            footers: Recent::default(),
+            related: Recent::default(),
+        }
+    }
+
+    /// miette's text for `probe` beyond an empty probe's.
+    fn section(&mut self, probe: &Report) -> Result<String, fmt::Error> {
+        let k = key(probe.severity);
+        if !self.empty.contains_key(&k) {
+            let mut empty = String::new();
+            self.handler
+                .render_report(&mut empty, &self::probe(probe.severity, None, Vec::new()))?;
+            self.empty.insert(k, empty);
+        }
+        let mut text = String::new();
+        self.handler.render_report(&mut text, probe)?;
+        text.strip_prefix(self.empty[&k].as_str())
+            .map(str::to_string)
+            .ok_or(fmt::Error)
+    }
+
+    /// Appends the finding as miette renders it.
+    fn render(
+        &mut self,
+        sources: &SourceMap,
+        d: &'a Diagnostic,
+        out: &mut String,
+    ) -> Result<(), fmt::Error> {
+        let main = main_report(sources, d);
+        let mut text = String::new();
+        self.handler.render_report(&mut text, &main)?;
+        if let Some(help) = d.help.as_deref() {
+            match self.footers.get(&help) {
+                Some(footer) => text.push_str(footer),
+                None => {
+                    let footer =
+                        self.section(&probe(main.severity, Some(help.to_string()), Vec::new()))?;
+                    text.push_str(&footer);
+                    self.footers.insert(help, footer);
+                }
+            }
+        }
+        for r in &d.related {
+            let k = (key(main.severity), r.span, r.message.as_str());
+            match self.related.get(&k) {
+                Some(section) => text.push_str(section),
+                None => {
+                    let related = vec![related_report(sources, r)];
+                    let section = self.section(&probe(main.severity, None, related))?;
+                    text.push_str(&section);
+                    self.related.insert(k, section);
+                }
+            }
+        }
+        out.push_str(&text);
+        Ok(())
     }
 }
 
@@ -188,13 +389,13 @@ pub fn write(
     out.write_all(summary_line(summary).as_bytes())
 }
 
-fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
+fn handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme)
         .with_links(false)
         .with_width(120)
         .with_context_lines(CONTEXT_LINES)
@@ -202,11 +403,19 @@ fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) ->
         // quarter of a run with 9,000 findings, and it broke code in backticks (`${TAG:?` ⏎ `message}`).
         .with_word_separator(textwrap::WordSeparator::AsciiSpace)
         // …and never inside a word at a hyphen: paths and directive names stay whole.
-        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut renderer = Renderer::new(color);
     let mut out = String::new();
     for d in diagnostics {
-        let report = to_report(sources, d);
-        if handler.render_report(&mut out, &report).is_err() {
+        if renderer.render(sources, d, &mut out).is_err()
+            && renderer
+                .handler
+                .render_report(&mut out, &to_report(sources, d))
+                .is_err()
+        {
             // Rendering only fails on fmt errors of a String; fall back to a plain line.
             let loc = sources.location(d.span);
             out.push_str(&format!(
@@ -264,5 +473,78 @@ mod parallel_tests {
         let summary = Summary::new(1, &diagnostics);
         let sequential = render_chunk(&sources, &diagnostics, false) + &summary_line(summary);
         assert_eq!(render(&sources, &diagnostics, summary, false), sequential);
+    }
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+    use crate::source::{SourceFile, Span};
+
+    /// Each finding through miette whole, as a report with its help and related reports.
+    fn whole(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
+        let handler = handler(color);
+        let mut out = String::new();
+        for d in diagnostics {
+            handler
+                .render_report(&mut out, &to_report(sources, d))
+                .unwrap();
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn reused_sections_equal_whole_reports() {
+        let mut sources = SourceMap::new();
+        let a = sources.add(SourceFile::new(
+            "a.conf".into(),
+            None,
+            "upstream u {\n    server app:80;\n}\nresolver 127.0.0.11;\nlocation / {\n    proxy_pass http://app;\n}\n",
+        ));
+        let b = sources.add(SourceFile::new("other/b.conf".into(), None, "x ü;\n\ny;"));
+        let long_help = "add `resolve` to this server, `resolver 127.0.0.11 valid=10s;` (Docker's DNS; \
+            otherwise your network's) in http or in the upstream block (nginx ≥ 1.27.3); a `resolver` alone \
+            does not re-resolve it. On older nginx, pass to the host through a variable with a `resolver` \
+            instead of this group, or use a very-long-hyphenated-word-that-should-stay-whole-on-its-line";
+        let mut diagnostics = Vec::new();
+        for (i, severity) in [Severity::Warning, Severity::Error, Severity::Info]
+            .into_iter()
+            .cycle()
+            .take(12)
+            .enumerate()
+        {
+            let mut d = Diagnostic::new(
+                if i % 4 == 3 { "X999" } else { "N001" },
+                severity,
+                Span::new(a, 21 + i % 3, 24 + i % 3),
+                format!("`app` is resolved once at start-up {i}"),
+            );
+            d = match i % 3 {
+                0 => d.with_help(long_help),
+                1 => d.with_help(format!("short help {}", i % 2)),
+                _ => d,
+            };
+            if i % 2 == 0 {
+                d = d.with_related(
+                    Span::new(a, 35, 55),
+                    "this `resolver` is used only for variables",
+                );
+            }
+            if i % 4 == 0 {
+                d = d.with_related(Span::new(b, 0, 4), "in another file");
+                d = d.with_related(Span::new(b, 8, 8), "");
+            }
+            diagnostics.push(d);
+        }
+        let plain = whole(&sources, &diagnostics, false);
+        assert!(plain.contains("  help: add `resolve`") && plain.contains("Advice: "));
+        for color in [false, true] {
+            assert_eq!(
+                render_chunk(&sources, &diagnostics, color),
+                whole(&sources, &diagnostics, color),
+                "color {color}"
+            );
+        }
     }
 }

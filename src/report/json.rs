@@ -1,9 +1,9 @@
 //! `--format json`: one document per run, `{"version":1,"diagnostics":[…],"summary":{…}}`.
 
 use super::Summary;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules;
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap, Span};
 use serde::Serialize;
 
 #[cfg(test)]
@@ -14,6 +14,8 @@ struct Document<'a> {
     summary: Summary,
 }
 
+/// A finding as serde_json serialises it: the reference [`write_diagnostic`] must match byte for byte.
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
     code: &'a str,
@@ -31,6 +33,7 @@ struct JsonDiagnostic<'a> {
     related: Vec<JsonRelated<'a>>,
 }
 
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonRelated<'a> {
     file: String,
@@ -41,6 +44,7 @@ struct JsonRelated<'a> {
     message: &'a str,
 }
 
+#[cfg(test)]
 fn to_json<'a>(sources: &SourceMap, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
     let loc = sources.location(d.span);
     JsonDiagnostic {
@@ -90,14 +94,243 @@ fn pretty_at<T: Serialize>(value: &T, depth: usize, out: &mut String) {
     }
 }
 
+/// Whether each byte must be escaped in a JSON string (serde_json's set: `"`, `\\` and the controls
+/// below 0x20; nothing else, not even U+2028).
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Whether any of the 8 bytes in `w` is below 0x20, `"` or `\\` (bit tricks from "Bit Twiddling Hacks":
+/// a byte's high bit is set in `x - 0x01…` and clear in `x` exactly when it was below the subtrahend).
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    (below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\'))))
+        != 0
+}
+
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it. Clean runs are copied
+/// whole; the scan looks at 8 bytes at a time.
+fn push_str_literal(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut run = 0; // start of the run not yet copied
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            if !word_needs_escape(w) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        if !NEEDS_ESCAPE[b as usize] {
+            i += 1;
+            continue;
+        }
+        // Escaped bytes are ASCII, so `run..i` and `i + 1..` are on character boundaries.
+        out.push_str(&s[run..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 0xf)] as char);
+            }
+        }
+        i += 1;
+        run = i;
+    }
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+fn push_number(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &buf[at..] {
+        out.push(char::from(digit));
+    }
+}
+
+/// The keys of a position, each with the comma and indentation before it.
+struct PositionKeys {
+    file: &'static str,
+    line: &'static str,
+    column: &'static str,
+    end_line: &'static str,
+    end_column: &'static str,
+}
+
+const FINDING: PositionKeys = PositionKeys {
+    file: ",\n      \"file\": ",
+    line: ",\n      \"line\": ",
+    column: ",\n      \"column\": ",
+    end_line: ",\n      \"end_line\": ",
+    end_column: ",\n      \"end_column\": ",
+};
+
+const RELATED: PositionKeys = PositionKeys {
+    file: "\n          \"file\": ",
+    line: ",\n          \"line\": ",
+    column: ",\n          \"column\": ",
+    end_line: ",\n          \"end_line\": ",
+    end_column: ",\n          \"end_column\": ",
+};
+
+/// How many recent help texts keep their JSON literal: findings of several rules interleave, and
+/// thousands of findings of one rule share a help.
+const HELP_CACHE: usize = 8;
+
+/// The per-chunk state that saves work repeated from one finding to the next.
+#[derive(Default)]
+struct Writer<'a> {
+    out: String,
+    /// The last file's id and its name as a JSON literal.
+    file: Option<(FileId, String)>,
+    /// Each code and severity seen, with the finding's text up to its message (a few rules per run).
+    heads: Vec<(&'static str, Severity, String)>,
+    /// Recent help texts and their literals, the oldest replaced first.
+    help: Vec<(&'a str, String)>,
+    next_help: usize,
+}
+
+impl<'a> Writer<'a> {
+    fn number(&mut self, key: &str, n: usize) {
+        self.out.push_str(key);
+        push_number(&mut self.out, n);
+    }
+
+    fn position(&mut self, sources: &SourceMap, span: Span, keys: &PositionKeys) {
+        self.out.push_str(keys.file);
+        match &self.file {
+            Some((id, literal)) if *id == span.file => self.out.push_str(literal),
+            _ => {
+                let mut literal = String::new();
+                push_str_literal(&mut literal, &sources.get(span.file).name);
+                self.out.push_str(&literal);
+                self.file = Some((span.file, literal));
+            }
+        }
+        let ((line, column), (end_line, end_column)) = sources.get(span.file).line_cols(span);
+        self.number(keys.line, line);
+        self.number(keys.column, column);
+        self.number(keys.end_line, end_line);
+        self.number(keys.end_column, end_column);
+    }
+
+    /// `{` and the fields before the message: code, name and severity.
+    fn head(&mut self, d: &Diagnostic) {
+        if let Some((_, _, text)) = self
+            .heads
+            .iter()
+            .find(|(code, severity, _)| *code == d.code && *severity == d.severity)
+        {
+            self.out.push_str(text);
+            return;
+        }
+        let mut text = String::from("{\n      \"code\": ");
+        push_str_literal(&mut text, d.code);
+        text.push_str(",\n      \"name\": ");
+        push_str_literal(
+            &mut text,
+            rules::by_code(d.code).map(|r| r.name).unwrap_or(""),
+        );
+        text.push_str(",\n      \"severity\": ");
+        push_str_literal(&mut text, d.severity.as_str());
+        self.out.push_str(&text);
+        self.heads.push((d.code, d.severity, text));
+    }
+
+    fn help(&mut self, help: Option<&'a str>) {
+        let Some(help) = help else {
+            self.out.push_str("null");
+            return;
+        };
+        if let Some((_, literal)) = self.help.iter().find(|(h, _)| *h == help) {
+            self.out.push_str(literal);
+            return;
+        }
+        let mut literal = String::new();
+        push_str_literal(&mut literal, help);
+        self.out.push_str(&literal);
+        if self.help.len() < HELP_CACHE {
+            self.help.push((help, literal));
+        } else {
+            self.help[self.next_help] = (help, literal);
+            self.next_help = (self.next_help + 1) % HELP_CACHE;
+        }
+    }
+
+    /// One finding, `{…}`, as serde_json pretty-prints it two levels deep.
+    fn diagnostic(&mut self, sources: &SourceMap, d: &'a Diagnostic) {
+        self.head(d);
+        self.out.push_str(",\n      \"message\": ");
+        push_str_literal(&mut self.out, &d.message);
+        self.out.push_str(",\n      \"help\": ");
+        self.help(d.help.as_deref());
+        self.position(sources, d.span, &FINDING);
+        self.number(",\n      \"byte_start\": ", d.span.start as usize);
+        self.number(",\n      \"byte_end\": ", d.span.end as usize);
+        if d.related.is_empty() {
+            self.out.push_str(",\n      \"related\": []\n    }");
+            return;
+        }
+        self.out.push_str(",\n      \"related\": [");
+        for (i, r) in d.related.iter().enumerate() {
+            self.out.push_str(if i == 0 {
+                "\n        {"
+            } else {
+                ",\n        {"
+            });
+            self.position(sources, r.span, &RELATED);
+            self.out.push_str(",\n          \"message\": ");
+            push_str_literal(&mut self.out, &r.message);
+            self.out.push_str("\n        }");
+        }
+        self.out.push_str("\n      ]\n    }");
+    }
+}
+
 /// `,\n    {…}` for each finding (without the comma before the document's first finding).
 fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], first: bool) -> String {
-    let mut out = String::with_capacity(diagnostics.len() * 1024);
+    let mut w = Writer {
+        out: String::with_capacity(diagnostics.len() * 1024),
+        ..Writer::default()
+    };
     for (i, d) in diagnostics.iter().enumerate() {
-        out.push_str(if first && i == 0 { "\n    " } else { ",\n    " });
-        pretty_at(&to_json(sources, d), 2, &mut out);
+        w.out
+            .push_str(if first && i == 0 { "\n    " } else { ",\n    " });
+        w.diagnostic(sources, d);
     }
-    out
+    w.out
 }
 
 /// The document, byte for byte as `serde_json::to_string_pretty` prints [`Document`].
@@ -132,7 +365,6 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::Severity;
     use crate::source::{SourceFile, Span};
 
     /// The reference: the whole document through serde_json at once.
@@ -143,6 +375,56 @@ mod tests {
             summary,
         };
         serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn awkward_strings_equal_serde_json() {
+        let mut sources = SourceMap::new();
+        let a = sources.add(SourceFile::new(
+            "dir \"x\"\\ü/a\u{1}.conf".into(),
+            None,
+            "ab\nçd€ x\r\n\u{2028}yz\n",
+        ));
+        let b = sources.add(SourceFile::new("b.conf".into(), None, "x;\n"));
+        // Every control character, both escaped ASCII characters, DEL, non-ASCII and U+2028, at every
+        // position relative to the 8-byte scan.
+        let controls: String = (0u8..0x20).map(char::from).collect();
+        let awkward = format!("q\"b\\s/{controls}\u{7f}ü€\u{2028}\u{2029}😀 end");
+        let mut texts = vec![String::new(), "plain".into(), "12345678".into()];
+        for cut in 0..awkward.len() {
+            if awkward.is_char_boundary(cut) {
+                texts.push(awkward[cut..].to_string());
+                texts.push(format!("{}{}", "x".repeat(cut % 9), &awkward[..cut]));
+            }
+        }
+        let mut diagnostics = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let file = if i % 3 == 0 { b } else { a };
+            let len = sources.get(file).text.len();
+            let span = Span::new(file, i % len, (i * 7 % (len + 1)).max(i % len));
+            let mut d = Diagnostic::new("N001", Severity::Warning, span, text.clone());
+            d = match i % 4 {
+                0 => d,
+                1 => d.with_help(""),
+                2 => d.with_help(text.clone()),
+                _ => d.with_help("the same help \"again\""),
+            };
+            for r in 0..i % 3 {
+                d = d.with_related(Span::new(a, r, 5 + r), format!("{r}: {text}"));
+            }
+            diagnostics.push(d);
+        }
+        diagnostics.push(Diagnostic::new(
+            "X999",
+            Severity::Error,
+            Span::point(b, 3),
+            "no rule",
+        ));
+        let summary = Summary::new(2, &diagnostics);
+        assert_eq!(
+            render(&sources, &diagnostics, summary),
+            reference(&sources, &diagnostics, summary)
+        );
     }
 
     #[test]
