@@ -115,11 +115,15 @@ impl Word {
     }
 }
 
+/// A directive's arguments: up to two are stored inline in the directive (most directives have one or
+/// two), so a large configuration does not cost one heap allocation per directive. Derefs to `[Word]`.
+pub type Args = smallvec::SmallVec<[Word; 2]>;
+
 /// One directive: `name args… ;` or `name args… { … }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Directive {
     pub name: Word,
-    pub args: Vec<Word>,
+    pub args: Args,
     /// The `{ … }` body, boxed: most directives have none, and a large configuration keeps 100,000s
     /// of directives in memory (`&d.block` derefs to the `Block` for field access as usual).
     pub block: Option<Box<Block>>,
@@ -225,7 +229,7 @@ pub fn is_raw_block(name: &str) -> bool {
 }
 
 struct Frame {
-    head: Option<(Word, Vec<Word>)>,
+    head: Option<(Word, Args)>,
     open: Span,
     /// Where this block's children start in the parser's shared `pending` vector.
     first_child: usize,
@@ -273,15 +277,54 @@ impl Parser<'_> {
     }
 }
 
-/// Builds a directive from the words collected so far, leaving `words` empty with its capacity kept:
-/// the arguments get an exactly sized vector of their own (a large configuration has one per directive).
-fn directive(
-    words: &mut Vec<Word>,
-    block: Option<Box<Block>>,
-    end: usize,
-    file: FileId,
-) -> Directive {
-    let (name, args) = take_words(words);
+/// The words of the directive being read: its name, then its arguments, stored straight into the
+/// [`Args`] the directive will keep.
+#[derive(Default)]
+struct Words {
+    name: Option<Word>,
+    args: Args,
+}
+
+impl Words {
+    fn push(&mut self, w: Word) {
+        if self.name.is_none() {
+            self.name = Some(w);
+        } else {
+            self.args.push(w);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+    }
+
+    fn name(&self) -> Option<&Word> {
+        self.name.as_ref()
+    }
+
+    fn last(&self) -> Option<&Word> {
+        self.args.last().or(self.name.as_ref())
+    }
+
+    fn clear(&mut self) {
+        self.name = None;
+        self.args.clear();
+    }
+
+    /// The name and arguments, leaving `self` empty. Only called with a name read.
+    fn take(&mut self) -> (Word, Args) {
+        let name = self.name.take().expect("a directive has a name");
+        let mut args = std::mem::take(&mut self.args);
+        if args.spilled() {
+            args.shrink_to_fit();
+        }
+        (name, args)
+    }
+}
+
+/// Builds a directive from the words collected so far, leaving `words` empty.
+fn directive(words: &mut Words, block: Option<Box<Block>>, end: usize, file: FileId) -> Directive {
+    let (name, args) = words.take();
     let start = name.span.start as usize;
     Directive {
         span: Span::new(file, start, end.max(start)),
@@ -289,14 +332,6 @@ fn directive(
         args,
         block,
     }
-}
-
-fn take_words(words: &mut Vec<Word>) -> (Word, Vec<Word>) {
-    let mut args = Vec::with_capacity(words.len().saturating_sub(1));
-    let mut it = words.drain(..);
-    let name = it.next().expect("a directive has a name");
-    args.extend(it);
-    (name, args)
 }
 
 /// Parses one file's text. Never fails: problems are returned in [`ParsedFile::errors`] and the tree holds
@@ -315,7 +350,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
         first_child: 0,
         entries: false,
     }];
-    let mut words: Vec<Word> = Vec::new();
+    let mut words = Words::default();
     // Directives of all open blocks, innermost last; a closing block takes its tail as an exactly sized
     // vector (cheaper than one growing vector per open block).
     let mut pending: Vec<Directive> = Vec::new();
@@ -324,7 +359,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     let mut template = None;
     let mut includes = Vec::new();
 
-    while let Some(tok) = lexer.next() {
+    while let Some(tok) = lexer.next_significant() {
         if let Some(len) = too_long(bytes, tok) {
             let what = if tok.kind == TokenKind::Comment {
                 "comment line"
@@ -408,7 +443,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                         "name the block (`server {`, `location / {`) or remove the brace",
                     );
                 }
-                let name_is_raw = words.first().is_some_and(|w| is_raw_block(&w.text));
+                let name_is_raw = words.name().is_some_and(|w| is_raw_block(&w.text));
                 if name_is_raw {
                     let (body, found) = lexer.lua_block_body();
                     let close = if found {
@@ -419,7 +454,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                             span: open,
                             message: format!(
                                 "unexpected end of file: the `{}` block is never closed",
-                                words[0].text
+                                words.name().expect("a raw block's name").text
                             ),
                             help: "add the closing `}`".into(),
                             related: None,
@@ -463,11 +498,11 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                     );
                 }
                 let entries =
-                    parent_entries || words.first().is_some_and(|w| is_entries_block(&w.text));
+                    parent_entries || words.name().is_some_and(|w| is_entries_block(&w.text));
                 let head = if words.is_empty() {
                     None
                 } else {
-                    Some(take_words(&mut words))
+                    Some(words.take())
                 };
                 stack.push(Frame {
                     head,
@@ -483,7 +518,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                         span: p.span(tok.start, tok.end),
                         message: format!(
                             "unexpected \"}}\": `{}` is not terminated by \";\"",
-                            words[0].text
+                            words.name().expect("non-empty").text
                         ),
                         help: "end the directive with `;`".into(),
                         related: Some((last, "`;` missing after this".into())),
@@ -524,7 +559,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                 span: last,
                 message: format!(
                     "unexpected end of file: `{}` is not terminated by \";\"",
-                    words[0].text
+                    words.name().expect("non-empty").text
                 ),
                 help: "end the directive with `;`".into(),
                 related: None,
@@ -555,6 +590,9 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
         let frame = stack.pop().expect("len > 1");
         close_frame(frame, None, eof, file, &mut pending);
     }
+    // `pending` grew to hold the largest block's children; the file keeps only its top level (with
+    // thousands of included files, the spare capacity would add up to megabytes).
+    pending.shrink_to_fit();
     ParsedFile {
         file,
         directives: pending,
@@ -617,7 +655,7 @@ fn too_long(bytes: &[u8], tok: Token) -> Option<usize> {
 /// Skips tokens up to and including the `}` matching an already consumed `{`.
 fn skip_block(lexer: &mut Lexer<'_>) {
     let mut depth = 1usize;
-    for tok in lexer.by_ref() {
+    while let Some(tok) = lexer.next_significant() {
         match tok.kind {
             TokenKind::OpenBrace => depth += 1,
             TokenKind::CloseBrace => {
