@@ -25,11 +25,27 @@ enum Repr {
 
 impl Text {
     pub fn new(s: &str) -> Text {
-        if s.len() <= 22 {
+        let b = s.as_bytes();
+        let len = b.len();
+        if len <= 22 {
+            // Two fixed-size copies that overlap cover any length in a size class, instead of a
+            // variable-length `memcpy` call per word; the bytes past `len` stay zero (equality and
+            // hashing compare the whole buffer).
             let mut buf = [0u8; 22];
-            buf[..s.len()].copy_from_slice(s.as_bytes());
+            if len >= 16 {
+                buf[..16].copy_from_slice(&b[..16]);
+                buf[len - 16..len].copy_from_slice(&b[len - 16..]);
+            } else if len >= 8 {
+                buf[..8].copy_from_slice(&b[..8]);
+                buf[len - 8..len].copy_from_slice(&b[len - 8..]);
+            } else if len >= 4 {
+                buf[..4].copy_from_slice(&b[..4]);
+                buf[len - 4..len].copy_from_slice(&b[len - 4..]);
+            } else {
+                buf[..len].copy_from_slice(b);
+            }
             Text(Repr::Inline {
-                len: s.len() as u8,
+                len: len as u8,
                 buf,
             })
         } else {
@@ -256,6 +272,7 @@ impl Parser<'_> {
         });
     }
 
+    #[inline]
     fn word(&mut self, tok: Token) -> Word {
         let raw = &self.text[tok.start..tok.end];
         let (inner, quoted) = match tok.kind {
@@ -286,6 +303,7 @@ struct Words {
 }
 
 impl Words {
+    #[inline]
     fn push(&mut self, w: Word) {
         if self.name.is_none() {
             self.name = Some(w);
@@ -357,6 +375,8 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     let mut lexer = Lexer::new(bytes);
     let mut too_deep_reported = false;
     let mut template = None;
+    // Most files hold no `#{` at all: one scan of the file spares a search in every word.
+    let may_hash_brace = memchr::memmem::find(bytes, b"#{").is_some();
     let mut includes = Vec::new();
 
     while let Some(tok) = lexer.next_significant() {
@@ -392,7 +412,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
                 if template.is_none() {
                     if raw.starts_with(b"<%") {
                         template = Some("<%");
-                    } else if raw.windows(2).any(|w| w == b"#{") {
+                    } else if may_hash_brace && raw.windows(2).any(|w| w == b"#{") {
                         template = Some("#{");
                     }
                 }
@@ -771,6 +791,20 @@ mod tests {
             p("listen ${PORT}; root @@ROOT@@; location / {#c\n}").template,
             None
         );
+    }
+
+    #[test]
+    fn text_of_every_short_length() {
+        let long = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for n in 0..=long.len() {
+            let t = Text::new(&long[..n]);
+            assert_eq!(t.as_str(), &long[..n]);
+            assert_eq!(t, Text::from(&long[..n]));
+        }
+        // The bytes past the length are zero, so equal texts are equal values.
+        let a = Text::new(&"xyzxyzxyzxyzxyzxyzxyz"[..9]);
+        let b = Text::new("xyzxyzxyz");
+        assert!(a == b);
     }
 
     #[test]
