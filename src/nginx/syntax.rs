@@ -272,7 +272,7 @@ impl Parser<'_> {
         });
     }
 
-    #[inline]
+    #[inline(always)]
     fn word(&mut self, tok: Token) -> Word {
         let raw = &self.text[tok.start..tok.end];
         let (inner, quoted) = match tok.kind {
