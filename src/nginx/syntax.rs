@@ -375,8 +375,9 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
     let mut lexer = Lexer::new(bytes);
     let mut too_deep_reported = false;
     let mut template = None;
-    // Most files hold no `#{` at all: one scan of the file spares a search in every word.
+    // Most files hold neither `#{` nor `<%`: a scan of the file for each spares looking in every word.
     let may_hash_brace = memchr::memmem::find(bytes, b"#{").is_some();
+    let may_be_template = may_hash_brace || memchr::memmem::find(bytes, b"<%").is_some();
     let mut includes = Vec::new();
 
     while let Some(tok) = lexer.next_significant() {
@@ -409,7 +410,7 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
             }),
             TokenKind::Word => {
                 let raw = &bytes[tok.start..tok.end];
-                if template.is_none() {
+                if template.is_none() && may_be_template {
                     if raw.starts_with(b"<%") {
                         template = Some("<%");
                     } else if may_hash_brace && raw.windows(2).any(|w| w == b"#{") {
