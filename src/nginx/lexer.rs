@@ -175,10 +175,132 @@ fn long_bracket(b: &[u8], i: usize) -> Option<usize> {
     Some(b.len())
 }
 
+/// Byte classes for the lexer's inner loops (one table lookup per byte instead of a chain of compares).
+const SPACE: u8 = 1;
+/// Bytes that end an unquoted word: the separators, `;` and `{`.
+const WORD_END: u8 = 2;
+/// Bytes a word must look at: `\\` (escapes the next byte) and `$` (a `{` after it stays in the word).
+const WORD_SPECIAL: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b' ' as usize] = SPACE | WORD_END;
+    t[b'\t' as usize] = SPACE | WORD_END;
+    t[b'\r' as usize] = SPACE | WORD_END;
+    t[b'\n' as usize] = SPACE | WORD_END;
+    t[b';' as usize] = WORD_END;
+    t[b'{' as usize] = WORD_END;
+    t[b'\\' as usize] = WORD_SPECIAL;
+    t[b'$' as usize] = WORD_SPECIAL;
+    t
+};
+
+/// Eight bytes at a time (a "SWAR" scan, safe code): `x` holds `b[i..i + 8]` little-endian.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` that is zero. Only the lowest flagged byte is exact (a borrow can
+/// flag bytes above it), which is all the scans below use.
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGH
+}
+
+#[inline]
+fn load8(b: &[u8], i: usize) -> Option<u64> {
+    b.get(i..i + 8)
+        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+}
+
+/// The offset of the first byte at or after `i` that is not a space (or `b.len()`).
+#[inline]
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    loop {
+        // Runs of indentation: skip eight `' '` at a time, then go byte by byte.
+        while let Some(x) = load8(b, i) {
+            let other = x ^ (ONES * b' ' as u64);
+            if other == 0 {
+                i += 8;
+            } else {
+                i += other.trailing_zeros() as usize / 8;
+                break;
+            }
+        }
+        if i < b.len() && CLASS[b[i] as usize] & SPACE != 0 {
+            i += 1;
+        } else {
+            return i.min(b.len());
+        }
+    }
+}
+
+impl<'a> Lexer<'a> {
+    /// The next token that is not [`TokenKind::Space`]. Same tokens as the iterator minus the
+    /// whitespace ones, for a reader (the parser) that ignores whitespace: a space between a closing
+    /// quote and the next token clears [`Token::glued`] exactly as the whitespace token would.
+    #[inline]
+    pub fn next_significant(&mut self) -> Option<Token> {
+        let i = skip_spaces(self.bytes, self.pos);
+        if i != self.pos {
+            self.pos = i;
+            self.after_quote = false;
+        }
+        self.next()
+    }
+
+    /// The end of the unquoted word starting at `i`, and whether it holds a backslash.
+    ///
+    /// nginx's word state: `\\` escapes the next byte, `{` right after `$` (or after such a `{`) stays
+    /// in the word, and only space, `;` and `{` end it (`}`, `#` and quotes inside a word are plain bytes).
+    #[inline]
+    fn word_end(&self, mut i: usize) -> (usize, bool) {
+        let b = self.bytes;
+        let mut escaped = false;
+        loop {
+            // Eight bytes at a time while none can end the word or needs a look: the lowest byte
+            // below 0x21 (the separators and other control bytes), `;`, `{`, `\\` or `$`.
+            while let Some(x) = load8(b, i) {
+                let stop = (x.wrapping_sub(ONES * 0x21) & !x & HIGH)
+                    | zero_bytes(x ^ (ONES * b';' as u64))
+                    | zero_bytes(x ^ (ONES * b'{' as u64))
+                    | zero_bytes(x ^ (ONES * b'\\' as u64))
+                    | zero_bytes(x ^ (ONES * b'$' as u64));
+                if stop == 0 {
+                    i += 8;
+                } else {
+                    i += stop.trailing_zeros() as usize / 8;
+                    break;
+                }
+            }
+            while i < b.len() && CLASS[b[i] as usize] & (WORD_END | WORD_SPECIAL) == 0 {
+                i += 1;
+            }
+            if i >= b.len() {
+                return (b.len(), escaped);
+            }
+            match b[i] {
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                b'$' => {
+                    i += 1;
+                    while i < b.len() && b[i] == b'{' {
+                        i += 1;
+                    }
+                }
+                _ => return (i, escaped),
+            }
+        }
+    }
+}
+
 impl Iterator for Lexer<'_> {
     type Item = Token;
 
-    #[inline]
+    // Inlined into the parser's loop, its one hot caller: the call and the returned token through
+    // memory cost as much as scanning a short word.
+    #[inline(always)]
     fn next(&mut self) -> Option<Token> {
         let b = self.bytes;
         let start = self.pos;
@@ -187,78 +309,56 @@ impl Iterator for Lexer<'_> {
         }
         let glued = std::mem::take(&mut self.after_quote);
         let mut escaped = false;
-        let mut i = start;
-        let kind = match b[i] {
-            c if is_space(c) => {
-                i += 1;
-                while i < b.len() && is_space(b[i]) {
-                    i += 1;
-                }
+        let i;
+        let kind = match b[start] {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                i = skip_spaces(b, start + 1);
                 TokenKind::Space
             }
             b';' => {
-                i += 1;
+                i = start + 1;
                 TokenKind::Semicolon
             }
             b'{' => {
-                i += 1;
+                i = start + 1;
                 TokenKind::OpenBrace
             }
             b'}' => {
-                i += 1;
+                i = start + 1;
                 TokenKind::CloseBrace
             }
             b'#' => {
-                i = match memchr::memchr(b'\n', &b[i..]) {
-                    Some(n) => i + n,
+                i = match memchr::memchr(b'\n', &b[start..]) {
+                    Some(n) => start + n,
                     None => b.len(),
                 };
                 TokenKind::Comment
             }
             q @ (b'"' | b'\'') => {
-                i += 1;
-                let mut terminated = false;
-                while i < b.len() {
-                    let c = b[i];
-                    if c == b'\\' {
-                        escaped = true;
-                        i += 2;
-                        continue;
+                // Inside quotes only `\\` (escapes the next byte) and the closing quote matter.
+                let mut j = start + 1;
+                let terminated = loop {
+                    match memchr::memchr2(q, b'\\', &b[j..]) {
+                        None => break false,
+                        Some(n) if b[j + n] == q => {
+                            j += n + 1;
+                            break true;
+                        }
+                        Some(n) => {
+                            escaped = true;
+                            j += n + 2;
+                            if j >= b.len() {
+                                break false;
+                            }
+                        }
                     }
-                    i += 1;
-                    if c == q {
-                        terminated = true;
-                        break;
-                    }
-                }
-                i = i.min(b.len());
+                };
+                i = if terminated { j } else { b.len() };
                 self.after_quote = terminated;
                 TokenKind::Quoted { terminated }
             }
             _ => {
-                // nginx's word state: `\` escapes the next byte, `{` right after `$` stays in the word,
-                // and only space, `;` and `{` end it (`}`, `#` and quotes inside a word are plain bytes).
-                let mut variable = false;
-                while i < b.len() {
-                    let c = b[i];
-                    match c {
-                        b'\\' => {
-                            escaped = true;
-                            variable = false;
-                            i += 2;
-                            continue;
-                        }
-                        b'{' if variable => {
-                            i += 1;
-                            continue;
-                        }
-                        b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' => break,
-                        _ => {}
-                    }
-                    variable = c == b'$';
-                    i += 1;
-                }
-                i = i.min(b.len());
+                (i, escaped) = self.word_end(start);
                 TokenKind::Word
             }
         };
@@ -368,6 +468,137 @@ mod tests {
             kinds("\"abc"),
             vec![(Quoted { terminated: false }, "\"abc")]
         );
+    }
+
+    /// The tokenizer as first written (one byte at a time, one `match` per byte): the table-driven
+    /// [`Lexer`] must produce exactly its tokens.
+    fn reference_tokens(b: &[u8]) -> Vec<Token> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        let mut after_quote = false;
+        while pos < b.len() {
+            let start = pos;
+            let glued = std::mem::take(&mut after_quote);
+            let mut escaped = false;
+            let mut i = start;
+            let kind = match b[i] {
+                c if is_space(c) => {
+                    while i < b.len() && is_space(b[i]) {
+                        i += 1;
+                    }
+                    TokenKind::Space
+                }
+                b';' => {
+                    i += 1;
+                    TokenKind::Semicolon
+                }
+                b'{' => {
+                    i += 1;
+                    TokenKind::OpenBrace
+                }
+                b'}' => {
+                    i += 1;
+                    TokenKind::CloseBrace
+                }
+                b'#' => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    TokenKind::Comment
+                }
+                q @ (b'"' | b'\'') => {
+                    i += 1;
+                    let mut terminated = false;
+                    while i < b.len() {
+                        let c = b[i];
+                        if c == b'\\' {
+                            escaped = true;
+                            i += 2;
+                            continue;
+                        }
+                        i += 1;
+                        if c == q {
+                            terminated = true;
+                            break;
+                        }
+                    }
+                    i = i.min(b.len());
+                    after_quote = terminated;
+                    TokenKind::Quoted { terminated }
+                }
+                _ => {
+                    let mut variable = false;
+                    while i < b.len() {
+                        let c = b[i];
+                        match c {
+                            b'\\' => {
+                                escaped = true;
+                                variable = false;
+                                i += 2;
+                                continue;
+                            }
+                            b'{' if variable => {
+                                i += 1;
+                                continue;
+                            }
+                            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' => break,
+                            _ => {}
+                        }
+                        variable = c == b'$';
+                        i += 1;
+                    }
+                    i = i.min(b.len());
+                    TokenKind::Word
+                }
+            };
+            pos = i;
+            out.push(Token {
+                kind,
+                start,
+                end: i,
+                glued,
+                escaped,
+            });
+        }
+        out
+    }
+
+    fn tokenish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        // Single bytes (any, or one that matters to the lexer) and runs long enough for the
+        // eight-byte scans: plain word bytes, indentation.
+        proptest::collection::vec(
+            prop_oneof![
+                any::<u8>().prop_map(|b| vec![b]),
+                proptest::sample::select(b" \t\r\n;{}\"'#$\\ax".to_vec()).prop_map(|b| vec![b]),
+                "[a-z0-9./:_-]{1,24}".prop_map(String::into_bytes),
+                "[ ]{1,20}".prop_map(String::into_bytes),
+            ],
+            0..120,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn same_tokens_as_the_reference(bytes in tokenish()) {
+            let reference = reference_tokens(&bytes);
+            let got: Vec<Token> = Lexer::new(&bytes).collect();
+            proptest::prop_assert_eq!(&got, &reference);
+            let significant: Vec<Token> = {
+                let mut lx = Lexer::new(&bytes);
+                std::iter::from_fn(|| lx.next_significant()).collect()
+            };
+            // Without whitespace tokens, a token after a space is not glued to a quote.
+            let expected: Vec<Token> = reference
+                .iter()
+                .filter(|t| t.kind != TokenKind::Space)
+                .copied()
+                .collect();
+            proptest::prop_assert_eq!(significant, expected);
+        }
     }
 
     #[test]

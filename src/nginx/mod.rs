@@ -15,7 +15,7 @@ pub mod validate;
 
 pub use directives::Context;
 pub use syntax::{
-    parse, Block, Comment, Directive, IncludeSite, ParsedFile, SyntaxError, Text, Word,
+    parse, Args, Block, Comment, Directive, IncludeSite, ParsedFile, SyntaxError, Text, Word,
 };
 
 use crate::diagnostic::Diagnostic;
