@@ -216,20 +216,6 @@ impl std::fmt::Debug for Flat {
 }
 unsafe impl Sync for Flat {}
 
-/// What [`Config::flatten`] has recorded so far, and where it is.
-struct FlatBuilder {
-    visits: Vec<FlatVisit>,
-    vias: Vec<Vec<*const Directive>>,
-    /// The entry of `vias` the last visit was reached through.
-    via_id: u32,
-    /// The `include` directives being walked through, outermost first.
-    via: Vec<*const Directive>,
-    /// Whether `via` changed since the last visit.
-    via_changed: bool,
-    open_files: Vec<FileId>,
-    by_tag: [Vec<u32>; TAGS],
-}
-
 struct WalkState<'a> {
     parents: Vec<&'a Directive>,
     via: Vec<&'a Directive>,
@@ -325,124 +311,58 @@ impl Config {
     }
 
     fn flatten(&self, stamp: Stamp) -> Flat {
-        let mut b = FlatBuilder {
-            visits: Vec::new(),
-            vias: vec![Vec::new()],
-            via_id: 0,
-            via: Vec::new(),
-            via_changed: false,
-            open_files: Vec::new(),
-            by_tag: Default::default(),
-        };
-        // The same walk as `walk_tree`, recording each visit directly instead of through a callback.
-        for &id in &self.roots {
-            let Some(root) = self.parsed.get(&id) else {
-                continue;
-            };
-            b.open_files.clear();
-            b.open_files.push(id);
-            self.flatten_list(
-                &mut b,
-                &root.directives,
-                self.context,
-                !self.context_guessed,
-                id,
-                NONE,
-                0,
-            );
-        }
-        Flat {
-            _store: Arc::clone(&self.parsed),
-            stamp,
-            visits: b.visits,
-            vias: b.vias,
-            by_tag: b.by_tag,
-        }
-    }
-
-    /// [`Config::walk_list`] recording into `b`: `parent` is the visit index of the enclosing block
-    /// directive and `depth` the number of enclosing blocks.
-    #[allow(clippy::too_many_arguments)]
-    fn flatten_list(
-        &self,
-        b: &mut FlatBuilder,
-        list: &[Directive],
-        ctx: Context,
-        known: bool,
-        file: FileId,
-        parent: u32,
-        depth: usize,
-    ) {
-        for d in list {
-            let index = b.visits.len() as u32;
-            if b.via_changed {
-                // Each change of include chain is stored once, when its first directive is visited.
-                b.via_changed = false;
-                let chain = &b.vias[b.via_id as usize];
-                if chain.len() != b.via.len()
-                    || chain.iter().zip(&b.via).any(|(x, y)| !std::ptr::eq(*x, *y))
-                {
-                    b.via_id = b.vias.len() as u32;
-                    b.vias.push(b.via.clone());
-                }
+        let mut visits: Vec<FlatVisit> = Vec::new();
+        let mut vias: Vec<Vec<*const Directive>> = vec![Vec::new()];
+        let mut via_id = 0u32;
+        let mut open: Vec<u32> = Vec::new();
+        let mut by_tag: [Vec<u32>; TAGS] = Default::default();
+        // The recursive walk reports each directive with its parents and include chain; `open` mirrors
+        // the parents (visit indices of the enclosing blocks), and each change of include chain is stored
+        // once as it is entered.
+        self.walk_tree(&mut |v| {
+            let index = visits.len() as u32;
+            let depth = v.parents.len();
+            open.truncate(depth);
+            let chain = &vias[via_id as usize];
+            if chain.len() != v.via.len()
+                || chain.iter().zip(v.via).any(|(a, b)| !std::ptr::eq(*a, *b))
+            {
+                via_id = vias.len() as u32;
+                vias.push(v.via.iter().map(|d| *d as *const Directive).collect());
             }
+            let d = v.directive;
             let opens = d
                 .block
                 .as_ref()
-                .is_some_and(|bl| !bl.raw && !bl.entries && depth < syntax::MAX_DEPTH);
-            b.visits.push(FlatVisit {
+                .is_some_and(|b| !b.raw && !b.entries && depth < syntax::MAX_DEPTH);
+            visits.push(FlatVisit {
                 directive: d,
-                parent,
-                via: b.via_id,
-                file,
+                parent: open.last().copied().unwrap_or(NONE),
+                via: via_id,
+                file: v.file,
                 depth: depth as u32,
-                context: ctx,
-                known,
+                context: v.context,
+                known: v.context_known,
                 opens,
             });
-            b.by_tag[Tag::of(&d.name.text) as usize].push(index);
-            if let Some(block) = &d.block {
-                if !opens {
-                    continue;
-                }
-                let (child, child_known) = match child_context(&d.name.text, ctx) {
-                    Some(c) => (c, known),
-                    None => (ctx, false),
-                };
-                self.flatten_list(
-                    b,
-                    &block.directives,
-                    child,
-                    child_known,
-                    file,
-                    index,
-                    depth + 1,
-                );
-            } else if d.name.text == "include" {
-                let Some(targets) = self.includes.get(&d.span) else {
-                    continue;
-                };
-                for &t in targets {
-                    if b.open_files.contains(&t) || b.via.len() >= MAX_INCLUDE_DEPTH {
-                        continue;
-                    }
-                    let Some(parsed) = self.parsed.get(&t) else {
-                        continue;
-                    };
-                    b.via.push(d);
-                    b.via_changed = true;
-                    b.open_files.push(t);
-                    self.flatten_list(b, &parsed.directives, ctx, known, t, parent, depth);
-                    b.open_files.pop();
-                    b.via.pop();
-                    b.via_changed = true;
-                }
+            by_tag[Tag::of(&d.name.text) as usize].push(index);
+            if opens {
+                open.push(index);
             }
+        });
+        Flat {
+            _store: Arc::clone(&self.parsed),
+            stamp,
+            visits,
+            vias,
+            by_tag,
         }
     }
 
-    /// The recursive walk behind [`Config::walk`] (on the tree itself, nothing cached).
-    fn walk_tree<'a>(&'a self, f: &mut dyn FnMut(&Visit<'a, '_>)) {
+    /// The recursive walk behind [`Config::walk`] (on the tree itself, nothing cached). Generic over the
+    /// visitor so that building the flattened walk inlines its recording step instead of calling it
+    /// through a pointer for each of 100,000s of directives.
+    fn walk_tree<'a, F: FnMut(&Visit<'a, '_>)>(&'a self, f: &mut F) {
         for &id in &self.roots {
             let Some(root) = self.parsed.get(&id) else {
                 continue;
@@ -463,14 +383,14 @@ impl Config {
         }
     }
 
-    fn walk_list<'a>(
+    fn walk_list<'a, F: FnMut(&Visit<'a, '_>)>(
         &'a self,
         list: &'a [Directive],
         ctx: Context,
         known: bool,
         file: FileId,
         st: &mut WalkState<'a>,
-        f: &mut dyn FnMut(&Visit<'a, '_>),
+        f: &mut F,
     ) {
         for d in list {
             f(&Visit {
