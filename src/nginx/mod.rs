@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod directives;
+mod fxhash;
 pub mod includes;
 pub mod lexer;
 pub mod syntax;

@@ -3,8 +3,8 @@
 //! count (N007).
 
 use super::directives::{self, Context, DirectiveSpec};
+use super::fxhash::FxHashMap;
 use super::syntax::{Directive, Word};
-use super::upstreams::FxHashMap;
 use super::{Config, Visit};
 use crate::diagnostic::Diagnostic;
 use crate::rules::nginx::{
