@@ -47,11 +47,11 @@ pub struct VarRef {
     pub range: Range<usize>,
 }
 
-/// A piece of an argument: literal text or a variable.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Piece {
-    Literal(String),
-    Var(String),
+/// A piece of an argument: literal text or a variable's name (borrowed from the argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Literal(&'a str),
+    Var(&'a str),
 }
 
 fn is_var_char(c: char) -> bool {
@@ -85,7 +85,8 @@ pub fn variables(s: &str) -> Vec<VarRef> {
 pub(crate) fn var_refs(s: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
     let mut rest = s;
     std::iter::from_fn(move || {
-        while let Some(i) = rest.find('$') {
+        // A plain scan: arguments are short, shorter than a memchr call is worth.
+        while let Some(i) = rest.bytes().position(|b| b == b'$') {
             let at = &rest[i..];
             match variable(at) {
                 Ok((after, name)) => {
@@ -102,31 +103,22 @@ pub(crate) fn var_refs(s: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
 /// Whether `s` references a variable (a lone `$` does not). Same answer as `!variables(s).is_empty()`,
 /// without collecting them.
 pub fn has_variables(s: &str) -> bool {
-    let mut rest = s;
-    // A plain scan: arguments are short, shorter than a memchr call is worth.
-    while let Some(i) = rest.bytes().position(|b| b == b'$') {
-        let at = &rest[i..];
-        if variable(at).is_ok() {
-            return true;
-        }
-        rest = &at[1..];
-    }
-    false
+    var_refs(s).next().is_some()
 }
 
 /// `s` split into literal text and variables.
-pub fn pieces(s: &str) -> Vec<Piece> {
+pub fn pieces(s: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     let mut last = 0;
-    for v in variables(s) {
-        if v.range.start > last {
-            out.push(Piece::Literal(s[last..v.range.start].to_string()));
+    for (range, name) in var_refs(s) {
+        if range.start > last {
+            out.push(Piece::Literal(&s[last..range.start]));
         }
-        out.push(Piece::Var(v.name));
-        last = v.range.end;
+        out.push(Piece::Var(name));
+        last = range.end;
     }
     if last < s.len() {
-        out.push(Piece::Literal(s[last..].to_string()));
+        out.push(Piece::Literal(&s[last..]));
     }
     out
 }
@@ -911,16 +903,10 @@ mod tests {
         assert!(has_variables("$a"));
         assert_eq!(
             pieces("$upstream:9000"),
-            [
-                Piece::Var("upstream".into()),
-                Piece::Literal(":9000".into())
-            ]
+            [Piece::Var("upstream"), Piece::Literal(":9000")]
         );
         // A capture ends at one digit: `$12` is `$1` then "2".
-        assert_eq!(
-            pieces("$12"),
-            [Piece::Var("1".into()), Piece::Literal("2".into())]
-        );
+        assert_eq!(pieces("$12"), [Piece::Var("1"), Piece::Literal("2")]);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //!   port); otherwise it is resolved with the `resolver` of the location (inherited http → server →
 //!   location), and with none every request fails: `no resolver defined to resolve …`.
 
-use super::args::{self, Host, PassKind, UpstreamTarget};
+use super::args::{self, Host, PassKind, Piece, UpstreamTarget};
 use super::directives::Context;
 use super::fxhash::{FxHashMap, FxHashSet};
 use super::{Config, Directive, Word};
@@ -330,29 +330,19 @@ impl<'a> Index<'a> {
     ) -> Vec<(String, Option<Definition<'a>>)> {
         const MAX: usize = 32;
         let mut out: Vec<(String, Option<Definition<'a>>)> = vec![(String::new(), None)];
-        // The pieces of `text`: literal text between the variables, and the variables.
-        let mut pieces: Vec<(&str, bool)> = Vec::new();
-        let mut last = 0;
-        for (range, name) in args::var_refs(text) {
-            if range.start > last {
-                pieces.push((&text[last..range.start], false));
-            }
-            pieces.push((name, true));
-            last = range.end;
-        }
-        if last < text.len() {
-            pieces.push((&text[last..], false));
-        }
-        for (piece, is_var) in pieces {
-            if !is_var {
-                // One option with no definition: every candidate (never more than MAX) gets it appended.
-                for (prefix, _) in &mut out {
-                    prefix.push_str(piece);
+        for piece in args::pieces(text) {
+            let name = match piece {
+                Piece::Literal(literal) => {
+                    // One option with no definition: every candidate (never more than MAX) gets it
+                    // appended.
+                    for (prefix, _) in &mut out {
+                        prefix.push_str(literal);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let options: Vec<(String, Option<Definition<'a>>)> = {
-                let name = piece;
+                Piece::Var(name) => name,
+            };
+            let options: Vec<(String, Option<Definition<'a>>)> =
                 match (depth > 0).then(|| self.values(name, parents)).flatten() {
                     Some((defs, g)) => {
                         flags.0 |= g;
@@ -367,8 +357,7 @@ impl<'a> Index<'a> {
                         opts
                     }
                     None => vec![(format!("${{{name}}}"), None)],
-                }
-            };
+                };
             let mut next = Vec::new();
             for (prefix, def) in &out {
                 for (opt, odef) in &options {
