@@ -9,13 +9,3 @@ pub mod n005_unknown_directive;
 pub mod n006_directive_not_allowed_here;
 pub mod n007_wrong_argument_count;
 pub mod n008_listen_loopback;
-
-/// The parts joined into one string, allocated once: for the messages written for each of thousands of
-/// findings, where `format!` costs several times more.
-pub(crate) fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
-    }
-    s
-}

@@ -338,11 +338,11 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         let mut diag = RULE
             .diag(
                 sub_span(cx.sources, word, target.host_span.clone()),
-                super::concat(&[
+                [
                     "`",
                     host.as_str(),
                     "` is resolved once at start-up; nginx keeps that address until reload",
-                ]),
+                ].concat(),
             )
             .with_help(pass_help(
                 cx,

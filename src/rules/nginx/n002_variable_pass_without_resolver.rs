@@ -155,26 +155,26 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         let span = sub_span(cx.sources, word, target.host_span.clone());
         let written = &word.text[target.host_span.clone()];
         let message = if written == host {
-            super::concat(&[
+            [
                 "`",
                 host.as_str(),
                 "` is resolved per request (the target has variables), but no `resolver` is in scope: \
                  every request fails",
-            ])
+            ].concat()
         } else {
-            super::concat(&[
+            [
                 "`",
                 written,
                 "` makes nginx resolve `",
                 host.as_str(),
                 "` per request, but no `resolver` is in scope: every request fails",
-            ])
+            ].concat()
         };
         let mut diag = RULE.diag(span, message).with_help(help(stream));
         if let Some(def) = def {
             diag = diag.with_related(
                 def.directive.span,
-                super::concat(&["the value `", &*def.value.text, "` comes from here"]),
+                ["the value `", &*def.value.text, "` comes from here"].concat(),
             );
         }
         out.push(diag);
