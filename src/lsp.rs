@@ -427,11 +427,7 @@ fn range_of(sources: &SourceMap, span: Span) -> Range {
 }
 
 pub fn position(text: &str, offset: usize) -> Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
+    let before = &text[..crate::source::floor_char_boundary(text, offset)];
     let line = before.matches('\n').count();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     Position {

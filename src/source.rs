@@ -73,6 +73,16 @@ pub struct SourceFile {
     line_starts: Vec<u32>,
 }
 
+/// The largest character boundary of `text` at or before `at` (`text.len()` past the end); the
+/// standard library's `str::floor_char_boundary` needs a newer Rust than the crate's minimum.
+pub fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 impl SourceFile {
     pub fn new(name: String, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
@@ -109,10 +119,7 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line] as usize;
-        let mut end = offset;
-        while !self.text.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = floor_char_boundary(&self.text, offset);
         let col = self.text[start..end].chars().count() + 1;
         (line + 1, col)
     }
@@ -130,13 +137,11 @@ impl SourceFile {
         if end < start || end >= next_line {
             return ((line, column), self.line_col(end));
         }
-        let floor = |mut at: usize| {
-            while !self.text.is_char_boundary(at) {
-                at -= 1;
-            }
-            at
-        };
-        let end_column = column + self.text[floor(start)..floor(end)].chars().count();
+        let text = &*self.text;
+        let end_column = column
+            + text[floor_char_boundary(text, start)..floor_char_boundary(text, end)]
+                .chars()
+                .count();
         ((line, column), (line, end_column))
     }
 
