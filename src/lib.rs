@@ -21,4 +21,5 @@ pub mod settings;
 pub mod source;
 pub mod stack;
 pub mod suppress;
+pub mod swar;
 pub mod timing;

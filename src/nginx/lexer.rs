@@ -10,6 +10,8 @@
 //!
 //! The stream is lossless: concatenating the text of every token gives back the input.
 
+use crate::swar::{below, equal, first, load8, ONES};
+
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -195,34 +197,18 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Eight bytes at a time (a "SWAR" scan, safe code): `x` holds `b[i..i + 8]` little-endian.
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `x` that is zero. Only the lowest flagged byte is exact (a borrow can
-/// flag bytes above it), which is all the scans below use.
-#[inline]
-fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(ONES) & !x & HIGH
-}
-
-#[inline]
-fn load8(b: &[u8], i: usize) -> Option<u64> {
-    b.get(i..i + 8)
-        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
-}
-
 /// The offset of the first byte at or after `i` that is not a space (or `b.len()`).
 #[inline]
 fn skip_spaces(b: &[u8], mut i: usize) -> usize {
     loop {
         // Runs of indentation: skip eight `' '` at a time, then go byte by byte.
         while let Some(x) = load8(b, i) {
-            let other = x ^ (ONES * b' ' as u64);
+            let other = x ^ (ONES * u64::from(b' '));
             if other == 0 {
                 i += 8;
             } else {
-                i += other.trailing_zeros() as usize / 8;
+                // The lowest non-zero byte of `other` is the first byte that is not a space.
+                i += first(other);
                 break;
             }
         }
@@ -260,15 +246,15 @@ impl<'a> Lexer<'a> {
             // Eight bytes at a time while none can end the word or needs a look: the lowest byte
             // below 0x21 (the separators and other control bytes), `;`, `{`, `\\` or `$`.
             while let Some(x) = load8(b, i) {
-                let stop = (x.wrapping_sub(ONES * 0x21) & !x & HIGH)
-                    | zero_bytes(x ^ (ONES * b';' as u64))
-                    | zero_bytes(x ^ (ONES * b'{' as u64))
-                    | zero_bytes(x ^ (ONES * b'\\' as u64))
-                    | zero_bytes(x ^ (ONES * b'$' as u64));
+                let stop = below(x, 0x21)
+                    | equal(x, b';')
+                    | equal(x, b'{')
+                    | equal(x, b'\\')
+                    | equal(x, b'$');
                 if stop == 0 {
                     i += 8;
                 } else {
-                    i += stop.trailing_zeros() as usize / 8;
+                    i += first(stop);
                     break;
                 }
             }

@@ -4,6 +4,7 @@ use super::Summary;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules;
 use crate::source::{FileId, SourceMap, Span};
+use crate::swar;
 use serde::Serialize;
 
 #[cfg(test)]
@@ -108,15 +109,9 @@ static NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
-/// Whether any of the 8 bytes in `w` is below 0x20, `"` or `\\` (bit tricks from "Bit Twiddling Hacks":
-/// a byte's high bit is set in `x - 0x01…` and clear in `x` exactly when it was below the subtrahend).
+/// Whether any of the 8 bytes in `w` needs escaping (see [`NEEDS_ESCAPE`]).
 fn word_needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    (below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\'))))
-        != 0
+    (swar::below(w, 0x20) | swar::equal(w, b'"') | swar::equal(w, b'\\')) != 0
 }
 
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it. Clean runs are copied
@@ -127,8 +122,7 @@ fn push_str_literal(out: &mut String, s: &str) {
     let mut run = 0; // start of the run not yet copied
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8) {
-            let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if let Some(w) = swar::load8(bytes, i) {
             if !word_needs_escape(w) {
                 i += 8;
                 continue;
