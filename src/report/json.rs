@@ -15,7 +15,7 @@ struct Document<'a> {
     summary: Summary,
 }
 
-/// A finding as serde_json serialises it: the reference [`write_diagnostic`] must match byte for byte.
+/// A finding as serde_json serialises it: the reference [`Writer::diagnostic`] must match byte for byte.
 #[cfg(test)]
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
