@@ -1,6 +1,6 @@
 //! `--format human`: miette's graphical report per finding, then a summary line.
 
-use super::Summary;
+use super::{Recent, Summary};
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::rules;
 use crate::source::{SourceMap, Span};
@@ -251,39 +251,6 @@ fn key(s: miette::Severity) -> u8 {
 /// no memory to speak of (keeping every distinct one was megabytes on a big config).
 const RECENT: usize = 16;
 
-/// The last [`RECENT`] rendered sections by key, the oldest replaced first.
-struct Recent<K> {
-    entries: Vec<(K, String)>,
-    next: usize,
-}
-
-impl<K> Default for Recent<K> {
-    fn default() -> Recent<K> {
-        Recent {
-            entries: Vec::with_capacity(RECENT),
-            next: 0,
-        }
-    }
-}
-
-impl<K: PartialEq> Recent<K> {
-    fn get(&self, key: &K) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, text)| text.as_str())
-    }
-
-    fn insert(&mut self, key: K, text: String) {
-        if self.entries.len() < RECENT {
-            self.entries.push((key, text));
-        } else {
-            self.entries[self.next] = (key, text);
-            self.next = (self.next + 1) % RECENT;
-        }
-    }
-}
-
 /// Renders findings with one miette handler, reusing miette's text for the sections that repeat.
 ///
 /// miette renders a report as header, message, source excerpt, help, then each related report, each
@@ -296,8 +263,8 @@ struct Renderer<'a> {
     handler: GraphicalReportHandler,
     /// What miette prints for an empty probe, per severity.
     empty: HashMap<u8, String>,
-    footers: Recent<&'a str>,
-    related: Recent<(u8, Span, &'a str)>,
+    footers: Recent<&'a str, RECENT>,
+    related: Recent<(u8, Span, &'a str), RECENT>,
 }
 
 impl<'a> Renderer<'a> {

@@ -1,6 +1,6 @@
 //! `--format json`: one document per run, `{"version":1,"diagnostics":[…],"summary":{…}}`.
 
-use super::Summary;
+use super::{Recent, Summary};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules;
 use crate::source::{FileId, SourceMap, Span};
@@ -211,9 +211,8 @@ struct Writer<'a> {
     file: Option<(FileId, String)>,
     /// Each code and severity seen, with the finding's text up to its message (a few rules per run).
     heads: Vec<(&'static str, Severity, String)>,
-    /// Recent help texts and their literals, the oldest replaced first.
-    help: Vec<(&'a str, String)>,
-    next_help: usize,
+    /// Recent help texts and their literals.
+    help: Recent<&'a str, HELP_CACHE>,
 }
 
 impl<'a> Writer<'a> {
@@ -268,19 +267,14 @@ impl<'a> Writer<'a> {
             self.out.push_str("null");
             return;
         };
-        if let Some((_, literal)) = self.help.iter().find(|(h, _)| *h == help) {
+        if let Some(literal) = self.help.get(&help) {
             self.out.push_str(literal);
             return;
         }
         let mut literal = String::new();
         push_str_literal(&mut literal, help);
         self.out.push_str(&literal);
-        if self.help.len() < HELP_CACHE {
-            self.help.push((help, literal));
-        } else {
-            self.help[self.next_help] = (help, literal);
-            self.next_help = (self.next_help + 1) % HELP_CACHE;
-        }
+        self.help.insert(help, literal);
     }
 
     /// One finding, `{…}`, as serde_json pretty-prints it two levels deep.

@@ -65,6 +65,40 @@ pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
 /// Below this many findings, rendering on one thread is faster than starting others.
 pub(crate) const PARALLEL_MIN: usize = 256;
 
+/// The last `N` values computed for some keys, the oldest replaced first: the renderers keep the text of
+/// a help or related section that thousands of findings repeat, mostly close together in sorted order.
+pub(crate) struct Recent<K, const N: usize> {
+    entries: Vec<(K, String)>,
+    next: usize,
+}
+
+impl<K, const N: usize> Default for Recent<K, N> {
+    fn default() -> Self {
+        Recent {
+            entries: Vec::with_capacity(N),
+            next: 0,
+        }
+    }
+}
+
+impl<K: PartialEq, const N: usize> Recent<K, N> {
+    pub(crate) fn get(&self, key: &K) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, text)| text.as_str())
+    }
+
+    pub(crate) fn insert(&mut self, key: K, text: String) {
+        if self.entries.len() < N {
+            self.entries.push((key, text));
+        } else {
+            self.entries[self.next] = (key, text);
+            self.next = (self.next + 1) % N;
+        }
+    }
+}
+
 /// Renders `diagnostics` in parts with `render` (on all cores when there are many) and writes the parts
 /// in order, each as soon as it is done.
 pub(crate) fn write_chunks(
