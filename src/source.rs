@@ -66,11 +66,81 @@ pub struct SourceFile {
     pub name: String,
     /// Where the text was read from on disk, if anywhere (stdin and built-in stock files have none).
     pub path: Option<PathBuf>,
-    pub text: Arc<str>,
+    pub text: SourceText,
     /// Byte offset of the first byte that was not valid UTF-8, if the file was not. The text then holds a
     /// lossy decoding (U+FFFD for each bad sequence); spans refer to that text.
     pub invalid_utf8_at: Option<usize>,
     line_starts: Vec<u32>,
+}
+
+/// A file's text: owned, or for a large file read from disk, the file's pages mapped read-only. Cheap to
+/// clone (shared). Derefs to `&str`.
+///
+/// Reading a 5 MB file into the heap costs a copy into fresh memory (1,250 page faults) and took 5–14 ms
+/// here; mapping it takes under 1 ms. As with ripgrep's memory maps, a file truncated by another process
+/// while wirelint reads it can end the run with SIGBUS; small files, where mapping gains nothing, are read.
+#[derive(Clone)]
+pub struct SourceText(Arc<Backing>);
+
+enum Backing {
+    Owned(String),
+    /// Checked to be UTF-8 when mapped.
+    Mapped(memmap2::Mmap),
+}
+
+/// Files at least this large are mapped instead of read.
+const MAP_BYTES: u64 = 1 << 20;
+
+impl SourceText {
+    /// Maps `file` if it is large and valid UTF-8; `None` means read it instead.
+    fn map(file: &std::fs::File, len: u64) -> Option<SourceText> {
+        if len < MAP_BYTES {
+            return None;
+        }
+        // SAFETY: the map is read-only and private; see the type's docs for a concurrent truncation.
+        let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+        std::str::from_utf8(&map).ok()?;
+        Some(SourceText(Arc::new(Backing::Mapped(map))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &*self.0 {
+            Backing::Owned(s) => s,
+            // SAFETY: `map` checked these bytes to be UTF-8.
+            Backing::Mapped(m) => unsafe { std::str::from_utf8_unchecked(m) },
+        }
+    }
+}
+
+impl std::ops::Deref for SourceText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for SourceText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<String> for SourceText {
+    fn from(s: String) -> SourceText {
+        SourceText(Arc::new(Backing::Owned(s)))
+    }
+}
+
+impl From<&str> for SourceText {
+    fn from(s: &str) -> SourceText {
+        SourceText::from(s.to_string())
+    }
 }
 
 /// The largest character boundary of `text` at or before `at` (`text.len()` past the end); the
@@ -84,8 +154,8 @@ pub fn floor_char_boundary(text: &str, at: usize) -> usize {
 }
 
 impl SourceFile {
-    pub fn new(name: String, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
+    pub fn new(name: String, path: Option<PathBuf>, text: impl Into<SourceText>) -> SourceFile {
+        let text: SourceText = text.into();
         let line_starts = line_starts(&text);
         SourceFile {
             name,
@@ -281,7 +351,12 @@ impl SourceMap {
                 size: meta.len(),
             });
         }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        if let Some(text) = SourceText::map(&file, meta.len()) {
+            return Ok(self.add(SourceFile::new(name, Some(path.to_path_buf()), text)));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
         Ok(self.add(SourceFile::from_bytes(
             name,
             Some(path.to_path_buf()),
@@ -412,6 +487,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn large_files_are_mapped_and_read_the_same() {
+        let dir = std::env::temp_dir().join(format!("wirelint-map-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let line = "location /é { proxy_pass http://10.0.0.1:8080; }\n";
+        let text = line.repeat(MAP_BYTES as usize / line.len() + 1);
+        let mut bad = text.clone().into_bytes();
+        bad[MAP_BYTES as usize - 7] = 0xff;
+        std::fs::write(dir.join("big.conf"), &text).unwrap();
+        std::fs::write(dir.join("bad.conf"), &bad).unwrap();
+        std::fs::write(dir.join("small.conf"), line).unwrap();
+
+        let mut m = SourceMap::new();
+        let big = m.load(&dir.join("big.conf"), "big.conf".into()).unwrap();
+        assert!(matches!(&*m.get(big).text.0, Backing::Mapped(_)));
+        assert_eq!(&*m.get(big).text, text.as_str());
+        assert_eq!(m.get(big).line_count(), text.lines().count() + 1);
+        // Not UTF-8: read and decoded lossily, as a small file would be.
+        let bad = m.load(&dir.join("bad.conf"), "bad.conf".into()).unwrap();
+        assert!(matches!(&*m.get(bad).text.0, Backing::Owned(_)));
+        assert_eq!(m.get(bad).invalid_utf8_at, Some(MAP_BYTES as usize - 7));
+        let small = m.load(&dir.join("small.conf"), "small.conf".into()).unwrap();
+        assert!(matches!(&*m.get(small).text.0, Backing::Owned(_)));
+        assert_eq!(&*m.get(small).text, line);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

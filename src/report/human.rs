@@ -10,7 +10,7 @@ use miette::{
 };
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// A finding in the shape miette renders: the primary label in its file, and each related location as an
 /// advice with its own file.
@@ -71,7 +71,7 @@ impl miette::Diagnostic for Report {
 #[derive(Debug)]
 struct Window {
     name: String,
-    text: Arc<str>,
+    text: crate::source::SourceText,
     /// Byte offset and 0-based line number of the window's first line.
     start: usize,
     end: usize,
