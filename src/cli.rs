@@ -396,6 +396,8 @@ pub fn run(cli: Cli) -> Result<u8, String> {
             Ok(0)
         }
         Command::Check(args) => {
+            // One run, then the process exits (the language server above runs for long).
+            crate::heap::enable();
             let color = match args.color {
                 ColorArg::Always => true,
                 ColorArg::Never => false,

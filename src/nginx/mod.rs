@@ -649,6 +649,13 @@ pub fn load(
             input_ids.push(id);
         }
     }
+    // The trees take about ten times the text's size.
+    crate::heap::prepare(
+        input_ids
+            .iter()
+            .map(|id| sources.get(*id).text.len() as u64)
+            .sum(),
+    );
     let mut parse = |sources: &SourceMap, parsed: &mut ParsedFiles, id: FileId| {
         parse_into(sources, parsed, id, &mut syntax_diags);
     };
