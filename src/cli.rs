@@ -345,6 +345,16 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The result of writing to standard output. A reader that went away (`wirelint check | head`) is not an
+/// error: the rest of the output is dropped quietly, as other command-line tools do, and the exit
+/// status still tells whether there were findings.
+fn written(r: std::io::Result<()>) -> Result<(), String> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| format!("writing output: {e}")),
+    }
+}
+
 /// Runs a parsed command; returns the exit status, or an error message for status 2.
 pub fn run(cli: Cli) -> Result<u8, String> {
     if let Command::Lsp = cli.command {
@@ -353,10 +363,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         return Ok(0);
     }
     let mut out = std::io::stdout().lock();
-    let write = |out: &mut dyn Write, text: &str| {
-        out.write_all(text.as_bytes())
-            .map_err(|e| format!("writing output: {e}"))
-    };
+    let write = |out: &mut dyn Write, text: &str| written(out.write_all(text.as_bytes()));
     match cli.command {
         Command::Rules { format } => {
             let text = match format {
@@ -417,9 +424,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
                 None => {
                     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut out);
                     let code = check_to(&args, color, &mut buffered)?;
-                    buffered
-                        .flush()
-                        .map_err(|e| format!("writing output: {e}"))?;
+                    written(buffered.flush())?;
                     code
                 }
             };
@@ -442,7 +447,6 @@ pub fn check(args: &CheckArgs, color: bool) -> Result<(String, u8), String> {
 /// Runs `check` and writes its output to `out` (a large report part by part as it is rendered); returns
 /// the exit status.
 pub fn check_to(args: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8, String> {
-    let written = |r: std::io::Result<()>| r.map_err(|e| format!("writing output: {e}"));
     let mut settings = args.settings()?;
     // `--php-env` is read here (flag_settings cannot fail).
     settings.phpfpm.env = args.phpfpm.settings()?.env;

@@ -231,3 +231,39 @@ fn gitlab_code_quality_report() {
     let (_, again) = run(dir.path(), &["--format", "gitlab", "nginx"]);
     assert_eq!(out, again);
 }
+
+/// `wirelint check | head`: when the reader stops early, the rest of the output is dropped without an
+/// error message, and the exit status still says there were findings.
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    // Far more output than a pipe holds, so writing goes on after the reader is gone.
+    let servers: String = (0..2000)
+        .map(|i| format!("server {{ location / {{ proxy_pass http://app{i}:80; }} }}\n"))
+        .collect();
+    std::fs::write(dir.path().join("site.conf"), servers).unwrap();
+    for format in ["human", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wirelint"))
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "--no-config",
+                "--kind",
+                "nginx",
+                "--format",
+                format,
+                "site.conf",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 100];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end is closed here, with the pipe full.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
+        assert_eq!(out.status.code(), Some(1), "{format}");
+    }
+}
