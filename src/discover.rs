@@ -29,18 +29,31 @@ impl std::fmt::Display for DiscoverError {
     }
 }
 
+/// Files read whole while their kind was told, by path as walked: a loader can take their text from here
+/// instead of opening and reading each file a second time.
+pub type Contents = std::collections::HashMap<PathBuf, Vec<u8>>;
+
 /// Walks `paths` (files or directories; directories respecting `.gitignore`) and returns the files of a
 /// known kind, sorted by path. Explicitly named files whose kind cannot be told are returned in `skipped`.
 pub fn discover(
     paths: &[PathBuf],
     forced: Option<Kind>,
 ) -> Result<(Vec<Input>, Vec<PathBuf>), DiscoverError> {
+    discover_reading(paths, forced).map(|(inputs, skipped, _)| (inputs, skipped))
+}
+
+/// [`discover`], also returning the [`Contents`] of the inputs it read whole.
+pub fn discover_reading(
+    paths: &[PathBuf],
+    forced: Option<Kind>,
+) -> Result<(Vec<Input>, Vec<PathBuf>, Contents), DiscoverError> {
+    let mut contents = Contents::new();
     let mut inputs = Vec::new();
     let mut skipped = Vec::new();
     for root in paths {
         let meta = std::fs::metadata(root).map_err(|_| DiscoverError::NotFound(root.clone()))?;
         if meta.is_file() {
-            match forced.or_else(|| classify_path(root)) {
+            match forced.or_else(|| classify_reading(root, &mut contents)) {
                 Some(kind) => inputs.push(input(root, kind)),
                 None => skipped.push(root.clone()),
             }
@@ -65,7 +78,7 @@ pub fn discover(
             }
             let kind = match forced {
                 Some(k) => Some(k),
-                None => classify_path(path),
+                None => classify_reading(path, &mut contents),
             };
             if let Some(kind) = kind {
                 inputs.push(input(path, kind));
@@ -74,7 +87,7 @@ pub fn discover(
     }
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
     inputs.dedup_by(|a, b| a.path == b.path);
-    Ok((inputs, skipped))
+    Ok((inputs, skipped, contents))
 }
 
 fn input(path: &Path, kind: Kind) -> Input {
@@ -126,16 +139,27 @@ pub fn is_compose_name(name: &str) -> bool {
 
 /// Tells a file's kind from its name, its directories and (for `.conf` and templates) its content.
 pub fn classify_path(path: &Path) -> Option<Kind> {
+    classify_reading(path, &mut Contents::new())
+}
+
+/// Reading the first 64 KiB is enough to tell nginx from INI.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// [`classify_path`], keeping in `contents` a file of a known kind that was read whole.
+fn classify_reading(path: &Path, contents: &mut Contents) -> Option<Kind> {
     let name = file_name(path);
     if name.ends_with(".yml") || name.ends_with(".yaml") {
         return is_compose_name(&name).then_some(Kind::Compose);
     }
-    // Reading the first 64 KiB is enough to tell nginx from INI.
-    let head = read_head(path, 64 * 1024)?;
-    classify(path, &head)
+    let head = read_head(path, HEAD_BYTES)?;
+    let kind = classify(path, &String::from_utf8_lossy(&head))?;
+    if head.len() < HEAD_BYTES {
+        contents.insert(path.to_path_buf(), head);
+    }
+    Some(kind)
 }
 
-fn read_head(path: &Path, limit: usize) -> Option<String> {
+fn read_head(path: &Path, limit: usize) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::with_capacity(limit.min(8192));
     std::fs::File::open(path)
@@ -146,7 +170,7 @@ fn read_head(path: &Path, limit: usize) -> Option<String> {
     if buf.contains(&0) {
         return None; // binary
     }
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    Some(buf)
 }
 
 /// Content-based part of [`classify_path`].
@@ -259,6 +283,37 @@ fn is_ini_assignment(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_read_whole_are_handed_to_the_loader() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = "server {\n  listen 80;\n}\n";
+        // Longer than the head that is read: read again by the loader.
+        let big = format!("http {{\n{}}}\n", "  server { listen 80; }\n".repeat(4000));
+        std::fs::write(dir.path().join("site.conf"), site).unwrap();
+        std::fs::write(dir.path().join("big.conf"), &big).unwrap();
+        std::fs::write(dir.path().join("notes.conf"), "just words\n").unwrap();
+        let (inputs, _, contents) = discover_reading(&[dir.path().to_path_buf()], None).unwrap();
+        assert_eq!(inputs.len(), 2);
+        assert_eq!(contents.len(), 1);
+        assert_eq!(contents[&dir.path().join("site.conf")], site.as_bytes());
+
+        let mut sources = crate::source::SourceMap::new();
+        for (path, bytes) in contents {
+            sources.preload(&path, bytes);
+        }
+        // The loader takes the bytes read here: the file changing on disk afterwards is not seen.
+        std::fs::write(dir.path().join("site.conf"), "changed\n").unwrap();
+        for input in &inputs {
+            let id = sources.load(&input.path, input.name.clone()).unwrap();
+            let expected = if input.path.ends_with("site.conf") {
+                site
+            } else {
+                &big
+            };
+            assert_eq!(&*sources.get(id).text, expected);
+        }
+    }
 
     #[test]
     fn tells_nginx_from_php_fpm() {

@@ -154,7 +154,14 @@ pub fn check_with_overlays(
                 Vec::new(),
             )
         }
-        None => discover::discover(paths, settings.kind).map_err(|e| RunError(e.to_string()))?,
+        None => {
+            let (inputs, skipped, contents) = discover::discover_reading(paths, settings.kind)
+                .map_err(|e| RunError(e.to_string()))?;
+            for (path, bytes) in contents {
+                sources.preload(&path, bytes);
+            }
+            (inputs, skipped)
+        }
     };
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
     crate::timing::phase("discover");

@@ -278,6 +278,8 @@ pub struct SourceMap {
     by_path: HashMap<PathBuf, FileId>,
     /// Texts that replace what is on disk (`--stdin-filename`, an editor's unsaved buffer).
     overlays: HashMap<PathBuf, String>,
+    /// Files already read from disk (while discovery told their kind), taken by [`SourceMap::load`].
+    preloaded: HashMap<PathBuf, Vec<u8>>,
 }
 
 /// Largest file wirelint reads. Larger files are an I/O error (exit 2) rather than a slow run.
@@ -325,6 +327,11 @@ impl SourceMap {
         self.overlays.insert(normalize(path), text);
     }
 
+    /// Gives `load` the bytes of `path` as just read from disk, so it need not read the file again.
+    pub fn preload(&mut self, path: &Path, bytes: Vec<u8>) {
+        self.preloaded.insert(normalize(path), bytes);
+    }
+
     /// Whether `path` exists, on disk or as an overlay.
     pub fn exists(&self, path: &Path) -> bool {
         self.overlays.contains_key(&normalize(path)) || path.exists()
@@ -336,9 +343,17 @@ impl SourceMap {
         if let Some(id) = self.find_path(path) {
             return Ok(id);
         }
-        if let Some(text) = self.overlays.get(&normalize(path)) {
+        let key = normalize(path);
+        if let Some(text) = self.overlays.get(&key) {
             let file = SourceFile::new(name, Some(path.to_path_buf()), text.clone());
             return Ok(self.add(file));
+        }
+        if let Some(bytes) = self.preloaded.remove(&key) {
+            return Ok(self.add(SourceFile::from_bytes(
+                name,
+                Some(path.to_path_buf()),
+                bytes,
+            )));
         }
         let io = |err| LoadError::Io {
             path: path.to_path_buf(),
@@ -407,6 +422,13 @@ impl SourceMap {
     }
 }
 
+/// The working directory, asked once: wirelint never changes it, and asking per path was two system calls
+/// per file of a run (4,000 for 2,000 files).
+fn working_dir() -> Option<&'static Path> {
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
+}
+
 /// Makes `path` absolute (against the working directory) and removes `.` and `..` lexically, without
 /// touching the file system: container paths and missing files normalise too.
 pub fn normalize(path: &Path) -> PathBuf {
@@ -414,9 +436,7 @@ pub fn normalize(path: &Path) -> PathBuf {
     let path = if path.is_absolute() {
         path
     } else {
-        joined = std::env::current_dir()
-            .unwrap_or_else(|_| PathBuf::from("/"))
-            .join(path);
+        joined = working_dir().unwrap_or(Path::new("/")).join(path);
         &joined
     };
     let mut out = PathBuf::new();
@@ -436,8 +456,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 /// paths under the working directory become relative to it.
 pub fn display_name(path: &Path) -> String {
     let shown = if path.is_absolute() {
-        std::env::current_dir()
-            .ok()
+        working_dir()
             .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
             .unwrap_or_else(|| path.to_path_buf())
     } else {
@@ -510,7 +529,9 @@ mod tests {
         let bad = m.load(&dir.join("bad.conf"), "bad.conf".into()).unwrap();
         assert!(matches!(&*m.get(bad).text.0, Backing::Owned(_)));
         assert_eq!(m.get(bad).invalid_utf8_at, Some(MAP_BYTES as usize - 7));
-        let small = m.load(&dir.join("small.conf"), "small.conf".into()).unwrap();
+        let small = m
+            .load(&dir.join("small.conf"), "small.conf".into())
+            .unwrap();
         assert!(matches!(&*m.get(small).text.0, Backing::Owned(_)));
         assert_eq!(&*m.get(small).text, line);
         std::fs::remove_dir_all(&dir).unwrap();
