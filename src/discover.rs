@@ -154,7 +154,10 @@ fn classify_reading(path: &Path, contents: &mut Contents) -> Option<Kind> {
     let head = read_head(path, HEAD_BYTES)?;
     let kind = classify(path, &String::from_utf8_lossy(&head))?;
     if head.len() < HEAD_BYTES {
-        contents.insert(path.to_path_buf(), head);
+        let mut whole = head;
+        // Kept until the run ends: without the read buffer's spare capacity (8 KiB for most files).
+        whole.shrink_to_fit();
+        contents.insert(path.to_path_buf(), whole);
     }
     Some(kind)
 }
