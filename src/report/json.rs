@@ -307,18 +307,21 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// `,\n    {…}` for each finding (without the comma before the document's first finding).
-fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], first: bool) -> String {
-    let mut w = Writer {
-        out: String::with_capacity(diagnostics.len() * 1024),
-        ..Writer::default()
-    };
+/// Appends `,\n    {…}` for each finding to `out` (without the comma before the document's first finding).
+fn render_chunk<'a>(
+    w: &mut Writer<'a>,
+    sources: &SourceMap,
+    diagnostics: &'a [Diagnostic],
+    first: bool,
+    out: &mut String,
+) {
+    std::mem::swap(&mut w.out, out);
     for (i, d) in diagnostics.iter().enumerate() {
         w.out
             .push_str(if first && i == 0 { "\n    " } else { ",\n    " });
         w.diagnostic(sources, d);
     }
-    w.out
+    std::mem::swap(&mut w.out, out);
 }
 
 /// The document, byte for byte as `serde_json::to_string_pretty` prints [`Document`].
@@ -338,9 +341,9 @@ pub fn write(
 ) -> std::io::Result<()> {
     out.write_all(b"{\n  \"version\": 1,\n  \"diagnostics\": [")?;
     // Each finding is written as `,\n    {…}`; the very first without its comma.
-    super::write_chunks(diagnostics, out, |part| {
+    super::write_parts(diagnostics, out, Writer::default, |w, part, text| {
         let first = std::ptr::eq(part.as_ptr(), diagnostics.as_ptr());
-        render_chunk(sources, part, first)
+        render_chunk(w, sources, part, first, text)
     })?;
     let mut tail = String::new();
     tail.push_str(if diagnostics.is_empty() { "]" } else { "\n  ]" });
@@ -418,7 +421,7 @@ mod tests {
     #[test]
     fn chunked_rendering_equals_serde_json() {
         let mut sources = SourceMap::new();
-        let text: String = (0..600)
+        let text: String = (0..1500)
             .map(|i| format!("listen 127.0.0.{};\n", i % 250))
             .collect();
         let id = sources.add(SourceFile::new(
@@ -426,7 +429,8 @@ mod tests {
             None,
             text.clone(),
         ));
-        for n in [0, 1, 2, 599] {
+        // Up to six parts of `write_parts`, rendered on several threads and written in order.
+        for n in [0, 1, 2, 599, 1500] {
             let diagnostics: Vec<Diagnostic> = text
                 .match_indices("listen")
                 .take(n)

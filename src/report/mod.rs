@@ -131,6 +131,75 @@ pub(crate) fn write_chunks(
     })
 }
 
+/// Findings per part in [`write_parts`]: a part's text (~250 KB of JSON or human output) is written and its
+/// memory reused before the report is done.
+const PART: usize = 256;
+
+/// Renders `diagnostics` part by part and writes the parts in order, each as soon as it and those before
+/// it are done: on all cores when there are many, each thread with its own `state` (a renderer's caches).
+///
+/// Rendering the report into one string per thread first held the whole output in memory (8.7 MB of JSON,
+/// 10 MB of human output for 9,100 findings) at the run's peak.
+pub(crate) fn write_parts<'d, S>(
+    diagnostics: &'d [Diagnostic],
+    out: &mut dyn std::io::Write,
+    state: impl Fn() -> S + Sync,
+    render: impl Fn(&mut S, &'d [Diagnostic], &mut String) + Sync,
+) -> std::io::Result<()> {
+    let threads = crate::source::threads();
+    if threads < 2 || diagnostics.len() < PARALLEL_MIN {
+        let mut state = state();
+        let mut text = String::new();
+        for part in diagnostics.chunks(PART) {
+            text.clear();
+            render(&mut state, part, &mut text);
+            out.write_all(text.as_bytes())?;
+        }
+        return Ok(());
+    }
+    let parts: Vec<&[Diagnostic]> = diagnostics.chunks(PART).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Strings already written, for the workers to render into again.
+    let spare: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let (done, finished) = std::sync::mpsc::channel::<(usize, String)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let done = done.clone();
+            let (parts, next, spare, state, render) = (&parts, &next, &spare, &state, &render);
+            scope.spawn(move || {
+                let mut state = state();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(part) = parts.get(i) else { break };
+                    let mut text = spare
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .pop()
+                        .unwrap_or_default();
+                    text.clear();
+                    render(&mut state, part, &mut text);
+                    if done.send((i, text)).is_err() {
+                        break; // writing failed: the writer is gone
+                    }
+                }
+            });
+        }
+        drop(done);
+        // Parts arrive in any order; each is written once all before it are.
+        let mut waiting: Vec<Option<String>> = vec![None; parts.len()];
+        let mut written = 0;
+        for (i, text) in finished {
+            waiting[i] = Some(text);
+            while let Some(text) = waiting.get_mut(written).and_then(Option::take) {
+                out.write_all(text.as_bytes())?;
+                spare.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+                written += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Writes the report in `format` to `out` (large human and JSON reports part by part, see
 /// [`write_chunks`]).
 pub fn write(
