@@ -59,6 +59,24 @@ pub struct Config {
     flat: std::sync::Mutex<Option<Arc<Flat>>>,
 }
 
+/// The union of two ascending lists of distinct visit indices (a visit has one tag), ascending.
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] < b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 /// One directive seen by [`Config::walk`].
 pub struct Visit<'a, 'p> {
     pub directive: &'a Directive,
@@ -254,12 +272,10 @@ impl Config {
     /// parents): the cheap way for a rule that looks at a few directive names.
     pub fn walk_tagged<'a>(&'a self, tags: &[Tag], f: &mut dyn FnMut(&Visit<'a, '_>)) {
         let flat = self.flat();
+        // Each tag's list is in visit order: merged pairwise rather than sorted.
         let mut order: Vec<u32> = Vec::new();
         for t in tags {
-            order.extend_from_slice(&flat.by_tag[*t as usize]);
-        }
-        if tags.len() > 1 {
-            order.sort_unstable();
+            order = merge_sorted(&order, &flat.by_tag[*t as usize]);
         }
         let mut parents: Vec<&'a Directive> = Vec::new();
         let mut via: Vec<&'a Directive> = Vec::new();
@@ -809,4 +825,22 @@ fn group_http_snippets(sources: &SourceMap, configs: Vec<Config>) -> Vec<Config>
         g.main = g.roots[0];
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        #[test]
+        fn merged_lists_equal_sorted_union(
+            a in proptest::collection::btree_set(0u32..500, 0..60),
+            b in proptest::collection::btree_set(0u32..500, 0..60),
+        ) {
+            // Tag lists are disjoint (one tag per visit).
+            let a: Vec<u32> = a.into_iter().collect();
+            let b: Vec<u32> = b.into_iter().filter(|x| !a.contains(x)).collect();
+            let mut expected = [a.clone(), b.clone()].concat();
+            expected.sort_unstable();
+            proptest::prop_assert_eq!(super::merge_sorted(&a, &b), expected);
+        }
+    }
 }
