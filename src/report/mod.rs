@@ -51,14 +51,21 @@ impl Summary {
 
 /// Sorts findings by file name, then position, then code — the order every format prints.
 pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
+    // Each comparison only as far as it must go: the same file needs no name comparison, and codes and
+    // messages are compared only for findings at the same span.
     diagnostics.sort_by(|a, b| {
-        let fa = &sources.get(a.span.file).name;
-        let fb = &sources.get(b.span.file).name;
-        fa.cmp(fb)
-            .then(a.span.start.cmp(&b.span.start))
+        let file = if a.span.file == b.span.file {
+            std::cmp::Ordering::Equal
+        } else {
+            sources
+                .get(a.span.file)
+                .name
+                .cmp(&sources.get(b.span.file).name)
+        };
+        file.then(a.span.start.cmp(&b.span.start))
             .then(a.span.end.cmp(&b.span.end))
-            .then(a.code.cmp(b.code))
-            .then(a.message.cmp(&b.message))
+            .then_with(|| a.code.cmp(b.code))
+            .then_with(|| a.message.cmp(&b.message))
     });
 }
 
