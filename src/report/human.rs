@@ -301,34 +301,39 @@ impl<'a> Renderer<'a> {
             .ok_or(fmt::Error)
     }
 
-    /// Appends the finding as miette renders it.
+    /// Appends the finding as miette renders it (nothing if rendering fails).
     fn render(
         &mut self,
         sources: &SourceMap,
         d: &'a Diagnostic,
         out: &mut String,
     ) -> Result<(), fmt::Error> {
+        let mark = out.len();
+        let result = self.render_to(sources, d, out);
+        if result.is_err() {
+            out.truncate(mark);
+        }
+        result
+    }
+
+    fn render_to(
+        &mut self,
+        sources: &SourceMap,
+        d: &'a Diagnostic,
+        out: &mut String,
+    ) -> Result<(), fmt::Error> {
         let severity = severity(d.severity);
-        let fast = match self.color {
-            false => {
-                let file = sources.get(d.span.file);
-                let (start, end) = (d.span.start as usize, d.span.end as usize);
-                snippet::finding(file, start, end, &code(d), severity, &d.message)
-            }
-            true => None,
+        let drawn = !self.color && {
+            let file = sources.get(d.span.file);
+            let (start, end) = (d.span.start as usize, d.span.end as usize);
+            snippet::finding(out, file, start, end, &code(d), severity, &d.message)
         };
-        let mut text = match fast {
-            Some(text) => text,
-            None => {
-                let mut text = String::new();
-                self.handler
-                    .render_report(&mut text, &main_report(sources, d))?;
-                text
-            }
-        };
+        if !drawn {
+            self.handler.render_report(out, &main_report(sources, d))?;
+        }
         if let Some(help) = d.help.as_deref() {
             match self.footers.get(&help) {
-                Some(footer) => text.push_str(footer),
+                Some(footer) => out.push_str(footer),
                 None => {
                     let footer = match self.color {
                         false => snippet::help(help),
@@ -336,7 +341,7 @@ impl<'a> Renderer<'a> {
                             self.section(&probe(severity, Some(help.to_string()), Vec::new()))?
                         }
                     };
-                    text.push_str(&footer);
+                    out.push_str(&footer);
                     self.footers.insert(help, footer);
                 }
             }
@@ -344,7 +349,7 @@ impl<'a> Renderer<'a> {
         for r in &d.related {
             let k = (key(severity), r.span, r.message.as_str());
             match self.related.get(&k) {
-                Some(section) => text.push_str(section),
+                Some(section) => out.push_str(section),
                 None => {
                     let fast = match self.color {
                         false => {
@@ -361,12 +366,11 @@ impl<'a> Renderer<'a> {
                             self.section(&probe(severity, None, related))?
                         }
                     };
-                    text.push_str(&section);
+                    out.push_str(&section);
                     self.related.insert(k, section);
                 }
             }
         }
-        out.push_str(&text);
         Ok(())
     }
 }
@@ -415,7 +419,8 @@ fn handler(color: bool) -> GraphicalReportHandler {
 
 fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
     let mut renderer = Renderer::new(color);
-    let mut out = String::new();
+    // About what a finding with a short help takes: the text is not copied over and over as it grows.
+    let mut out = String::with_capacity(diagnostics.len() * 640);
     for d in diagnostics {
         if renderer.render(sources, d, &mut out).is_err()
             && renderer
@@ -725,9 +730,17 @@ mod fast_path_tests {
                         "file {text:?} span {start}..{end} message {message:?}"
                     );
                     let s = severity_of(&d);
-                    match snippet::finding(file, start, end, &code(&d), s, message) {
-                        Some(_) => fast += 1,
-                        None => slow += 1,
+                    match snippet::finding(
+                        &mut String::new(),
+                        file,
+                        start,
+                        end,
+                        &code(&d),
+                        s,
+                        message,
+                    ) {
+                        true => fast += 1,
+                        false => slow += 1,
                     }
                     cases += 1;
                 }
@@ -749,7 +762,10 @@ mod fast_path_tests {
     fn other_shapes_go_to_miette() {
         let file = |text: &str| SourceFile::new("f.conf".into(), None, text);
         let s = miette::Severity::Error;
-        let draw = |f: &SourceFile, start, end| snippet::finding(f, start, end, "N001", s, "m");
+        let draw = |f: &SourceFile, start, end| {
+            let mut out = String::new();
+            snippet::finding(&mut out, f, start, end, "N001", s, "m").then_some(out)
+        };
         let plain = file("ab;\ncd;\nef;\n");
         assert!(draw(&plain, 4, 6).is_some());
         assert!(draw(&plain, 4, 4).is_none(), "zero width");

@@ -9,29 +9,32 @@
 //! Anything else answers `None` and goes to miette. `human::fast_path_tests` compares the two.
 
 use crate::source::SourceFile;
-use std::fmt::Write;
 use unicode_width::UnicodeWidthChar;
 
 /// `with_width(120)`: miette wraps text to its width less 2.
 const WRAP_WIDTH: usize = 118;
 
-/// The header, message and source excerpt of a finding with `code`, as miette renders a report
-/// without help and related reports; `None` if the span is outside the shape [`excerpt`] draws.
+/// Appends the header, message and source excerpt of a finding with `code`, as miette renders a report
+/// without help and related reports; false (and nothing appended) if the span is outside the shape
+/// [`excerpt`] draws.
 pub(super) fn finding(
+    out: &mut String,
     file: &SourceFile,
     start: usize,
     end: usize,
     code: &str,
     severity: miette::Severity,
     message: &str,
-) -> Option<String> {
-    let excerpt = excerpt(file, start, end, Some("here"))?;
-    let mut out = String::with_capacity(code.len() + message.len() + excerpt.len() + 16);
+) -> bool {
+    let mark = out.len();
     out.push_str(code);
     out.push_str("\n\n");
-    message_line(&mut out, severity, message);
-    out.push_str(&excerpt);
-    Some(out)
+    message_line(out, severity, message);
+    if !excerpt(out, file, start, end, Some("here")) {
+        out.truncate(mark);
+        return false;
+    }
+    true
 }
 
 /// A related location as miette renders it after the finding (`render_related`, not nested): always
@@ -42,11 +45,9 @@ pub(super) fn related(
     end: usize,
     message: &str,
 ) -> Option<String> {
-    let excerpt = excerpt(file, start, end, None)?;
     let mut out = String::from("\nAdvice: \n");
     message_line(&mut out, miette::Severity::Advice, message);
-    out.push_str(&excerpt);
-    Some(out)
+    excerpt(&mut out, file, start, end, None).then_some(out)
 }
 
 /// miette's help section (`render_footer`).
@@ -84,46 +85,51 @@ pub(super) fn wrap_options<'a>(initial: &'a str, subsequent: &'a str) -> textwra
 /// would pass the width. That is reproduced here for one line of text whose words all fit in a line;
 /// anything else (line breaks, control characters, words textwrap would break) goes to textwrap.
 fn fill(out: &mut String, text: &str, initial: &str, subsequent: &str) {
-    // Every indent here is 4 or 8 columns of one-column characters.
-    let widths = [
-        WRAP_WIDTH - textwrap::core::display_width(initial),
-        WRAP_WIDTH - textwrap::core::display_width(subsequent),
-    ];
-    if text.bytes().any(|b| b < b' ' || b == 0x7f) {
+    if !first_fit(out, text, initial, subsequent) {
         out.push_str(&textwrap::fill(text, wrap_options(initial, subsequent)));
-        return;
     }
-    // Words as (start, end of text, end of spaces, columns) in `text`.
-    let mut words: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(32);
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        let word_end = memchr::memchr(b' ', &bytes[at..]).map_or(bytes.len(), |i| at + i);
-        let mut space_end = word_end;
-        while space_end < bytes.len() && bytes[space_end] == b' ' {
-            space_end += 1;
-        }
-        let word = &text[at..word_end];
-        let width = if word.is_ascii() {
-            word.len()
-        } else {
-            textwrap::core::display_width(word)
-        };
-        if width > widths[1] {
-            // textwrap would break this word into pieces.
-            out.push_str(&textwrap::fill(text, wrap_options(initial, subsequent)));
-            return;
-        }
-        words.push((at, word_end, space_end, width));
-        at = space_end;
-    }
-    // First fit, starting after the zero-width word textwrap inserts.
+}
+
+/// [`fill`] for the text it reproduces; false (and nothing appended) for the rest.
+fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> bool {
+    let widths = [
+        WRAP_WIDTH.saturating_sub(textwrap::core::display_width(initial)),
+        WRAP_WIDTH.saturating_sub(textwrap::core::display_width(subsequent)),
+    ];
+    let mark = out.len();
     out.push_str(initial);
+    let bytes = text.as_bytes();
     let mut line_start = 0;
     let mut line_width = 0;
     let mut lines = 0;
     let mut last_end = 0;
-    for &(start, word_end, space_end, width) in &words {
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut word_end = at;
+        let mut ascii = true;
+        while word_end < bytes.len() && bytes[word_end] != b' ' {
+            match bytes[word_end] {
+                b if b < b' ' || b == 0x7f => {
+                    out.truncate(mark);
+                    return false;
+                }
+                b => ascii &= b < 0x80,
+            }
+            word_end += 1;
+        }
+        let mut space_end = word_end;
+        while space_end < bytes.len() && bytes[space_end] == b' ' {
+            space_end += 1;
+        }
+        let width = match ascii {
+            true => word_end - at,
+            false => textwrap::core::display_width(&text[at..word_end]),
+        };
+        if width > widths[1] {
+            // textwrap would break this word into pieces.
+            out.truncate(mark);
+            return false;
+        }
         // A word never starts its line in textwrap's check (the zero-width word comes before the
         // first), so every word that passes the width moves to a new line.
         if line_width + width > widths[lines.min(1)] {
@@ -131,13 +137,15 @@ fn fill(out: &mut String, text: &str, initial: &str, subsequent: &str) {
             out.push('\n');
             out.push_str(subsequent);
             lines += 1;
-            line_start = start;
+            line_start = at;
             line_width = 0;
         }
         line_width += width + (space_end - word_end);
         last_end = word_end;
+        at = space_end;
     }
     out.push_str(&text[line_start..last_end]);
+    true
 }
 
 /// miette's source excerpt (`render_context`) for one label on `start..end`, or `None` outside the
@@ -145,7 +153,13 @@ fn fill(out: &mut String, text: &str, initial: &str, subsequent: &str) {
 /// shown lines without tabs or escape characters (miette expands and skips those), and no lone `\r`
 /// among the lines miette's [`super::human`] window reads (miette's span reader counts one as a line
 /// break, its line splitter does not).
-fn excerpt(file: &SourceFile, start: usize, end: usize, label: Option<&str>) -> Option<String> {
+fn excerpt(
+    out: &mut String,
+    file: &SourceFile,
+    start: usize,
+    end: usize,
+    label: Option<&str>,
+) -> bool {
     let text = &*file.text;
     let bytes = text.as_bytes();
     if start >= end
@@ -153,7 +167,7 @@ fn excerpt(file: &SourceFile, start: usize, end: usize, label: Option<&str>) -> 
         || !text.is_char_boundary(start)
         || !text.is_char_boundary(end)
     {
-        return None;
+        return false;
     }
     let line = file.line_index(start);
     let content = |index: usize| -> (usize, usize) {
@@ -169,13 +183,13 @@ fn excerpt(file: &SourceFile, start: usize, end: usize, label: Option<&str>) -> 
     };
     let (line_from, line_to) = content(line);
     if end > line_to {
-        return None;
+        return false;
     }
     // The window human.rs gives miette: one more line each side than the context.
     let window = &bytes[file.line_start(line.saturating_sub(2))..file.line_start(line + 3)];
     let lone_cr = memchr::memchr_iter(b'\r', window).any(|i| window.get(i + 1) != Some(&b'\n'));
     if lone_cr {
-        return None;
+        return false;
     }
     let first = line.saturating_sub(1);
     // miette shows the next line if any byte follows this line's break.
@@ -189,7 +203,7 @@ fn excerpt(file: &SourceFile, start: usize, end: usize, label: Option<&str>) -> 
         .clone()
         .any(|(from, to)| bytes[from..to].iter().any(|&b| b == b'\t' || b == 0x1b))
     {
-        return None;
+        return false;
     }
 
     // Columns as miette counts them (`line_visual_char_width`, unicode-width 0.1 like miette).
@@ -198,42 +212,71 @@ fn excerpt(file: &SourceFile, start: usize, end: usize, label: Option<&str>) -> 
     let right = (left + columns(&text[start..end])).max(left + 1);
     let middle = (left + right) / 2;
 
-    let digits = (last + 1).to_string().len();
-    let mut out = String::with_capacity(256);
+    let digits = decimal_digits(last + 1);
     let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat(' ').take(n));
-    pad(&mut out, digits + 2);
+    pad(out, digits + 2);
     // The location is miette's: 1-based line, 1-based byte column.
-    let _ = writeln!(
-        out,
-        "╭─[{}:{}:{}]",
-        file.name,
-        line + 1,
-        start - line_from + 1
-    );
+    out.push_str("╭─[");
+    out.push_str(&file.name);
+    out.push(':');
+    push_decimal(out, line + 1);
+    out.push(':');
+    push_decimal(out, start - line_from + 1);
+    out.push_str("]\n");
     for (index, (from, to)) in (first..=last).zip(shown) {
-        let _ = writeln!(out, " {:>digits$} │ {}", index + 1, &text[from..to]);
+        // miette right-aligns the line number in the gutter.
+        pad(out, 1 + digits - decimal_digits(index + 1));
+        push_decimal(out, index + 1);
+        out.push_str(" │ ");
+        out.push_str(&text[from..to]);
+        out.push('\n');
         if index != line {
             continue;
         }
         out.push(' ');
-        pad(&mut out, digits);
+        pad(out, digits);
         out.push_str(" · ");
-        pad(&mut out, left);
+        pad(out, left);
         out.extend(std::iter::repeat('─').take(middle - left));
         out.push(if label.is_some() { '┬' } else { '─' });
         out.extend(std::iter::repeat('─').take(right - middle - 1));
         out.push('\n');
         if let Some(label) = label {
             out.push(' ');
-            pad(&mut out, digits);
+            pad(out, digits);
             out.push_str(" · ");
-            pad(&mut out, middle);
+            pad(out, middle);
             out.push_str("╰── ");
             out.push_str(label);
             out.push('\n');
         }
     }
-    pad(&mut out, digits + 2);
+    pad(out, digits + 2);
     out.push_str("╰────\n");
-    Some(out)
+    true
+}
+
+fn decimal_digits(n: usize) -> usize {
+    let mut digits = 1;
+    let mut rest = n / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    digits
+}
+
+fn push_decimal(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
