@@ -45,14 +45,16 @@ pub(super) fn related(
     end: usize,
     message: &str,
 ) -> Option<String> {
-    let mut out = String::from("\nAdvice: \n");
+    let mut out = String::with_capacity(message.len() + 512);
+    out.push_str("\nAdvice: \n");
     message_line(&mut out, miette::Severity::Advice, message);
     excerpt(&mut out, file, start, end, None).then_some(out)
 }
 
 /// miette's help section (`render_footer`).
 pub(super) fn help(help: &str) -> String {
-    let mut out = String::with_capacity(help.len() + 16);
+    // Room for the indents of a few wrapped lines.
+    let mut out = String::with_capacity(help.len() + 64);
     fill(&mut out, help, "  help: ", "        ");
     out.push('\n');
     out
@@ -96,9 +98,17 @@ fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> b
         WRAP_WIDTH.saturating_sub(textwrap::core::display_width(initial)),
         WRAP_WIDTH.saturating_sub(textwrap::core::display_width(subsequent)),
     ];
+    let bytes = text.as_bytes();
+    // One pass that vectorises; textwrap measures control characters its own way.
+    if bytes
+        .iter()
+        .fold(false, |bad, &b| bad | (b < b' ') | (b == 0x7f))
+    {
+        return false;
+    }
+    let ascii = text.is_ascii();
     let mark = out.len();
     out.push_str(initial);
-    let bytes = text.as_bytes();
     let mut line_start = 0;
     let mut line_width = 0;
     let mut lines = 0;
@@ -106,24 +116,17 @@ fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> b
     let mut at = 0;
     while at < bytes.len() {
         let mut word_end = at;
-        let mut ascii = true;
         while word_end < bytes.len() && bytes[word_end] != b' ' {
-            match bytes[word_end] {
-                b if b < b' ' || b == 0x7f => {
-                    out.truncate(mark);
-                    return false;
-                }
-                b => ascii &= b < 0x80,
-            }
             word_end += 1;
         }
         let mut space_end = word_end;
         while space_end < bytes.len() && bytes[space_end] == b' ' {
             space_end += 1;
         }
-        let width = match ascii {
-            true => word_end - at,
-            false => textwrap::core::display_width(&text[at..word_end]),
+        let word = &text[at..word_end];
+        let width = match ascii || word.is_ascii() {
+            true => word.len(),
+            false => textwrap::core::display_width(word),
         };
         if width > widths[1] {
             // textwrap would break this word into pieces.
@@ -199,21 +202,24 @@ fn excerpt(
         line
     };
     let shown = (first..=last).map(content);
-    if shown
-        .clone()
-        .any(|(from, to)| bytes[from..to].iter().any(|&b| b == b'\t' || b == 0x1b))
-    {
+    if memchr::memchr2(b'\t', 0x1b, &bytes[file.line_start(first)..content(last).1]).is_some() {
         return false;
     }
 
-    // Columns as miette counts them (`line_visual_char_width`, unicode-width 0.1 like miette).
-    let columns = |s: &str| -> usize { s.chars().map(|c| c.width().unwrap_or(0)).sum() };
+    // Columns as miette counts them (`line_visual_char_width`, unicode-width 0.1 like miette); printable
+    // ASCII is one column a byte.
+    let columns = |s: &str| -> usize {
+        match s.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+            true => s.len(),
+            false => s.chars().map(|c| c.width().unwrap_or(0)).sum(),
+        }
+    };
     let left = columns(&text[line_from..start]);
     let right = (left + columns(&text[start..end])).max(left + 1);
     let middle = (left + right) / 2;
 
     let digits = decimal_digits(last + 1);
-    let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat(' ').take(n));
+    let pad = |out: &mut String, n: usize| repeat(out, SPACES, n);
     pad(out, digits + 2);
     // The location is miette's: 1-based line, 1-based byte column.
     out.push_str("╭─[");
@@ -237,9 +243,9 @@ fn excerpt(
         pad(out, digits);
         out.push_str(" · ");
         pad(out, left);
-        out.extend(std::iter::repeat('─').take(middle - left));
+        repeat(out, RULE, middle - left);
         out.push(if label.is_some() { '┬' } else { '─' });
-        out.extend(std::iter::repeat('─').take(right - middle - 1));
+        repeat(out, RULE, right - middle - 1);
         out.push('\n');
         if let Some(label) = label {
             out.push(' ');
@@ -254,6 +260,20 @@ fn excerpt(
     pad(out, digits + 2);
     out.push_str("╰────\n");
     true
+}
+
+const SPACES: &str = "                                                                ";
+const RULE: &str = "────────────────────────────────────────────────────────────────";
+
+/// Appends `n` copies of the one character `run` is made of (in pieces of `run`, not a char at a time).
+fn repeat(out: &mut String, run: &str, n: usize) {
+    let width = run.chars().next().map_or(1, char::len_utf8);
+    let mut left = n;
+    while left > 0 {
+        let piece = left.min(run.len() / width);
+        out.push_str(&run[..piece * width]);
+        left -= piece;
+    }
 }
 
 fn decimal_digits(n: usize) -> usize {
@@ -278,5 +298,5 @@ fn push_decimal(out: &mut String, n: usize) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    out.extend(buf[at..].iter().map(|&b| char::from(b)));
 }
