@@ -400,6 +400,8 @@ pub fn write(
     out.write_all(summary_line(summary).as_bytes())
 }
 
+/// miette's settings for human output. report/snippet.rs writes the same text for the common finding
+/// without colour: a change here must be made there too (`fast_path_tests` fails otherwise).
 fn handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()

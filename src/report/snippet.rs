@@ -6,7 +6,8 @@
 //! span inside one line, with a line of context on each side. For that shape this module writes the
 //! same bytes miette 7.6 writes with the handler `human::handler(false)` builds (unicode theme without
 //! colour, width 120, one context line, textwrap first-fit at ASCII spaces without hyphenation).
-//! Anything else answers `None` and goes to miette. `human::fast_path_tests` compares the two.
+//! Anything else is refused (`false` or `None`) and goes to miette; so does all colour output.
+//! `human::fast_path_tests` compares the two.
 
 use crate::source::SourceFile;
 use unicode_width::UnicodeWidthChar;
@@ -72,7 +73,7 @@ fn message_line(out: &mut String, severity: miette::Severity, message: &str) {
 }
 
 /// The textwrap options miette builds from the handler's settings.
-pub(super) fn wrap_options<'a>(initial: &'a str, subsequent: &'a str) -> textwrap::Options<'a> {
+fn wrap_options<'a>(initial: &'a str, subsequent: &'a str) -> textwrap::Options<'a> {
     textwrap::Options::new(WRAP_WIDTH)
         .initial_indent(initial)
         .subsequent_indent(subsequent)
