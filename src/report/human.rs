@@ -1,6 +1,6 @@
 //! `--format human`: miette's graphical report per finding, then a summary line.
 
-use super::{Recent, Summary};
+use super::{snippet, Recent, Summary};
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::rules;
 use crate::source::{SourceMap, Span};
@@ -204,16 +204,19 @@ fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
     }
 }
 
+/// The header's code: the rule's code and name.
+fn code(d: &Diagnostic) -> String {
+    match rules::by_code(d.code).map(|r| r.name) {
+        Some(name) if !name.is_empty() => format!("{}({})", d.code, name),
+        _ => d.code.to_string(),
+    }
+}
+
 /// The finding without its help and related locations: header, message and source excerpt.
 fn main_report(sources: &SourceMap, d: &Diagnostic) -> Report {
-    let name = rules::by_code(d.code).map(|r| r.name).unwrap_or("");
     Report {
         message: d.message.clone(),
-        code: Some(if name.is_empty() {
-            d.code.to_string()
-        } else {
-            format!("{}({})", d.code, name)
-        }),
+        code: Some(code(d)),
         severity: severity(d.severity),
         help: None,
         source: Some(source_of(sources, d.span, CONTEXT_LINES)),
@@ -259,8 +262,12 @@ const RECENT: usize = 16;
 /// related location. So a finding goes to miette without help and related reports, and miette's
 /// rendering of each distinct help and related report (isolated with [`probe`]s) is kept for the
 /// next findings ([`Recent`]) and appended. A test checks the result against miette rendering whole reports.
+///
+/// Without colour, the common shape of a finding and its sections is written by [`snippet`] instead,
+/// byte for byte what miette writes (`fast_path_tests`); miette draws the rest.
 struct Renderer<'a> {
     handler: GraphicalReportHandler,
+    color: bool,
     /// What miette prints for an empty probe, per severity.
     empty: HashMap<u8, String>,
     footers: Recent<&'a str, RECENT>,
@@ -271,6 +278,7 @@ impl<'a> Renderer<'a> {
     fn new(color: bool) -> Renderer<'a> {
         Renderer {
             handler: handler(color),
+            color,
             empty: HashMap::new(),
             footers: Recent::default(),
             related: Recent::default(),
@@ -293,40 +301,76 @@ impl<'a> Renderer<'a> {
             .ok_or(fmt::Error)
     }
 
-    /// Appends the finding as miette renders it.
+    /// Appends the finding as miette renders it (nothing if rendering fails).
     fn render(
         &mut self,
         sources: &SourceMap,
         d: &'a Diagnostic,
         out: &mut String,
     ) -> Result<(), fmt::Error> {
-        let main = main_report(sources, d);
-        let mut text = String::new();
-        self.handler.render_report(&mut text, &main)?;
+        let mark = out.len();
+        let result = self.render_to(sources, d, out);
+        if result.is_err() {
+            out.truncate(mark);
+        }
+        result
+    }
+
+    fn render_to(
+        &mut self,
+        sources: &SourceMap,
+        d: &'a Diagnostic,
+        out: &mut String,
+    ) -> Result<(), fmt::Error> {
+        let severity = severity(d.severity);
+        let drawn = !self.color && {
+            let file = sources.get(d.span.file);
+            let (start, end) = (d.span.start as usize, d.span.end as usize);
+            snippet::finding(out, file, start, end, &code(d), severity, &d.message)
+        };
+        if !drawn {
+            self.handler.render_report(out, &main_report(sources, d))?;
+        }
         if let Some(help) = d.help.as_deref() {
             match self.footers.get(&help) {
-                Some(footer) => text.push_str(footer),
+                Some(footer) => out.push_str(footer),
                 None => {
-                    let footer =
-                        self.section(&probe(main.severity, Some(help.to_string()), Vec::new()))?;
-                    text.push_str(&footer);
+                    let footer = match self.color {
+                        false => snippet::help(help),
+                        true => {
+                            self.section(&probe(severity, Some(help.to_string()), Vec::new()))?
+                        }
+                    };
+                    out.push_str(&footer);
                     self.footers.insert(help, footer);
                 }
             }
         }
         for r in &d.related {
-            let k = (key(main.severity), r.span, r.message.as_str());
+            let k = (key(severity), r.span, r.message.as_str());
             match self.related.get(&k) {
-                Some(section) => text.push_str(section),
+                Some(section) => out.push_str(section),
                 None => {
-                    let related = vec![related_report(sources, r)];
-                    let section = self.section(&probe(main.severity, None, related))?;
-                    text.push_str(&section);
+                    let fast = match self.color {
+                        false => {
+                            let file = sources.get(r.span.file);
+                            let (start, end) = (r.span.start as usize, r.span.end as usize);
+                            snippet::related(file, start, end, &r.message)
+                        }
+                        true => None,
+                    };
+                    let section = match fast {
+                        Some(section) => section,
+                        None => {
+                            let related = vec![related_report(sources, r)];
+                            self.section(&probe(severity, None, related))?
+                        }
+                    };
+                    out.push_str(&section);
                     self.related.insert(k, section);
                 }
             }
         }
-        out.push_str(&text);
         Ok(())
     }
 }
@@ -356,6 +400,8 @@ pub fn write(
     out.write_all(summary_line(summary).as_bytes())
 }
 
+/// miette's settings for human output. report/snippet.rs writes the same text for the common finding
+/// without colour: a change here must be made there too (`fast_path_tests` fails otherwise).
 fn handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
@@ -375,7 +421,8 @@ fn handler(color: bool) -> GraphicalReportHandler {
 
 fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
     let mut renderer = Renderer::new(color);
-    let mut out = String::new();
+    // About what a finding with a short help takes: the text is not copied over and over as it grows.
+    let mut out = String::with_capacity(diagnostics.len() * 640);
     for d in diagnostics {
         if renderer.render(sources, d, &mut out).is_err()
             && renderer
@@ -513,5 +560,245 @@ mod section_tests {
                 "color {color}"
             );
         }
+    }
+}
+
+/// The text [`snippet`] writes against miette's own, on generated findings: every byte must match, and
+/// the shapes it does not reproduce must go to miette.
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use crate::source::{SourceFile, Span};
+
+    /// miette alone: the finding as one whole report.
+    fn miette(sources: &SourceMap, d: &Diagnostic) -> String {
+        let mut out = String::new();
+        handler(false)
+            .render_report(&mut out, &to_report(sources, d))
+            .unwrap();
+        out.push('\n');
+        out
+    }
+
+    /// Lines with what the excerpt and the underline must measure: wide, combining and zero-width
+    /// characters, lengths around the wrap width (source lines are not wrapped), empty lines.
+    const LINES: &[&str] = &[
+        "server app:80;",
+        "",
+        "  listen 127.0.0.1:8080 default_server;",
+        "é ü ñ → x;",
+        "日本語 wide 한국어;",
+        "emoji 🎉 x; e\u{301}x \u{200b}z",
+        "ctl \u{1}x \u{7f}y",
+        "a",
+    ];
+
+    /// Messages and helps: short, empty, wrapping at and around the width, wide words, a word longer than
+    /// a line, line breaks, runs of spaces, leading and trailing spaces.
+    fn texts() -> Vec<String> {
+        let mut texts: Vec<String> = vec![
+            "short".into(),
+            String::new(),
+            "`app` is resolved once at start-up; nginx keeps that address until reload".into(),
+            "two\nlines".into(),
+            "  leading and trailing  ".into(),
+            "double  spaces   inside".into(),
+            "wide 日本語の単語 and é".into(),
+            format!("a {} b", "x".repeat(130)),
+            "ctl\u{1}char".into(),
+        ];
+        // Words just under and over a line's width (textwrap breaks those): first and after another.
+        for len in 108..=117 {
+            texts.push(format!("ab {}", "y".repeat(len)));
+            texts.push(format!("{} ab", "y".repeat(len)));
+        }
+        // Every length from just under to just over one and two lines, in words of varied lengths.
+        let words = ["a", "bb", "ccc", "dddd", "`eeeee`", "ffffff-ff", "日本"];
+        for target in (105..125).chain(220..240) {
+            let mut t = String::new();
+            let mut i = 0;
+            while t.chars().count() < target {
+                if !t.is_empty() {
+                    t.push(' ');
+                }
+                t.push_str(words[i % words.len()]);
+                i += 1;
+            }
+            texts.push(t);
+        }
+        texts
+    }
+
+    /// Files of 1 to 3 lines (LF, CRLF, with and without a final break, a tab, a lone CR), and longer
+    /// ones where the line number gains a digit.
+    fn files() -> Vec<String> {
+        let mut files = Vec::new();
+        for n in 1..=3 {
+            for start in 0..LINES.len() {
+                let lines: Vec<&str> = (0..n).map(|i| LINES[(start + i) % LINES.len()]).collect();
+                for eol in ["\n", "\r\n"] {
+                    let body = lines.join(eol);
+                    files.push(body.clone());
+                    files.push(body + eol);
+                }
+            }
+        }
+        files.push("a\tb;\nc;\n".into());
+        files.push("a;\rb;\nc;\n".into());
+        files.push("a;\nb;\nc;\r".into());
+        files.push("\x1b[1mbold;\n".into());
+        let long = |n: usize| -> String { (1..=n).map(|i| format!("line {i};\n")).collect() };
+        files.push(long(12));
+        files.push(long(105));
+        files.push(format!("{}{}", long(100), "x;".repeat(70)));
+        files
+    }
+
+    /// Spans in `text`: each line whole, its first and last character, the middle, a zero-width
+    /// point, a span over the line break, and one from mid-character.
+    fn spans(text: &str) -> Vec<(usize, usize)> {
+        let mut spans = Vec::new();
+        let mut from = 0;
+        for line in text.split_inclusive('\n') {
+            let body = line.trim_end_matches('\n').trim_end_matches('\r');
+            let to = from + body.len();
+            let chars: Vec<usize> = body.char_indices().map(|(i, _)| from + i).collect();
+            if let (Some(&first), Some(&last)) = (chars.first(), chars.last()) {
+                let after_first = chars.get(1).copied().unwrap_or(to);
+                spans.extend([(from, to), (first, after_first), (last, to)]);
+                // Each character alone, zero-width ones too (miette still underlines one column).
+                spans.extend(chars.windows(2).map(|w| (w[0], w[1])));
+                let mid = chars[chars.len() / 2];
+                spans.push((mid, to.min(mid + 3)));
+                spans.push((mid, mid));
+                if !text.is_char_boundary(mid + 1) {
+                    spans.push((mid + 1, to));
+                }
+            }
+            spans.push((to, to));
+            if to < from + line.len() {
+                spans.push((from, from + line.len()));
+            }
+            from += line.len();
+        }
+        spans.retain(|&(s, e)| {
+            text.is_char_boundary(s.min(text.len())) || s != e || e <= text.len()
+        });
+        spans
+    }
+
+    #[test]
+    fn fast_path_equals_miette() {
+        let texts = texts();
+        let mut fast = 0;
+        let mut slow = 0;
+        let mut cases = 0;
+        for (f, text) in files().into_iter().enumerate() {
+            let mut sources = SourceMap::new();
+            let id = sources.add(SourceFile::new(
+                format!("dir/f{f}.conf"),
+                None,
+                text.clone(),
+            ));
+            let other = sources.add(SourceFile::new("other.conf".into(), None, "x;\ny ü;\n"));
+            for (i, (start, end)) in spans(&text).into_iter().enumerate() {
+                let file = sources.get(id);
+                let severity = [Severity::Error, Severity::Warning, Severity::Info][i % 3];
+                for (m, message) in texts.iter().enumerate() {
+                    // Every message on the first spans of each file, then a sample.
+                    if i > 2 && (m + i) % 7 != 0 {
+                        continue;
+                    }
+                    let mut d =
+                        Diagnostic::new("N001", severity, Span::new(id, start, end), message);
+                    match (m + i) % 4 {
+                        0 => {}
+                        1 => d = d.with_help(texts[(m + 3) % texts.len()].clone()),
+                        2 => {
+                            d = d
+                                .with_help("short help")
+                                .with_related(Span::new(id, start, end), message.clone());
+                        }
+                        _ => {
+                            d = d
+                                .with_related(Span::new(other, 3, 8), "in another file")
+                                .with_related(Span::new(id, end, end), "");
+                        }
+                    }
+                    let ours = render_chunk(&sources, std::slice::from_ref(&d), false);
+                    let theirs = miette(&sources, &d);
+                    assert_eq!(
+                        ours, theirs,
+                        "file {text:?} span {start}..{end} message {message:?}"
+                    );
+                    let s = severity_of(&d);
+                    match snippet::finding(
+                        &mut String::new(),
+                        file,
+                        start,
+                        end,
+                        &code(&d),
+                        s,
+                        message,
+                    ) {
+                        true => fast += 1,
+                        false => slow += 1,
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        eprintln!("{cases} findings compared: {fast} drawn here, {slow} by miette");
+        assert!(
+            fast > cases / 2 && slow > cases / 20,
+            "{fast} fast, {slow} slow"
+        );
+    }
+
+    fn severity_of(d: &Diagnostic) -> miette::Severity {
+        severity(d.severity)
+    }
+
+    /// The shapes [`snippet`] leaves to miette.
+    #[test]
+    fn other_shapes_go_to_miette() {
+        let file = |text: &str| SourceFile::new("f.conf".into(), None, text);
+        let s = miette::Severity::Error;
+        let draw = |f: &SourceFile, start, end| {
+            let mut out = String::new();
+            snippet::finding(&mut out, f, start, end, "N001", s, "m").then_some(out)
+        };
+        let plain = file("ab;\ncd;\nef;\n");
+        assert!(draw(&plain, 4, 6).is_some());
+        assert!(draw(&plain, 4, 4).is_none(), "zero width");
+        assert!(draw(&plain, 4, 7).is_some());
+        assert!(draw(&plain, 4, 8).is_none(), "over the line break");
+        assert!(draw(&plain, 1, 6).is_none(), "over two lines");
+        assert!(draw(&plain, 4, 99).is_none(), "past the end");
+        assert!(
+            draw(&file("a\tb;\ncd;\n"), 5, 7).is_none(),
+            "tab on a shown line"
+        );
+        assert!(draw(&file("ab;\ncd;\nef;\n\ngh;\n"), 14, 16).is_some());
+        // A lone CR two lines up: not shown, but miette's span reader would count it as a line break.
+        assert!(
+            draw(&file("ab;\ncd;\ne\rf;\n\ngh;\n"), 15, 17).is_none(),
+            "lone CR in window"
+        );
+        assert!(
+            draw(&file("a\rb;\ncd;\nef;\n\ngh;\n"), 15, 17).is_some(),
+            "lone CR outside"
+        );
+        assert!(draw(&file("a\x1b[1m;\ncd;\n"), 8, 10).is_none(), "escape");
+        assert!(
+            draw(&file("é;\ncd;\n"), 1, 2).is_none(),
+            "inside a character"
+        );
+        // Colour is always miette's: the fast path is only asked without it.
+        let mut sources = SourceMap::new();
+        let id = sources.add(file("ab;\ncd;\n"));
+        let d = Diagnostic::new("N001", Severity::Error, Span::new(id, 4, 6), "m");
+        let colored = render_chunk(&sources, std::slice::from_ref(&d), true);
+        assert!(colored.contains('\x1b'));
     }
 }

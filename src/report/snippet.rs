@@ -1,0 +1,303 @@
+//! miette's plain (no colour) text for the common finding, written directly.
+//!
+//! Drawing a finding through `GraphicalReportHandler` (dynamic `Diagnostic` and `SourceCode` calls, three
+//! span reads, `Line`/`FancySpan` values, `format!` per piece, textwrap for every message and help) was
+//! most of a run with thousands of findings. Almost every finding has the same shape: one label on a
+//! span inside one line, with a line of context on each side. For that shape this module writes the
+//! same bytes miette 7.6 writes with the handler `human::handler(false)` builds (unicode theme without
+//! colour, width 120, one context line, textwrap first-fit at ASCII spaces without hyphenation).
+//! Anything else is refused (`false` or `None`) and goes to miette; so does all colour output.
+//! `human::fast_path_tests` compares the two.
+
+use crate::source::SourceFile;
+use unicode_width::UnicodeWidthChar;
+
+/// `with_width(120)`: miette wraps text to its width less 2.
+const WRAP_WIDTH: usize = 118;
+
+/// Appends the header, message and source excerpt of a finding with `code`, as miette renders a report
+/// without help and related reports; false (and nothing appended) if the span is outside the shape
+/// [`excerpt`] draws.
+pub(super) fn finding(
+    out: &mut String,
+    file: &SourceFile,
+    start: usize,
+    end: usize,
+    code: &str,
+    severity: miette::Severity,
+    message: &str,
+) -> bool {
+    let mark = out.len();
+    out.push_str(code);
+    out.push_str("\n\n");
+    message_line(out, severity, message);
+    if !excerpt(out, file, start, end, Some("here")) {
+        out.truncate(mark);
+        return false;
+    }
+    true
+}
+
+/// A related location as miette renders it after the finding (`render_related`, not nested): always
+/// severity advice, no code, no label.
+pub(super) fn related(
+    file: &SourceFile,
+    start: usize,
+    end: usize,
+    message: &str,
+) -> Option<String> {
+    let mut out = String::with_capacity(message.len() + 512);
+    out.push_str("\nAdvice: \n");
+    message_line(&mut out, miette::Severity::Advice, message);
+    excerpt(&mut out, file, start, end, None).then_some(out)
+}
+
+/// miette's help section (`render_footer`).
+pub(super) fn help(help: &str) -> String {
+    // Room for the indents of a few wrapped lines.
+    let mut out = String::with_capacity(help.len() + 64);
+    fill(&mut out, help, "  help: ", "        ");
+    out.push('\n');
+    out
+}
+
+/// miette's message line (`render_causes` without a cause chain).
+fn message_line(out: &mut String, severity: miette::Severity, message: &str) {
+    let initial = match severity {
+        miette::Severity::Error => "  × ",
+        miette::Severity::Warning => "  ⚠ ",
+        miette::Severity::Advice => "  ☞ ",
+    };
+    fill(out, message, initial, "  │ ");
+    out.push('\n');
+}
+
+/// The textwrap options miette builds from the handler's settings.
+fn wrap_options<'a>(initial: &'a str, subsequent: &'a str) -> textwrap::Options<'a> {
+    textwrap::Options::new(WRAP_WIDTH)
+        .initial_indent(initial)
+        .subsequent_indent(subsequent)
+        .break_words(true)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+/// `textwrap::fill(text, wrap_options(initial, subsequent))` appended to `out`. textwrap 0.16 without
+/// its `smawk` feature wraps first-fit: it splits a line into words (text, then the spaces after it),
+/// puts a zero-width word first (because of the indent), and starts a new line when the next word
+/// would pass the width. That is reproduced here for one line of text whose words all fit in a line;
+/// anything else (line breaks, control characters, words textwrap would break) goes to textwrap.
+fn fill(out: &mut String, text: &str, initial: &str, subsequent: &str) {
+    if !first_fit(out, text, initial, subsequent) {
+        out.push_str(&textwrap::fill(text, wrap_options(initial, subsequent)));
+    }
+}
+
+/// [`fill`] for the text it reproduces; false (and nothing appended) for the rest.
+fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> bool {
+    let widths = [
+        WRAP_WIDTH.saturating_sub(textwrap::core::display_width(initial)),
+        WRAP_WIDTH.saturating_sub(textwrap::core::display_width(subsequent)),
+    ];
+    let bytes = text.as_bytes();
+    // One pass that vectorises; textwrap measures control characters its own way.
+    if bytes
+        .iter()
+        .fold(false, |bad, &b| bad | (b < b' ') | (b == 0x7f))
+    {
+        return false;
+    }
+    let ascii = text.is_ascii();
+    let mark = out.len();
+    out.push_str(initial);
+    let mut line_start = 0;
+    let mut line_width = 0;
+    let mut lines = 0;
+    let mut last_end = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut word_end = at;
+        while word_end < bytes.len() && bytes[word_end] != b' ' {
+            word_end += 1;
+        }
+        let mut space_end = word_end;
+        while space_end < bytes.len() && bytes[space_end] == b' ' {
+            space_end += 1;
+        }
+        let word = &text[at..word_end];
+        let width = match ascii || word.is_ascii() {
+            true => word.len(),
+            false => textwrap::core::display_width(word),
+        };
+        if width > widths[1] {
+            // textwrap would break this word into pieces.
+            out.truncate(mark);
+            return false;
+        }
+        // A word never starts its line in textwrap's check (the zero-width word comes before the
+        // first), so every word that passes the width moves to a new line.
+        if line_width + width > widths[lines.min(1)] {
+            out.push_str(&text[line_start..last_end]);
+            out.push('\n');
+            out.push_str(subsequent);
+            lines += 1;
+            line_start = at;
+            line_width = 0;
+        }
+        line_width += width + (space_end - word_end);
+        last_end = word_end;
+        at = space_end;
+    }
+    out.push_str(&text[line_start..last_end]);
+    true
+}
+
+/// miette's source excerpt (`render_context`) for one label on `start..end`, or `None` outside the
+/// shape reproduced here: a non-empty span on one line (not its line break) at character boundaries,
+/// shown lines without tabs or escape characters (miette expands and skips those), and no lone `\r`
+/// among the lines miette's [`super::human`] window reads (miette's span reader counts one as a line
+/// break, its line splitter does not).
+fn excerpt(
+    out: &mut String,
+    file: &SourceFile,
+    start: usize,
+    end: usize,
+    label: Option<&str>,
+) -> bool {
+    let text = &*file.text;
+    let bytes = text.as_bytes();
+    if start >= end
+        || end > text.len()
+        || !text.is_char_boundary(start)
+        || !text.is_char_boundary(end)
+    {
+        return false;
+    }
+    let line = file.line_index(start);
+    let content = |index: usize| -> (usize, usize) {
+        let from = file.line_start(index);
+        let mut to = file.line_start(index + 1);
+        if to > from && bytes[to - 1] == b'\n' {
+            to -= 1;
+            if to > from && bytes[to - 1] == b'\r' {
+                to -= 1;
+            }
+        }
+        (from, to)
+    };
+    let (line_from, line_to) = content(line);
+    if end > line_to {
+        return false;
+    }
+    // The window human.rs gives miette: one more line each side than the context.
+    let window = &bytes[file.line_start(line.saturating_sub(2))..file.line_start(line + 3)];
+    let lone_cr = memchr::memchr_iter(b'\r', window).any(|i| window.get(i + 1) != Some(&b'\n'));
+    if lone_cr {
+        return false;
+    }
+    let first = line.saturating_sub(1);
+    // miette shows the next line if any byte follows this line's break.
+    let last = if file.line_start(line + 1) < text.len() {
+        line + 1
+    } else {
+        line
+    };
+    let shown = (first..=last).map(content);
+    if memchr::memchr2(b'\t', 0x1b, &bytes[file.line_start(first)..content(last).1]).is_some() {
+        return false;
+    }
+
+    // Columns as miette counts them (`line_visual_char_width`, unicode-width 0.1 like miette); printable
+    // ASCII is one column a byte.
+    let columns = |s: &str| -> usize {
+        match s.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+            true => s.len(),
+            false => s.chars().map(|c| c.width().unwrap_or(0)).sum(),
+        }
+    };
+    let left = columns(&text[line_from..start]);
+    let right = (left + columns(&text[start..end])).max(left + 1);
+    let middle = (left + right) / 2;
+
+    let digits = decimal_digits(last + 1);
+    let pad = |out: &mut String, n: usize| repeat(out, SPACES, n);
+    pad(out, digits + 2);
+    // The location is miette's: 1-based line, 1-based byte column.
+    out.push_str("╭─[");
+    out.push_str(&file.name);
+    out.push(':');
+    push_decimal(out, line + 1);
+    out.push(':');
+    push_decimal(out, start - line_from + 1);
+    out.push_str("]\n");
+    for (index, (from, to)) in (first..=last).zip(shown) {
+        // miette right-aligns the line number in the gutter.
+        pad(out, 1 + digits - decimal_digits(index + 1));
+        push_decimal(out, index + 1);
+        out.push_str(" │ ");
+        out.push_str(&text[from..to]);
+        out.push('\n');
+        if index != line {
+            continue;
+        }
+        out.push(' ');
+        pad(out, digits);
+        out.push_str(" · ");
+        pad(out, left);
+        repeat(out, RULE, middle - left);
+        out.push(if label.is_some() { '┬' } else { '─' });
+        repeat(out, RULE, right - middle - 1);
+        out.push('\n');
+        if let Some(label) = label {
+            out.push(' ');
+            pad(out, digits);
+            out.push_str(" · ");
+            pad(out, middle);
+            out.push_str("╰── ");
+            out.push_str(label);
+            out.push('\n');
+        }
+    }
+    pad(out, digits + 2);
+    out.push_str("╰────\n");
+    true
+}
+
+const SPACES: &str = "                                                                ";
+const RULE: &str = "────────────────────────────────────────────────────────────────";
+
+/// Appends `n` copies of the one character `run` is made of (in pieces of `run`, not a char at a time).
+fn repeat(out: &mut String, run: &str, n: usize) {
+    let width = run.chars().next().map_or(1, char::len_utf8);
+    let mut left = n;
+    while left > 0 {
+        let piece = left.min(run.len() / width);
+        out.push_str(&run[..piece * width]);
+        left -= piece;
+    }
+}
+
+fn decimal_digits(n: usize) -> usize {
+    let mut digits = 1;
+    let mut rest = n / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    digits
+}
+
+fn push_decimal(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(buf[at..].iter().map(|&b| char::from(b)));
+}
