@@ -396,7 +396,12 @@ pub fn write(
     color: bool,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    super::write_chunks(diagnostics, out, |part| render_chunk(sources, part, color))?;
+    super::write_parts(
+        diagnostics,
+        out,
+        || Renderer::new(color),
+        |renderer, part, text| render_part(renderer, sources, part, text),
+    )?;
     out.write_all(summary_line(summary).as_bytes())
 }
 
@@ -419,15 +424,27 @@ fn handler(color: bool) -> GraphicalReportHandler {
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
+#[cfg(test)]
 fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
-    let mut renderer = Renderer::new(color);
+    let mut out = String::new();
+    render_part(&mut Renderer::new(color), sources, diagnostics, &mut out);
+    out
+}
+
+/// Appends each finding's report to `out`.
+fn render_part<'a>(
+    renderer: &mut Renderer<'a>,
+    sources: &SourceMap,
+    diagnostics: &'a [Diagnostic],
+    out: &mut String,
+) {
     // About what a finding with a short help takes: the text is not copied over and over as it grows.
-    let mut out = String::with_capacity(diagnostics.len() * 640);
+    out.reserve(diagnostics.len() * 640);
     for d in diagnostics {
-        if renderer.render(sources, d, &mut out).is_err()
+        if renderer.render(sources, d, out).is_err()
             && renderer
                 .handler
-                .render_report(&mut out, &to_report(sources, d))
+                .render_report(out, &to_report(sources, d))
                 .is_err()
         {
             // Rendering only fails on fmt errors of a String; fall back to a plain line.
@@ -439,7 +456,6 @@ fn render_chunk(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) ->
         }
         out.push('\n');
     }
-    out
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -469,7 +485,10 @@ mod parallel_tests {
     #[test]
     fn parallel_rendering_equals_sequential() {
         let mut sources = SourceMap::new();
-        let text: String = (0..400).map(|i| format!("listen 127.0.0.{i};\n")).collect();
+        // Several parts of `write_parts`, rendered on several threads and written in order.
+        let text: String = (0..1500)
+            .map(|i| format!("listen 127.0.0.{i};\n"))
+            .collect();
         let id = sources.add(SourceFile::new("site.conf".into(), None, text.clone()));
         let diagnostics: Vec<Diagnostic> = text
             .match_indices("listen")

@@ -107,38 +107,6 @@ impl<K: PartialEq, const N: usize> Recent<K, N> {
     }
 }
 
-/// Renders `diagnostics` in parts with `render` (on all cores when there are many) and writes the parts
-/// in order, each as soon as it is done.
-pub(crate) fn write_chunks(
-    diagnostics: &[Diagnostic],
-    out: &mut dyn std::io::Write,
-    render: impl Fn(&[Diagnostic]) -> String + Sync,
-) -> std::io::Result<()> {
-    let threads = crate::source::threads();
-    if threads < 2 || diagnostics.len() < PARALLEL_MIN {
-        return out.write_all(render(diagnostics).as_bytes());
-    }
-    let chunk = diagnostics.len().div_ceil(threads);
-    let render = &render;
-    let mut parts = diagnostics.chunks(chunk);
-    let first = parts.next().unwrap_or_default();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .map(|part| scope.spawn(move || render(part)))
-            .collect();
-        // The first part on this thread: its memory comes from the main heap, where the freed syntax
-        // trees are, instead of a new arena of another thread.
-        out.write_all(render(first).as_bytes())?;
-        for handle in handles {
-            let text = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            out.write_all(text.as_bytes())?;
-        }
-        Ok(())
-    })
-}
-
 /// Findings per part in [`write_parts`]: a part's text (~250 KB of JSON or human output) is written and its
 /// memory reused before the report is done.
 const PART: usize = 256;
@@ -209,7 +177,7 @@ pub(crate) fn write_parts<'d, S>(
 }
 
 /// Writes the report in `format` to `out` (large human and JSON reports part by part, see
-/// [`write_chunks`]).
+/// [`write_parts`]).
 pub fn write(
     format: Format,
     sources: &SourceMap,
