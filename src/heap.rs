@@ -37,6 +37,15 @@ pub fn prepare(input_bytes: u64) -> bool {
     imp::prepare(reserve)
 }
 
+/// [`prepare`] for the memory the calling thread (not the main one) will allocate while parsing
+/// `input_bytes`: other threads allocate from malloc arenas of their own.
+pub fn prepare_thread(input_bytes: u64) -> bool {
+    if !enabled() || input_bytes < LARGE_RUN_BYTES {
+        return false;
+    }
+    imp::prepare((input_bytes.saturating_mul(10)).min(48 << 20) as usize)
+}
+
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod imp {
     const HUGE_PAGE: usize = 2 << 20;

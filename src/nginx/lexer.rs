@@ -79,6 +79,16 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// A lexer that starts at `pos`, which must be where a token may start (outside any quoted string,
+    /// comment or Lua block).
+    pub fn starting_at(bytes: &'a [u8], pos: usize) -> Lexer<'a> {
+        Lexer {
+            bytes,
+            pos: pos.min(bytes.len()),
+            after_quote: false,
+        }
+    }
+
     pub fn pos(&self) -> usize {
         self.pos
     }
