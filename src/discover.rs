@@ -67,21 +67,22 @@ pub fn discover_reading(
             .require_git(false)
             .follow_links(false)
             .build();
+        let mut candidates = Vec::new();
         for entry in walker {
             let entry = entry.map_err(|e| DiscoverError::Walk(e.to_string()))?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
+            if entry.file_type().is_some_and(|t| t.is_file()) && is_candidate(entry.path()) {
+                candidates.push(entry.into_path());
             }
-            let path = entry.path();
-            if !is_candidate(path) {
-                continue;
-            }
-            let kind = match forced {
-                Some(k) => Some(k),
-                None => classify_reading(path, &mut contents),
-            };
-            if let Some(kind) = kind {
-                inputs.push(input(path, kind));
+        }
+        match forced {
+            Some(kind) => inputs.extend(candidates.iter().map(|p| input(p, kind))),
+            None => {
+                for (path, kind, whole) in classify_all(candidates) {
+                    inputs.push(input(&path, kind));
+                    if let Some(bytes) = whole {
+                        contents.insert(path, bytes);
+                    }
+                }
             }
         }
     }
@@ -147,19 +148,53 @@ const HEAD_BYTES: usize = 64 * 1024;
 
 /// [`classify_path`], keeping in `contents` a file of a known kind that was read whole.
 fn classify_reading(path: &Path, contents: &mut Contents) -> Option<Kind> {
-    let name = file_name(path);
-    if name.ends_with(".yml") || name.ends_with(".yaml") {
-        return is_compose_name(&name).then_some(Kind::Compose);
-    }
-    let head = read_head(path, HEAD_BYTES)?;
-    let kind = classify(path, &String::from_utf8_lossy(&head))?;
-    if head.len() < HEAD_BYTES {
-        let mut whole = head;
-        // Kept until the run ends: without the read buffer's spare capacity (8 KiB for most files).
-        whole.shrink_to_fit();
-        contents.insert(path.to_path_buf(), whole);
+    let (kind, whole) = classify_whole(path)?;
+    if let Some(bytes) = whole {
+        contents.insert(path.to_path_buf(), bytes);
     }
     Some(kind)
+}
+
+/// A file's kind, and its bytes if they were all read to tell it.
+fn classify_whole(path: &Path) -> Option<(Kind, Option<Vec<u8>>)> {
+    let name = file_name(path);
+    if name.ends_with(".yml") || name.ends_with(".yaml") {
+        return is_compose_name(&name).then_some((Kind::Compose, None));
+    }
+    let mut head = read_head(path, HEAD_BYTES)?;
+    let kind = classify(path, &String::from_utf8_lossy(&head))?;
+    if head.len() >= HEAD_BYTES {
+        return Some((kind, None));
+    }
+    // Kept until the run ends: without the read buffer's spare capacity (8 KiB for most files).
+    head.shrink_to_fit();
+    Some((kind, Some(head)))
+}
+
+/// [`classify_whole`] for each of `paths` (in order, without those of no known kind), on all cores when
+/// there are many: reading and sniffing 2,000 files took 30 ms on one.
+fn classify_all(paths: Vec<PathBuf>) -> Vec<(PathBuf, Kind, Option<Vec<u8>>)> {
+    let one = |paths: &[PathBuf]| -> Vec<(PathBuf, Kind, Option<Vec<u8>>)> {
+        paths
+            .iter()
+            .filter_map(|p| classify_whole(p).map(|(kind, whole)| (p.clone(), kind, whole)))
+            .collect()
+    };
+    let threads = crate::source::threads().min(paths.len() / 64).max(1);
+    if threads == 1 {
+        return one(&paths);
+    }
+    let one = &one;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = paths
+            .chunks(paths.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || one(part)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 fn read_head(path: &Path, limit: usize) -> Option<Vec<u8>> {
@@ -229,8 +264,12 @@ impl Shape {
             if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
                 continue;
             }
-            // Strip an nginx comment for the ending test (a rough cut is enough for sniffing).
-            let code = t.split(" #").next().unwrap_or(t).trim_end();
+            // Strip an nginx comment for the ending test (a rough cut is enough for sniffing). Found with
+            // memchr: a substring search set up for every line was a third of discovering 2,000 files.
+            let code = memchr::memchr_iter(b'#', t.as_bytes())
+                .find(|&i| i > 0 && t.as_bytes()[i - 1] == b' ')
+                .map_or(t, |i| &t[..i - 1])
+                .trim_end();
             if code.ends_with(';') || code.ends_with('{') || code == "}" {
                 s.nginx_lines += 1;
                 let word = code.split_whitespace().next().unwrap_or("");
@@ -286,6 +325,32 @@ fn is_ini_assignment(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_files_are_told_apart_as_one_at_a_time() {
+        // Enough files for `classify_all` to use several threads.
+        let dir = tempfile::tempdir().unwrap();
+        let texts = [
+            "server {\n  listen 80;\n}\n",
+            "[www]\nlisten = 9000\npm = dynamic\n",
+            "just words\n",
+            "location / { proxy_pass http://a:1; }\n",
+        ];
+        for i in 0..300 {
+            std::fs::write(dir.path().join(format!("f{i:03}.conf")), texts[i % 4]).unwrap();
+        }
+        let (inputs, _, contents) = discover_reading(&[dir.path().to_path_buf()], None).unwrap();
+        let one_by_one: Vec<(PathBuf, Kind)> = (0..300)
+            .map(|i| dir.path().join(format!("f{i:03}.conf")))
+            .filter_map(|p| classify_path(&p).map(|k| (p, k)))
+            .collect();
+        let found: Vec<(PathBuf, Kind)> = inputs.into_iter().map(|i| (i.path, i.kind)).collect();
+        assert_eq!(found, one_by_one);
+        assert!(found.iter().any(|(_, k)| *k == Kind::Nginx));
+        assert!(found.iter().any(|(_, k)| *k == Kind::PhpFpm));
+        assert!(found.len() < 300, "`just words` is no kind");
+        assert_eq!(contents.len(), found.len());
+    }
 
     #[test]
     fn files_read_whole_are_handed_to_the_loader() {
