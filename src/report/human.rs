@@ -1,4 +1,5 @@
-//! `--format human`: miette's graphical report per finding, then a summary line.
+//! `--format human`: miette's graphical report per finding (the common shape without colour written directly by
+//! [`super::snippet`], byte for byte the same), then a summary line.
 
 use super::{snippet, Recent, Summary};
 use crate::diagnostic::{Diagnostic, Related, Severity};
