@@ -405,6 +405,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         Command::Check(args) => {
             // One run, then the process exits (the language server above runs for long).
             crate::heap::enable();
+            crate::source::map_large_files();
             let color = match args.color {
                 ColorArg::Always => true,
                 ColorArg::Never => false,
