@@ -365,11 +365,8 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
             return parse_split(file, text, text.len() / 2 + nl + 1);
         }
     }
-    let mut st = State::new(file, text, false);
-    let mut lexer = Lexer::new(text.as_bytes());
-    while let Some(tok) = lexer.next_significant() {
-        st.step(tok, &mut lexer);
-    }
+    let mut st = State::new(file, text, Markers::of(text.as_bytes()), false);
+    st.step_to_end(&mut Lexer::new(text.as_bytes()));
     st.finish()
 }
 
@@ -383,17 +380,15 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
 /// the fragment is dropped. Either way the result equals a parse on one thread (a property test checks
 /// this at every line start of generated texts). A 5 MB configuration took 26 ms on one thread.
 pub(crate) fn parse_split(file: FileId, text: &str, at: usize) -> ParsedFile {
+    let markers = Markers::of(text.as_bytes());
     std::thread::scope(|scope| {
         let tail = scope.spawn(move || {
             crate::heap::prepare_thread((text.len() - at) as u64);
-            let mut st = State::new(file, text, true);
-            let mut lexer = Lexer::starting_at(text.as_bytes(), at);
-            while let Some(tok) = lexer.next_significant() {
-                st.step(tok, &mut lexer);
-            }
+            let mut st = State::new(file, text, markers, true);
+            st.step_to_end(&mut Lexer::starting_at(text.as_bytes(), at));
             st.into_fragment()
         });
-        let mut st = State::new(file, text, false);
+        let mut st = State::new(file, text, markers, false);
         let mut lexer = Lexer::new(text.as_bytes());
         let mut tail = Some(tail);
         loop {
@@ -431,6 +426,24 @@ struct Fragment {
     includes: Vec<IncludeSite>,
 }
 
+/// Whether a file holds `#{` or `<%` anywhere. Most files hold neither: one scan of the file for each
+/// spares looking in every word.
+#[derive(Clone, Copy)]
+struct Markers {
+    hash_brace: bool,
+    template: bool,
+}
+
+impl Markers {
+    fn of(bytes: &[u8]) -> Markers {
+        let hash_brace = memchr::memmem::find(bytes, b"#{").is_some();
+        Markers {
+            hash_brace,
+            template: hash_brace || memchr::memmem::find(bytes, b"<%").is_some(),
+        }
+    }
+}
+
 /// The parser's state between tokens.
 struct State<'a> {
     p: Parser<'a>,
@@ -445,8 +458,7 @@ struct State<'a> {
     pending: Vec<Directive>,
     too_deep_reported: bool,
     template: Option<&'static str>,
-    may_hash_brace: bool,
-    may_be_template: bool,
+    markers: Markers,
     includes: Vec<IncludeSite>,
     /// A fragment parse (see [`parse_split`]): `}` with no open block are noted here.
     closes: Option<Vec<(usize, Span)>>,
@@ -454,11 +466,8 @@ struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    fn new(file: FileId, text: &'a str, fragment: bool) -> State<'a> {
+    fn new(file: FileId, text: &'a str, markers: Markers, fragment: bool) -> State<'a> {
         let bytes = text.as_bytes();
-        // Most files hold neither `#{` nor `<%`: a scan of the file for each spares looking in every word.
-        let may_hash_brace = memchr::memmem::find(bytes, b"#{").is_some();
-        let may_be_template = may_hash_brace || memchr::memmem::find(bytes, b"<%").is_some();
         State {
             p: Parser {
                 file,
@@ -477,11 +486,17 @@ impl<'a> State<'a> {
             pending: Vec::new(),
             too_deep_reported: false,
             template: None,
-            may_hash_brace,
-            may_be_template,
+            markers,
             includes: Vec::new(),
             closes: fragment.then(Vec::new),
             depth: 1,
+        }
+    }
+
+    /// Reads the rest of `lexer`'s tokens.
+    fn step_to_end(&mut self, lexer: &mut Lexer<'_>) {
+        while let Some(tok) = lexer.next_significant() {
+            self.step(tok, lexer);
         }
     }
 
@@ -522,10 +537,10 @@ impl<'a> State<'a> {
             }),
             TokenKind::Word => {
                 let raw = &bytes[tok.start..tok.end];
-                if self.template.is_none() && self.may_be_template {
+                if self.template.is_none() && self.markers.template {
                     if raw.starts_with(b"<%") {
                         self.template = Some("<%");
-                    } else if self.may_hash_brace && raw.windows(2).any(|w| w == b"#{") {
+                    } else if self.markers.hash_brace && raw.windows(2).any(|w| w == b"#{") {
                         self.template = Some("#{");
                     }
                 }
@@ -752,13 +767,14 @@ impl<'a> State<'a> {
         } = self;
         let file = p.file;
         let eof = bytes.len();
+        // An unterminated quoted string ran to the end of the file: what it left open is no news.
+        let quote_ate_rest = p
+            .errors
+            .iter()
+            .any(|e| e.message.starts_with("unterminated"));
         if !words.is_empty() {
             let last = words.last().expect("non-empty").span;
-            let unterminated_quote = p
-                .errors
-                .iter()
-                .any(|e| e.message.starts_with("unterminated"));
-            if !unterminated_quote {
+            if !quote_ate_rest {
                 p.errors.push(SyntaxError {
                     span: last,
                     message: format!(
@@ -772,10 +788,6 @@ impl<'a> State<'a> {
             let d = directive(&mut words, None, last.end as usize, file);
             pending.push(d);
         }
-        let quote_ate_rest = p
-            .errors
-            .iter()
-            .any(|e| e.message.starts_with("unterminated"));
         if stack.len() > 1 && !quote_ate_rest {
             // Report the outermost unclosed block: that is where the missing `}` belongs at the latest.
             let outer = &stack[1];
@@ -966,11 +978,8 @@ mod tests {
     fn split_parse_joins_blocks_open_at_the_split() {
         let text = "http {\n  server {\n    listen 80;\n  }\n  server {\n    location / {\n      proxy_pass http://a:1;\n    }\n  }\n}\n";
         let at = text.find("  server {\n    location").unwrap();
-        let mut st = State::new(FileId(0), text, true);
-        let mut lexer = Lexer::starting_at(text.as_bytes(), at);
-        while let Some(tok) = lexer.next_significant() {
-            st.step(tok, &mut lexer);
-        }
+        let mut st = State::new(FileId(0), text, Markers::of(text.as_bytes()), true);
+        st.step_to_end(&mut Lexer::starting_at(text.as_bytes(), at));
         // The tail closes `http`, opened before it, and has no problem of its own: it is joined.
         let fragment = st.into_fragment().expect("a clean fragment");
         assert_eq!(fragment.closes.len(), 1);
@@ -980,11 +989,8 @@ mod tests {
         // A tail that starts inside a quoted string reads `c` as a directive and an unterminated
         // string: not clean, so the text is parsed on one thread.
         let quoted = "a \"b\nc \";\n";
-        let mut st = State::new(FileId(0), quoted, true);
-        let mut lexer = Lexer::starting_at(quoted.as_bytes(), 5);
-        while let Some(tok) = lexer.next_significant() {
-            st.step(tok, &mut lexer);
-        }
+        let mut st = State::new(FileId(0), quoted, Markers::of(quoted.as_bytes()), true);
+        st.step_to_end(&mut Lexer::starting_at(quoted.as_bytes(), 5));
         assert!(st.into_fragment().is_none());
         assert_eq!(parse_split(FileId(0), quoted, 5), p(quoted));
         assert_eq!(JOINED.with(|n| n.get()), joined + 1);
