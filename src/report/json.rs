@@ -157,23 +157,6 @@ fn push_str_literal(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn push_number(out: &mut String, n: usize) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &digit in &buf[at..] {
-        out.push(char::from(digit));
-    }
-}
-
 /// The keys of a position, each with the comma and indentation before it.
 struct PositionKeys {
     file: &'static str,
@@ -218,7 +201,7 @@ struct Writer<'a> {
 impl<'a> Writer<'a> {
     fn number(&mut self, key: &str, n: usize) {
         self.out.push_str(key);
-        push_number(&mut self.out, n);
+        super::push_decimal(&mut self.out, n);
     }
 
     fn position(&mut self, sources: &SourceMap, span: Span, keys: &PositionKeys) {

@@ -70,6 +70,23 @@ pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
     });
 }
 
+/// Appends `n` in decimal (the JSON writer's numbers, the human writer's line numbers: thousands per
+/// report, without `fmt`'s machinery).
+pub(crate) fn push_decimal(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(buf[at..].iter().map(|&b| char::from(b)));
+}
+
 /// Below this many findings, rendering on one thread is faster than starting others.
 pub(crate) const PARALLEL_MIN: usize = 256;
 

@@ -9,6 +9,7 @@
 //! Anything else is refused (`false` or `None`) and goes to miette; so does all colour output.
 //! `human::fast_path_tests` compares the two.
 
+use super::push_decimal;
 use crate::source::SourceFile;
 use unicode_width::UnicodeWidthChar;
 
@@ -285,19 +286,4 @@ fn decimal_digits(n: usize) -> usize {
         rest /= 10;
     }
     digits
-}
-
-fn push_decimal(out: &mut String, n: usize) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend(buf[at..].iter().map(|&b| char::from(b)));
 }
