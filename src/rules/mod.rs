@@ -139,33 +139,12 @@ pub fn run_parallel<C: Sync>(
         }
         return;
     }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(check) = checks.get(i) else {
-                            break done;
-                        };
-                        let mut found = Vec::new();
-                        check(cx, &mut found);
-                        done.push((i, found));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    let found = crate::source::parallel_map(&checks, threads, |check| {
+        let mut found = Vec::new();
+        check(cx, &mut found);
+        found
     });
-    results.sort_by_key(|(i, _)| *i);
-    for (_, found) in results {
-        out.extend(found);
-    }
+    out.extend(found.into_iter().flatten());
 }
 
 impl Check {
