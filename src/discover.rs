@@ -140,7 +140,7 @@ pub fn is_compose_name(name: &str) -> bool {
 
 /// Tells a file's kind from its name, its directories and (for `.conf` and templates) its content.
 pub fn classify_path(path: &Path) -> Option<Kind> {
-    classify_reading(path, &mut Contents::new())
+    classify_whole(path).map(|(kind, _)| kind)
 }
 
 /// Reading the first 64 KiB is enough to tell nginx from INI.
