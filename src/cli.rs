@@ -322,12 +322,7 @@ impl CheckArgs {
 }
 
 /// Entry point of the binary.
-/// Set by [`main`]: the process exits after this run, so a large outcome need not be freed one allocation at
-/// a time (the OS takes the memory back at once). Callers of [`check`] in a longer-lived process free it.
-static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
 pub fn main() -> ExitCode {
-    EXITING.store(true, std::sync::atomic::Ordering::Relaxed);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -404,8 +399,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Check(args) => {
             // One run, then the process exits (the language server above runs for long).
-            crate::heap::enable();
-            crate::source::map_large_files();
+            crate::process::set_one_shot();
             let color = match args.color {
                 ColorArg::Always => true,
                 ColorArg::Never => false,
@@ -554,7 +548,7 @@ pub fn check_to(args: &CheckArgs, color: bool, out: &mut dyn Write) -> Result<u8
         .diagnostics
         .iter()
         .any(|d| d.severity >= settings.min_severity);
-    if EXITING.load(std::sync::atomic::Ordering::Relaxed) {
+    if crate::process::one_shot() {
         // Freeing every finding and source of a large run one by one only delays the exit.
         std::mem::forget(outcome);
     }

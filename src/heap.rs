@@ -6,29 +6,21 @@
 //! (2 MiB) instead takes 25 faults for the same memory. (Other threads' allocations stay in their own
 //! malloc arenas: sharing the main one made the human renderer's threads wait on its lock, 130 → 230 ms.)
 //!
-//! Only a command-line run asks for this ([`enable`]): the settings keep memory the process frees (a
-//! process that exits does not care; a language server would).
-
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static ENABLED: AtomicBool = AtomicBool::new(false);
+//! Only a one-shot command-line run ([`crate::process::one_shot`]) gets this: the settings keep memory the
+//! process frees (a process that exits does not care; a language server would).
 
 /// Inputs smaller than this in all are not worth it: their heap is a few megabytes.
 pub const LARGE_RUN_BYTES: u64 = 1 << 20;
 
-/// Lets [`prepare`] tune the heap (the process exits after one run).
-pub fn enable() {
-    ENABLED.store(true, Ordering::Relaxed);
+/// Whether a run over `input_bytes` gets the heap tuned.
+fn wanted(one_shot: bool, input_bytes: u64) -> bool {
+    one_shot && input_bytes >= LARGE_RUN_BYTES
 }
 
-pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
-}
-
-/// Readies the heap for parsing `input_bytes` of configuration, if [`enable`]d and that is much.
-/// Returns whether it did.
+/// Readies the heap for parsing `input_bytes` of configuration, if this is a one-shot process and that is
+/// much. Returns whether it did.
 pub fn prepare(input_bytes: u64) -> bool {
-    if !enabled() || input_bytes < LARGE_RUN_BYTES {
+    if !wanted(crate::process::one_shot(), input_bytes) {
         return false;
     }
     // About ten bytes of heap per byte of input (syntax trees, the flattened walk, findings); the
@@ -40,7 +32,7 @@ pub fn prepare(input_bytes: u64) -> bool {
 /// [`prepare`] for the memory the calling thread (not the main one) will allocate while parsing
 /// `input_bytes`: other threads allocate from malloc arenas of their own.
 pub fn prepare_thread(input_bytes: u64) -> bool {
-    if !enabled() || input_bytes < LARGE_RUN_BYTES {
+    if !wanted(crate::process::one_shot(), input_bytes) {
         return false;
     }
     imp::prepare((input_bytes.saturating_mul(10)).min(48 << 20) as usize)
@@ -91,11 +83,9 @@ mod imp {
 mod tests {
     #[test]
     fn small_or_library_runs_leave_the_heap_alone() {
-        // Not enabled (a library caller, a test process): nothing changes, whatever the size.
-        assert!(!super::enabled());
-        assert!(!super::prepare(1 << 40));
-        super::ENABLED.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert!(!super::prepare(super::LARGE_RUN_BYTES - 1));
-        super::ENABLED.store(false, std::sync::atomic::Ordering::Relaxed);
+        // Not one-shot (a library caller, a language server): nothing changes, whatever the size.
+        assert!(!super::wanted(false, 1 << 40));
+        assert!(!super::wanted(true, super::LARGE_RUN_BYTES - 1));
+        assert!(super::wanted(true, super::LARGE_RUN_BYTES));
     }
 }

@@ -16,6 +16,7 @@ pub mod lint;
 pub mod lsp;
 pub mod nginx;
 pub mod phpfpm;
+pub mod process;
 pub mod report;
 pub mod rules;
 pub mod settings;

@@ -91,18 +91,12 @@ enum Backing {
 /// Files at least this large are mapped instead of read.
 const MAP_BYTES: u64 = 1 << 20;
 
-static MAP_LARGE_FILES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Lets [`SourceMap::load`] map large files. Only a one-shot `check` asks for it: a long-lived process (the
-/// language server) could be ended by an editor truncating a file it has mapped.
-pub fn map_large_files() {
-    MAP_LARGE_FILES.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
 impl SourceText {
     /// Maps `file` if it is large and valid UTF-8; `None` means read it instead.
     fn map(file: &std::fs::File, len: u64) -> Option<SourceText> {
-        if len < MAP_BYTES || !MAP_LARGE_FILES.load(std::sync::atomic::Ordering::Relaxed) {
+        // Only in a one-shot `check`: a long-lived process (the language server) could be ended by an
+        // editor truncating a file it has mapped.
+        if len < MAP_BYTES || !crate::process::one_shot() {
             return None;
         }
         // SAFETY: the map is read-only and private; see the type's docs for a concurrent truncation.
@@ -555,7 +549,7 @@ mod tests {
 
     #[test]
     fn large_files_are_mapped_and_read_the_same() {
-        map_large_files();
+        crate::process::set_one_shot();
         let dir = std::env::temp_dir().join(format!("wirelint-map-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let line = "location /é { proxy_pass http://10.0.0.1:8080; }\n";
