@@ -98,6 +98,9 @@ pub struct Index<'a> {
     /// Variables set by something whose values are not known statically (`geo`, `js_set`, a `map` that
     /// includes a file …).
     opaque: FxHashSet<String>,
+    /// The `*_pass` directives without variables whose target is a host name, by directive address, with
+    /// the target parsed: the rules read it here instead of parsing each one again.
+    named_targets: FxHashMap<ScopeKey, UpstreamTarget>,
 }
 
 /// Directives that define a variable named by their argument at `index`, with values not known here.
@@ -130,6 +133,7 @@ impl<'a> Index<'a> {
             zones: Default::default(),
             definitions: Default::default(),
             opaque: Default::default(),
+            named_targets: Default::default(),
         };
         use super::Tag;
         let tags = [
@@ -222,6 +226,9 @@ impl<'a> Index<'a> {
                                             implicit.insert(host.into_owned(), vec![port]);
                                         }
                                     }
+                                    if matches!(t.host, Host::Name(_)) {
+                                        index.named_targets.insert(key(d), t);
+                                    }
                                 }
                             }
                         }
@@ -240,6 +247,12 @@ impl<'a> Index<'a> {
                 .or_insert(i);
         }
         index
+    }
+
+    /// The target of a `*_pass` directive `d` without variables, when it is a host name: its first
+    /// argument as [`args::parse_target`] reads it, parsed once while building.
+    pub fn named_target(&self, d: &Directive) -> Option<&UpstreamTarget> {
+        self.named_targets.get(&key(d))
     }
 
     /// The `upstream` block called `name` (case-insensitive, as nginx matches).

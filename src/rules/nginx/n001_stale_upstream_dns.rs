@@ -315,7 +315,8 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         if word.has_variables() {
             return; // evaluated per request: N002's concern
         }
-        let Ok(target) = args::parse_target(kind, &word.text) else {
+        // Parsed while the index was built (only literal targets naming a host are kept).
+        let Some(target) = index.named_target(d) else {
             return;
         };
         let Host::Name(host) = &target.host else {
@@ -348,7 +349,7 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                 cx,
                 kind,
                 &word.text,
-                &target,
+                target,
                 host,
                 resolver.is_some(),
             ));
