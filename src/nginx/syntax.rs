@@ -66,6 +66,23 @@ impl Text {
     }
 }
 
+impl Text {
+    /// A text of up to 22 bytes as three words (bytes 0–7, bytes 8–15, then bytes 16–21 and the length):
+    /// equal keys mean equal texts, compared without a `memcmp` call. `None` for a longer text.
+    #[inline]
+    pub fn short_key(&self) -> Option<[u64; 3]> {
+        match &self.0 {
+            Repr::Inline { len, buf } => {
+                let word =
+                    |at: usize| u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
+                // Bytes 14–21, shifted down to leave 16–21, with the length above them.
+                Some([word(0), word(8), (word(14) >> 16) | (u64::from(*len) << 48)])
+            }
+            Repr::Heap(_) => None,
+        }
+    }
+}
+
 impl Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
@@ -1104,6 +1121,32 @@ mod tests {
         let a = Text::new(&"xyzxyzxyzxyzxyzxyzxyz"[..9]);
         let b = Text::new("xyzxyzxyz");
         assert!(a == b);
+    }
+
+    #[test]
+    fn short_keys_are_equal_exactly_for_equal_texts() {
+        // Every length up to 22, texts that differ in one byte anywhere (also in the bytes the last word
+        // reads twice), and texts that differ only in a trailing NUL.
+        let base = "abcdefghijklmnopqrstuv";
+        let mut texts = vec![String::new(), "a\0".to_string(), "a".to_string()];
+        for n in 1..=base.len() {
+            texts.push(base[..n].to_string());
+            for at in 0..n {
+                let mut changed = base.as_bytes()[..n].to_vec();
+                changed[at] = b'Z';
+                texts.push(String::from_utf8(changed).unwrap());
+            }
+        }
+        let keys: Vec<_> = texts
+            .iter()
+            .map(|t| Text::new(t).short_key().expect("22 bytes or fewer"))
+            .collect();
+        for (i, a) in texts.iter().enumerate() {
+            for (j, b) in texts.iter().enumerate() {
+                assert_eq!(keys[i] == keys[j], a == b, "{a:?} {b:?}");
+            }
+        }
+        assert_eq!(Text::new(&"x".repeat(23)).short_key(), None);
     }
 
     #[test]
