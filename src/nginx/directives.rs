@@ -2,16 +2,17 @@
 //! takes, per module definition.
 //!
 //! The data is `grammar/nginx/directives.tsv` (see `grammar/nginx/README.md` for where every row
-//! comes from and how it was checked against `nginx -t`). It is embedded at compile time and parsed
-//! once, on first use. Rows are kept in nginx's module order: when several modules define the same
-//! name, nginx uses the first definition whose contexts allow the current one, and so does
-//! [`lookup_in`].
+//! comes from and how it was checked against `nginx -t`). `build.rs` compiles it into the statics
+//! included below (a row it cannot read stops the build). Rows are kept in nginx's module order: when
+//! several modules define the same name, nginx uses the first definition whose contexts allow the
+//! current one, and so does [`lookup_in`].
 
-use std::collections::HashMap;
+use super::fxhash::FxHashMap;
+use super::table_source::{ANY_CONTEXT, CONTEXT_NAMES};
 use std::sync::OnceLock;
 
-/// The embedded table (tab-separated; `#` lines are comments; the first other line is the header).
-const TABLE: &str = include_str!("../../grammar/nginx/directives.tsv");
+// `SPECS` (every definition, grouped by name) and `NAMES` (each name with its range in `SPECS`).
+include!(concat!(env!("OUT_DIR"), "/directives.rs"));
 
 /// nginx's configuration contexts (ngx_conf_t cmd_type bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,32 +62,6 @@ impl Context {
     }
 }
 
-/// Table names of the contexts, indexed by bit number. Bits 0..=13 are [`Context`]; the rest are
-/// blocks of NGINX Plus and add-on modules that the linter does not model as contexts, kept so the
-/// directives inside them are known.
-const CONTEXT_NAMES: [&str; 17] = [
-    "main",
-    "events",
-    "http",
-    "server",
-    "location",
-    "lif",
-    "sif",
-    "limit_except",
-    "upstream",
-    "mail",
-    "mail_server",
-    "stream",
-    "stream_server",
-    "stream_upstream",
-    "mgmt",
-    "oidc_provider",
-    "acme_issuer",
-];
-
-/// The bit of "allowed everywhere" (nginx's NGX_ANY_CONF, e.g. `include`).
-const ANY_CONTEXT: u32 = 1 << 31;
-
 /// A set of contexts (bitset).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ContextSet(pub u32);
@@ -114,16 +89,6 @@ impl ContextSet {
             .map(|(_, n)| *n)
             .collect()
     }
-
-    fn from_name(name: &str) -> Option<u32> {
-        if name == "any" {
-            return Some(ANY_CONTEXT);
-        }
-        CONTEXT_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| 1 << i)
-    }
 }
 
 /// nginx's argument-count rule for one definition.
@@ -140,7 +105,6 @@ impl Arity {
     pub const ANY: u32 = 0x400;
     pub const MORE1: u32 = 0x800;
     pub const MORE2: u32 = 0x1000;
-    const TAKES: u32 = 0xff;
 
     /// Whether nginx accepts `n` arguments (not counting the name), as ngx_conf_handler() decides.
     /// A FLAG directive takes exactly one argument; that it must be `on` or `off` is a value check.
@@ -186,29 +150,6 @@ impl Arity {
             }
         }
     }
-
-    fn from_flag(flag: &str) -> Option<u32> {
-        Some(match flag {
-            "NOARGS" => Self::NOARGS,
-            "TAKE1" => 0x2,
-            "TAKE2" => 0x4,
-            "TAKE3" => 0x8,
-            "TAKE4" => 0x10,
-            "TAKE5" => 0x20,
-            "TAKE6" => 0x40,
-            "TAKE7" => 0x80,
-            "TAKE12" => 0x6,
-            "TAKE13" => 0xa,
-            "TAKE23" => 0xc,
-            "TAKE123" => 0xe,
-            "TAKE1234" => 0x1e,
-            "FLAG" => Self::FLAG,
-            "ANY" => Self::ANY,
-            "1MORE" => Self::MORE1,
-            "2MORE" => Self::MORE2,
-            _ => return None,
-        })
-    }
 }
 
 /// One module's definition of a directive.
@@ -225,139 +166,16 @@ pub struct DirectiveSpec {
     pub since: Option<&'static str>,
 }
 
-/// A table row that could not be read: 1-based line number in `directives.tsv` and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowError {
-    pub line: usize,
-    pub message: String,
-}
-
-struct Table {
-    /// All definitions, grouped by name (table order kept inside a group).
-    specs: Vec<DirectiveSpec>,
-    /// name → range in `specs`.
-    index: HashMap<&'static str, (usize, usize)>,
-    errors: Vec<RowError>,
-}
-
-fn parse_row(line: &'static str) -> Result<DirectiveSpec, String> {
-    let mut cols = [""; 6];
-    let mut n = 0;
-    for col in line.split('\t') {
-        if n < cols.len() {
-            cols[n] = col;
-        }
-        n += 1;
-    }
-    if n != 6 {
-        return Err(format!("expected 6 tab-separated columns, found {n}"));
-    }
-    let name = cols[0];
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(format!("bad directive name {name:?}"));
-    }
-    let mut contexts = 0;
-    for c in cols[1].split(',') {
-        contexts |= ContextSet::from_name(c).ok_or_else(|| format!("unknown context {c:?}"))?;
-    }
-    let mut arity = 0;
-    let mut block = false;
-    for a in cols[2].split('|') {
-        if a == "BLOCK" {
-            block = true;
-        } else {
-            arity |= Arity::from_flag(a).ok_or_else(|| format!("unknown argument flag {a:?}"))?;
-        }
-    }
-    if arity == 0 {
-        return Err("no argument-count flag".to_string());
-    }
-    let module = cols[3];
-    if module.is_empty() {
-        return Err("empty module".to_string());
-    }
-    let since = Some(cols[4]).filter(|s| !s.is_empty());
-    if cols[5].is_empty() {
-        return Err("empty source".to_string());
-    }
-    Ok(DirectiveSpec {
-        name,
-        contexts: ContextSet(contexts),
-        arity: Arity(
-            arity & (Arity::TAKES | Arity::FLAG | Arity::ANY | Arity::MORE1 | Arity::MORE2),
-        ),
-        block,
-        module,
-        since,
-    })
-}
-
-fn parse(text: &'static str) -> Table {
-    let mut rows: Vec<DirectiveSpec> = Vec::new();
-    let mut errors = Vec::new();
-    let mut header_seen = false;
-    for (i, line) in text.lines().enumerate() {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if !header_seen {
-            header_seen = true;
-            if line != "name\tcontexts\targs\tmodule\tsince\tsource" {
-                errors.push(RowError {
-                    line: i + 1,
-                    message: "bad header".to_string(),
-                });
-            }
-            continue;
-        }
-        match parse_row(line) {
-            Ok(spec) => rows.push(spec),
-            Err(message) => errors.push(RowError {
-                line: i + 1,
-                message,
-            }),
-        }
-    }
-    // Group by name, keeping table (= nginx module) order within a name: number the names in order
-    // of first appearance, then a stable sort on that number.
-    let mut group: HashMap<&'static str, usize> = HashMap::with_capacity(rows.len());
-    let mut keyed: Vec<(usize, DirectiveSpec)> = Vec::with_capacity(rows.len());
-    for r in rows {
-        let next = group.len();
-        let g = *group.entry(r.name).or_insert(next);
-        keyed.push((g, r));
-    }
-    keyed.sort_by_key(|(g, _)| *g);
-    let mut ranges = vec![(0, 0); group.len()];
-    let mut start = 0;
-    for i in 1..=keyed.len() {
-        if i == keyed.len() || keyed[i].0 != keyed[start].0 {
-            ranges[keyed[start].0] = (start, i);
-            start = i;
-        }
-    }
-    let index = group
-        .into_iter()
-        .map(|(name, g)| (name, ranges[g]))
-        .collect();
-    let specs = keyed.into_iter().map(|(_, r)| r).collect();
-    Table {
-        specs,
-        index,
-        errors,
-    }
-}
-
-fn table() -> &'static Table {
-    static TABLE_CELL: OnceLock<Table> = OnceLock::new();
-    TABLE_CELL.get_or_init(|| parse(TABLE))
+/// Name → range in [`SPECS`], built on first use.
+fn index() -> &'static FxHashMap<&'static str, (u16, u16)> {
+    static INDEX: OnceLock<FxHashMap<&'static str, (u16, u16)>> = OnceLock::new();
+    INDEX.get_or_init(|| NAMES.iter().map(|&(n, a, b)| (n, (a, b))).collect())
 }
 
 /// All definitions of `name` (several modules may define it), empty if unknown.
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
-    let t = table();
-    match t.index.get(name) {
-        Some(&(a, b)) => &t.specs[a..b],
+    match index().get(name) {
+        Some(&(a, b)) => &SPECS[usize::from(a)..usize::from(b)],
         None => &[],
     }
 }
@@ -377,10 +195,9 @@ pub fn suggest(name: &str) -> Option<&'static str> {
     if name.is_empty() || !lookup(name).is_empty() {
         return None;
     }
-    let t = table();
     let max = if name.chars().count() <= 3 { 1 } else { 2 };
     let mut best: Option<(usize, &'static str)> = None;
-    for spec in &t.specs {
+    for spec in &SPECS {
         if best.is_some_and(|(_, b)| b == spec.name) {
             continue;
         }
@@ -395,14 +212,9 @@ pub fn suggest(name: &str) -> Option<&'static str> {
     best.map(|(_, n)| n)
 }
 
-/// Rows of the embedded table that failed to parse (empty when the table is well-formed).
-pub fn table_errors() -> &'static [RowError] {
-    &table().errors
-}
-
 /// Every definition in the table, grouped by name.
 pub fn all() -> &'static [DirectiveSpec] {
-    &table().specs
+    &SPECS
 }
 
 /// Optimal-string-alignment distance (adjacent transpositions count 1), capped: returns `cap + 1`
@@ -439,23 +251,40 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    use super::super::table_source::{self, context_bit};
+
+    /// The embedded table as `build.rs` reads it.
+    const TABLE: &str = include_str!("../../grammar/nginx/directives.tsv");
+
     #[test]
-    fn every_row_parses() {
-        assert_eq!(table_errors(), &[] as &[RowError]);
-        assert!(all().len() > 1000, "table has {} rows", all().len());
+    fn the_statics_are_the_table_grouped_by_name() {
+        let rows = table_source::rows(TABLE).expect("the table reads");
+        assert!(rows.len() > 1000, "table has {} rows", rows.len());
+        let (rows, ranges) = table_source::group(rows);
+        assert_eq!(rows.len(), SPECS.len());
+        for (r, s) in rows.iter().zip(&SPECS) {
+            assert_eq!(
+                (r.name, r.contexts, r.arity, r.block, r.module, r.since),
+                (s.name, s.contexts.0, s.arity.0, s.block, s.module, s.since)
+            );
+        }
+        let names: Vec<_> = NAMES
+            .iter()
+            .map(|&(n, a, b)| (n, usize::from(a), usize::from(b)))
+            .collect();
+        assert_eq!(names, ranges);
     }
 
     #[test]
-    fn parse_time_is_reported() {
-        // Measured, not asserted (timings are noisy in CI): run with `--nocapture` to see it.
-        let start = std::time::Instant::now();
-        let t = parse(TABLE);
-        eprintln!(
-            "directives.tsv: {} rows parsed in {:?}",
-            t.specs.len(),
-            start.elapsed()
-        );
-        assert!(t.errors.is_empty());
+    fn context_names_and_bits_agree() {
+        for (i, name) in CONTEXT_NAMES.iter().enumerate() {
+            assert_eq!(context_bit(name), Some(1 << i), "{name}");
+        }
+        for (i, c) in Context::ALL.iter().enumerate() {
+            assert_eq!(c.name(), CONTEXT_NAMES[i]);
+        }
+        assert_eq!(context_bit("any"), Some(ANY_CONTEXT));
+        assert_eq!(context_bit("Http"), None);
     }
 
     #[test]
@@ -569,7 +398,7 @@ mod tests {
         assert!(!s.is_any());
         assert_eq!(ContextSet::default().names(), Vec::<&str>::new());
         for c in Context::ALL {
-            assert_eq!(ContextSet::from_name(c.name()), Some(c.bit()));
+            assert_eq!(context_bit(c.name()), Some(c.bit()));
         }
     }
 
@@ -634,35 +463,43 @@ mod tests {
 
     #[test]
     fn grouping_keeps_table_order_within_a_name() {
-        let t = parse(
+        let rows = table_source::rows(
             "name\tcontexts\targs\tmodule\tsince\tsource\n\
              a\thttp\tTAKE1\tm1\t\tx\n\
              b\thttp\tTAKE1\tm1\t\tx\n\
              a\tupstream\tTAKE2\tm2\t\tx\n\
              c\tmain\tNOARGS\tm3\t1.0\tx\n\
              a\tstream\tTAKE3\tm4\t\tx\n",
-        );
-        assert!(t.errors.is_empty());
-        let (s, e) = t.index["a"];
-        let mods: Vec<&str> = t.specs[s..e].iter().map(|x| x.module).collect();
+        )
+        .expect("rows");
+        let (rows, ranges) = table_source::group(rows);
+        assert_eq!(ranges, [("a", 0, 3), ("b", 3, 4), ("c", 4, 5)]);
+        let mods: Vec<&str> = rows[..3].iter().map(|x| x.module).collect();
         assert_eq!(mods, ["m1", "m2", "m4"]);
-        let (s, e) = t.index["c"];
-        assert_eq!(e - s, 1);
-        assert_eq!(t.specs[s].since, Some("1.0"));
-        assert_eq!(parse("").specs.len(), 0);
+        assert_eq!(rows[4].since, Some("1.0"));
+        assert_eq!(table_source::rows(""), Ok(vec![]));
     }
 
     #[test]
     fn malformed_rows_are_errors_not_panics() {
-        let t = parse(
-            "# c\nname\tcontexts\targs\tmodule\tsince\tsource\n\
-             ok\thttp\tTAKE1\tm\t\tx\n\
-             bad ctx\tnowhere\tTAKE1\tm\t\tx\n\
-             x\thttp\tTAKE9\tm\t\tx\n\
-             y\thttp\tTAKE1\tm\n",
+        let header = "# c\nname\tcontexts\targs\tmodule\tsince\tsource\nok\thttp\tTAKE1\tm\t\tx\n";
+        for (row, why) in [
+            ("bad ctx\tnowhere\tTAKE1\tm\t\tx", "bad directive name"),
+            ("x\tnowhere\tTAKE1\tm\t\tx", "unknown context"),
+            ("x\thttp\tTAKE9\tm\t\tx", "unknown argument flag"),
+            ("x\thttp\tBLOCK\tm\t\tx", "no argument-count flag"),
+            (
+                "y\thttp\tTAKE1\tm",
+                "expected 6 tab-separated columns, found 4",
+            ),
+        ] {
+            let err = table_source::rows(&format!("{header}{row}\n")).expect_err(row);
+            assert_eq!(err.0, 4, "{row}");
+            assert!(err.1.contains(why), "{row}: {}", err.1);
+        }
+        assert_eq!(
+            table_source::rows("nom\tcontexts\n"),
+            Err((1, "bad header".to_string()))
         );
-        assert_eq!(t.specs.len(), 1);
-        assert_eq!(t.errors.len(), 3);
-        assert_eq!(t.errors[0].line, 4);
     }
 }
