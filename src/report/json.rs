@@ -254,10 +254,10 @@ impl<'a> Writer<'a> {
             self.out.push_str(literal);
             return;
         }
-        let mut literal = String::new();
-        push_str_literal(&mut literal, help);
-        self.out.push_str(&literal);
-        self.help.insert(help, literal);
+        // Written in place and copied out once: escaping into a fresh string grew it step by step.
+        let start = self.out.len();
+        push_str_literal(&mut self.out, help);
+        self.help.insert(help, self.out[start..].to_string());
     }
 
     /// One finding, `{…}`, as serde_json pretty-prints it two levels deep.

@@ -84,7 +84,9 @@ pub(crate) fn push_decimal(out: &mut String, n: usize) {
             break;
         }
     }
-    out.extend(buf[at..].iter().map(|&b| char::from(b)));
+    // SAFETY: `buf[at..]` holds only ASCII digits. (Pushing them one `char` at a time, or checking them
+    // with `from_utf8`, took 140 instructions a number; a report writes four per finding.)
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) });
 }
 
 /// Below this many findings, rendering on one thread is faster than starting others.
@@ -128,6 +130,9 @@ impl<K: PartialEq, const N: usize> Recent<K, N> {
 /// memory reused before the report is done.
 const PART: usize = 256;
 
+/// About the text of a part of [`PART`] findings.
+const PART_BYTES: usize = 256 << 10;
+
 /// Renders `diagnostics` part by part and writes the parts in order, each as soon as it and those before
 /// it are done: on all cores when there are many, each thread with its own `state` (a renderer's caches).
 ///
@@ -164,11 +169,12 @@ pub(crate) fn write_parts<'d, S>(
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(part) = parts.get(i) else { break };
+                    // A new part starts at a part's usual size rather than growing to it.
                     let mut text = spare
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .pop()
-                        .unwrap_or_default();
+                        .unwrap_or_else(|| String::with_capacity(PART_BYTES));
                     text.clear();
                     render(&mut state, part, &mut text);
                     if done.send((i, text)).is_err() {
