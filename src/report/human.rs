@@ -273,6 +273,8 @@ struct Renderer<'a> {
     empty: HashMap<u8, String>,
     footers: Recent<&'a str, RECENT>,
     related: Recent<(u8, Span, &'a str), RECENT>,
+    /// [`code`] of each rule code met (`format!` for each finding was an eighth of the rendering).
+    codes: Vec<(&'static str, String)>,
 }
 
 impl<'a> Renderer<'a> {
@@ -283,7 +285,20 @@ impl<'a> Renderer<'a> {
             empty: HashMap::new(),
             footers: Recent::default(),
             related: Recent::default(),
+            codes: Vec::new(),
         }
+    }
+
+    /// [`code`] of `d`, kept for the next findings of its rule.
+    fn code(&mut self, d: &Diagnostic) -> &str {
+        let i = match self.codes.iter().position(|(c, _)| *c == d.code) {
+            Some(i) => i,
+            None => {
+                self.codes.push((d.code, code(d)));
+                self.codes.len() - 1
+            }
+        };
+        &self.codes[i].1
     }
 
     /// miette's text for `probe` beyond an empty probe's.
@@ -327,7 +342,7 @@ impl<'a> Renderer<'a> {
         let drawn = !self.color && {
             let file = sources.get(d.span.file);
             let (start, end) = (d.span.start as usize, d.span.end as usize);
-            snippet::finding(out, file, start, end, &code(d), severity, &d.message)
+            snippet::finding(out, file, start, end, self.code(d), severity, &d.message)
         };
         if !drawn {
             self.handler.render_report(out, &main_report(sources, d))?;

@@ -96,9 +96,14 @@ fn fill(out: &mut String, text: &str, initial: &str, subsequent: &str) {
 
 /// [`fill`] for the text it reproduces; false (and nothing appended) for the rest.
 fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> bool {
+    // The indents are ASCII (`  help: `), as wide as they are long.
+    let width = |s: &str| match s.is_ascii() {
+        true => s.len(),
+        false => textwrap::core::display_width(s),
+    };
     let widths = [
-        WRAP_WIDTH.saturating_sub(textwrap::core::display_width(initial)),
-        WRAP_WIDTH.saturating_sub(textwrap::core::display_width(subsequent)),
+        WRAP_WIDTH.saturating_sub(width(initial)),
+        WRAP_WIDTH.saturating_sub(width(subsequent)),
     ];
     let bytes = text.as_bytes();
     // One pass that vectorises; textwrap measures control characters its own way.
@@ -118,6 +123,15 @@ fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> b
     let mut at = 0;
     while at < bytes.len() {
         let mut word_end = at;
+        // Eight bytes at a time to the next space (byte by byte, this loop was a third of the wrapping).
+        while let Some(w) = crate::swar::load8(bytes, word_end) {
+            let spaces = crate::swar::equal(w, b' ');
+            if spaces != 0 {
+                word_end += crate::swar::first(spaces);
+                break;
+            }
+            word_end += 8;
+        }
         while word_end < bytes.len() && bytes[word_end] != b' ' {
             word_end += 1;
         }
