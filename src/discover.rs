@@ -162,7 +162,13 @@ fn classify_whole(path: &Path) -> Option<(Kind, Option<Vec<u8>>)> {
         return is_compose_name(&name).then_some((Kind::Compose, None));
     }
     let mut head = read_head(path, HEAD_BYTES)?;
-    let kind = classify(path, &String::from_utf8_lossy(&head))?;
+    // Checked first with `from_utf8`, which skips ASCII a word at a time: the lossy conversion's scan
+    // alone was a fifth of reading and sniffing 2,000 small files.
+    let text = match std::str::from_utf8(&head) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(&head),
+    };
+    let kind = classify(path, &text)?;
     if head.len() >= HEAD_BYTES {
         return Some((kind, None));
     }
@@ -244,55 +250,133 @@ struct Shape {
 impl Shape {
     fn of(text: &str) -> Shape {
         let mut s = Shape::default();
-        for line in text.lines() {
-            let t = line.trim();
-            if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
-                continue;
-            }
-            // Strip an nginx comment for the ending test (a rough cut is enough for sniffing). Found with
-            // memchr: a substring search set up for every line was a third of discovering 2,000 files.
-            let code = memchr::memchr_iter(b'#', t.as_bytes())
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        // The lines as `str::lines` gives them, but for a `\r` before the break, which trimming removes.
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            s.line(&text[start..end], Trim::Fast);
+            start = end + 1;
+        }
+        s
+    }
+
+    /// Counts one line. `trim` chooses how whitespace is found: [`Trim::Fast`] gives the same result as
+    /// `str::trim`, `str::trim_end` and `str::split_whitespace` (the tests check it against them), from
+    /// a byte scan when the bytes at hand are ASCII. Sniffing 2,000 small files spent 110 M instructions
+    /// here with the `str` methods.
+    fn line(&mut self, line: &str, trim: Trim) {
+        let t = trim.both(line);
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            return;
+        }
+        // Strip an nginx comment for the ending test (a rough cut is enough for sniffing). Found with
+        // memchr: a substring search set up for every line was a third of discovering 2,000 files.
+        let code = trim.end(
+            memchr::memchr_iter(b'#', t.as_bytes())
                 .find(|&i| i > 0 && t.as_bytes()[i - 1] == b' ')
-                .map_or(t, |i| &t[..i - 1])
-                .trim_end();
-            if code.ends_with(';') || code.ends_with('{') || code == "}" {
-                s.nginx_lines += 1;
-                let word = code.split_whitespace().next().unwrap_or("");
-                if matches!(
+                .map_or(t, |i| &t[..i - 1]),
+        );
+        if code.ends_with(';') || code.ends_with('{') || code == "}" {
+            self.nginx_lines += 1;
+            let word = trim.first_word(code);
+            if matches!(
+                word,
+                "server" | "location" | "http" | "events" | "upstream" | "stream" | "map"
+            ) || word.ends_with("_pass")
+                || matches!(
                     word,
-                    "server" | "location" | "http" | "events" | "upstream" | "stream" | "map"
-                ) || word.ends_with("_pass")
-                    || matches!(
-                        word,
-                        "listen" | "server_name" | "root" | "include" | "worker_processes"
-                    )
-                {
-                    s.nginx_keywords += 1;
+                    "listen" | "server_name" | "root" | "include" | "worker_processes"
+                )
+            {
+                self.nginx_keywords += 1;
+            }
+        } else if (t.starts_with('[') && t.ends_with(']')) || is_ini_assignment(t) {
+            self.ini_lines += 1;
+            let key = t
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if key == "pm"
+                || key.starts_with("pm.")
+                || key.starts_with("listen")
+                || key.starts_with("php_value[")
+                || key.starts_with("php_admin_value[")
+                || key.starts_with("php_flag[")
+                || key.starts_with("php_admin_flag[")
+                || key == "daemonize"
+                || key == "catch_workers_output"
+                || key == "request_terminate_timeout"
+            {
+                self.fpm_keys += 1;
+            }
+        }
+    }
+}
+
+/// How [`Shape::line`] finds whitespace.
+#[derive(Clone, Copy)]
+enum Trim {
+    /// A byte scan, falling back to [`Trim::Str`] where a byte at hand is not ASCII or is the one ASCII
+    /// whitespace character `trim_ascii` keeps (`\x0b`).
+    Fast,
+    /// The `str` methods (Unicode whitespace).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Str,
+}
+
+impl Trim {
+    /// Whether `str::trim` stops at byte `b` where `trim_ascii` stopped.
+    fn ascii_stop(b: u8) -> bool {
+        b.is_ascii() && b != 0x0b
+    }
+
+    fn both(self, s: &str) -> &str {
+        match self {
+            Trim::Fast => {
+                let t = s.trim_ascii();
+                match (t.as_bytes().first(), t.as_bytes().last()) {
+                    (Some(&a), Some(&b)) if !(Self::ascii_stop(a) && Self::ascii_stop(b)) => {
+                        s.trim()
+                    }
+                    _ => t,
                 }
-            } else if (t.starts_with('[') && t.ends_with(']')) || is_ini_assignment(t) {
-                s.ini_lines += 1;
-                let key = t
-                    .split('=')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                if key == "pm"
-                    || key.starts_with("pm.")
-                    || key.starts_with("listen")
-                    || key.starts_with("php_value[")
-                    || key.starts_with("php_admin_value[")
-                    || key.starts_with("php_flag[")
-                    || key.starts_with("php_admin_flag[")
-                    || key == "daemonize"
-                    || key == "catch_workers_output"
-                    || key == "request_terminate_timeout"
-                {
-                    s.fpm_keys += 1;
+            }
+            Trim::Str => s.trim(),
+        }
+    }
+
+    fn end(self, s: &str) -> &str {
+        match self {
+            Trim::Fast => {
+                let t = s.trim_ascii_end();
+                match t.as_bytes().last() {
+                    Some(&b) if !Self::ascii_stop(b) => s.trim_end(),
+                    _ => t,
+                }
+            }
+            Trim::Str => s.trim_end(),
+        }
+    }
+
+    /// The first of `split_whitespace` (`s` starts with no whitespace).
+    fn first_word(self, s: &str) -> &str {
+        if let Trim::Fast = self {
+            for (i, &b) in s.as_bytes().iter().enumerate() {
+                if !b.is_ascii() {
+                    break; // may be Unicode whitespace
+                }
+                if b.is_ascii_whitespace() || b == 0x0b {
+                    return &s[..i];
+                }
+                if i + 1 == s.len() {
+                    return s;
                 }
             }
         }
-        s
+        s.split_whitespace().next().unwrap_or("")
     }
 }
 
@@ -310,6 +394,68 @@ fn is_ini_assignment(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Shape::of`] with the `str` methods throughout, as it was written first.
+    fn shape_by_str(text: &str) -> Shape {
+        let mut s = Shape::default();
+        for line in text.lines() {
+            s.line(line, Trim::Str);
+        }
+        s
+    }
+
+    fn same_shape(a: &Shape, b: &Shape) -> bool {
+        (a.nginx_lines, a.ini_lines, a.fpm_keys, a.nginx_keywords)
+            == (b.nginx_lines, b.ini_lines, b.fpm_keys, b.nginx_keywords)
+    }
+
+    #[test]
+    fn fast_shape_agrees_with_str_methods() {
+        let lines = [
+            "server {",
+            "  listen 80;",
+            "\tlocation / { proxy_pass http://a:1; } # note",
+            "}",
+            "\u{a0}server_name x;\u{a0}",
+            "\u{3000}listen\u{3000}80;",
+            "\x0broot /x;\x0b",
+            "include\x0bx;",
+            "upstream\u{85}b {",
+            "fastcgi_pass php:9000;\r",
+            "é_pass x;",
+            "[www]",
+            "listen = 9000",
+            " pm.max_children = 5 ",
+            "; comment",
+            "# comment",
+            "",
+            "   ",
+            "\r",
+            "x #y;",
+            "a ;",
+            "map $a $b {",
+        ];
+        for a in lines {
+            for b in lines {
+                for sep in ["\n", "\r\n"] {
+                    let text = format!("{a}{sep}{b}{sep}{a}");
+                    assert!(
+                        same_shape(&Shape::of(&text), &shape_by_str(&text)),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_shape_agrees_on_any_text(
+            text in "([ \t\r\n\x0b\x0c\u{a0}\u{85}\u{3000}#;{}=\\[\\]a-z_.é]|server|listen|_pass){0,40}"
+        ) {
+            proptest::prop_assert!(same_shape(&Shape::of(&text), &shape_by_str(&text)));
+        }
+    }
 
     #[test]
     fn many_files_are_told_apart_as_one_at_a_time() {
