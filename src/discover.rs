@@ -77,7 +77,9 @@ pub fn discover_reading(
         match forced {
             Some(kind) => inputs.extend(candidates.iter().map(|p| input(p, kind))),
             None => {
-                for (path, kind, whole) in classify_all(candidates) {
+                let found = classify_all(candidates);
+                contents.reserve(found.len());
+                for (path, kind, whole) in found {
                     inputs.push(input(&path, kind));
                     if let Some(bytes) = whole {
                         contents.insert(path, bytes);

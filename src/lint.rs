@@ -157,6 +157,7 @@ pub fn check_with_overlays(
         None => {
             let (inputs, skipped, contents) = discover::discover_reading(paths, settings.kind)
                 .map_err(|e| RunError(e.to_string()))?;
+            sources.reserve(contents.len());
             for (path, bytes) in contents {
                 sources.preload(&path, bytes);
             }

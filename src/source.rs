@@ -347,9 +347,15 @@ impl SourceMap {
     }
 
     pub fn add(&mut self, file: SourceFile) -> FileId {
+        let key = file.path.as_deref().map(normalize);
+        self.add_keyed(file, key)
+    }
+
+    /// [`add`](Self::add) with the file's path already normalised.
+    fn add_keyed(&mut self, file: SourceFile, key: Option<PathBuf>) -> FileId {
         let id = FileId(self.files.len() as u32);
-        if let Some(path) = &file.path {
-            self.by_path.insert(normalize(path), id);
+        if let Some(key) = key {
+            self.by_path.insert(key, id);
         }
         self.files.push(file);
         id
@@ -358,6 +364,12 @@ impl SourceMap {
     /// Makes `path` read as `text` instead of what is on disk.
     pub fn set_overlay(&mut self, path: &Path, text: String) {
         self.overlays.insert(normalize(path), text);
+    }
+
+    /// Room for `n` more files and preloaded files, without growing (and rehashing) the maps by path.
+    pub fn reserve(&mut self, n: usize) {
+        self.by_path.reserve(n);
+        self.preloaded.reserve(n);
     }
 
     /// Gives `load` the bytes of `path` as just read from disk, so it need not read the file again.
@@ -373,20 +385,18 @@ impl SourceMap {
     /// Reads `path` (an overlay first, then the disk) once; later calls return the same id. `name` is how
     /// the file is shown to the user.
     pub fn load(&mut self, path: &Path, name: String) -> Result<FileId, LoadError> {
-        if let Some(id) = self.find_path(path) {
+        // Normalised once for the lookups and the new entry (three times over 2,000 files was 4 % of a run).
+        let key = normalize(path);
+        if let Some(&id) = self.by_path.get(&key) {
             return Ok(id);
         }
-        let key = normalize(path);
         if let Some(text) = self.overlays.get(&key) {
             let file = SourceFile::new(name, Some(path.to_path_buf()), text.clone());
-            return Ok(self.add(file));
+            return Ok(self.add_keyed(file, Some(key)));
         }
         if let Some(bytes) = self.preloaded.remove(&key) {
-            return Ok(self.add(SourceFile::from_bytes(
-                name,
-                Some(path.to_path_buf()),
-                bytes,
-            )));
+            let file = SourceFile::from_bytes(name, Some(path.to_path_buf()), bytes);
+            return Ok(self.add_keyed(file, Some(key)));
         }
         let io = |err| LoadError::Io {
             path: path.to_path_buf(),
@@ -401,15 +411,13 @@ impl SourceMap {
         }
         let mut file = std::fs::File::open(path).map_err(io)?;
         if let Some(text) = SourceText::map(&file, meta.len()) {
-            return Ok(self.add(SourceFile::new(name, Some(path.to_path_buf()), text)));
+            let file = SourceFile::new(name, Some(path.to_path_buf()), text);
+            return Ok(self.add_keyed(file, Some(key)));
         }
         let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
         std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
-        Ok(self.add(SourceFile::from_bytes(
-            name,
-            Some(path.to_path_buf()),
-            bytes,
-        )))
+        let file = SourceFile::from_bytes(name, Some(path.to_path_buf()), bytes);
+        Ok(self.add_keyed(file, Some(key)))
     }
 
     /// The file already loaded from `path`, if any.
