@@ -255,3 +255,33 @@ fn table_bodies_and_raw_blocks_are_not_walked() {
         ]
     );
 }
+
+#[test]
+fn a_file_included_in_http_and_in_stream_is_read_as_each_by_the_rules() {
+    // `proxy_pass backend:8080;` is a stream target, and in http no target at all (nginx wants a scheme
+    // there): N001 reports the stream server's start-up lookup, and nothing is said for the location.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "nginx.conf",
+                "events {}\nhttp {\n  server {\n    listen 80;\n    location / {\n      include shared.conf;\n    }\n  }\n}\n\
+                 stream {\n  server {\n    listen 9000;\n    include shared.conf;\n  }\n}\n",
+            ),
+            ("shared.conf", "proxy_pass backend:8080;\n"),
+        ],
+    );
+    let outcome =
+        wirelint::lint::check(&[dir.path().join("nginx.conf")], None, &Settings::default())
+            .expect("lint runs");
+    let n001: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "N001")
+        .collect();
+    assert_eq!(n001.len(), 1, "{:#?}", outcome.diagnostics);
+    assert_eq!(outcome.sources.text(n001[0].span), "backend");
+    let help = n001[0].help.as_deref().unwrap_or_default();
+    assert!(help.contains("in stream or this server"), "{help}");
+}

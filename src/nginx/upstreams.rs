@@ -98,9 +98,10 @@ pub struct Index<'a> {
     /// Variables set by something whose values are not known statically (`geo`, `js_set`, a `map` that
     /// includes a file …).
     opaque: FxHashSet<String>,
-    /// The `*_pass` directives without variables whose target is a host name, by directive address, with
-    /// the target parsed: the rules read it here instead of parsing each one again.
-    named_targets: FxHashMap<ScopeKey, UpstreamTarget>,
+    /// The `*_pass` directives without variables whose target is a host name, by directive address and
+    /// module (a file included both in http and in stream is read as each), with the target parsed: the
+    /// rules read it here instead of parsing each one again.
+    named_targets: FxHashMap<(ScopeKey, bool), UpstreamTarget>,
 }
 
 /// Directives that define a variable named by their argument at `index`, with values not known here.
@@ -227,7 +228,7 @@ impl<'a> Index<'a> {
                                         }
                                     }
                                     if matches!(t.host, Host::Name(_)) {
-                                        index.named_targets.insert(key(d), t);
+                                        index.named_targets.insert((key(d), stream), t);
                                     }
                                 }
                             }
@@ -249,10 +250,11 @@ impl<'a> Index<'a> {
         index
     }
 
-    /// The target of a `*_pass` directive `d` without variables, when it is a host name: its first
-    /// argument as [`args::parse_target`] reads it, parsed once while building.
-    pub fn named_target(&self, d: &Directive) -> Option<&UpstreamTarget> {
-        self.named_targets.get(&key(d))
+    /// The target of a `*_pass` directive `d` without variables in the http or (`stream`) the stream
+    /// module, when it is a host name: its first argument as [`args::parse_target`] reads it, parsed once
+    /// while building.
+    pub fn named_target(&self, d: &Directive, stream: bool) -> Option<&UpstreamTarget> {
+        self.named_targets.get(&(key(d), stream))
     }
 
     /// The `upstream` block called `name` (case-insensitive, as nginx matches).

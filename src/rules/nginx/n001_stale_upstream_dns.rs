@@ -316,7 +316,7 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
             return; // evaluated per request: N002's concern
         }
         // Parsed while the index was built (only literal targets naming a host are kept).
-        let Some(target) = index.named_target(d) else {
+        let Some(target) = index.named_target(d, stream) else {
             return;
         };
         let Host::Name(host) = &target.host else {
