@@ -300,7 +300,16 @@ pub fn check_with_overlays(
                 .is_some_and(|p| crate::stack::is_repo_path(p))
         })
         .count();
-    diagnostics.retain(|d| settings.enabled_in(d.code, sources.get(d.span.file).path.as_deref()));
+    // Findings come in runs of one rule in one file: the last answer is asked again first.
+    let mut last: Option<(&str, FileId, bool)> = None;
+    diagnostics.retain(|d| match last {
+        Some((code, file, enabled)) if std::ptr::eq(code, d.code) && file == d.span.file => enabled,
+        _ => {
+            let enabled = settings.enabled_in(d.code, sources.get(d.span.file).path.as_deref());
+            last = Some((d.code, d.span.file, enabled));
+            enabled
+        }
+    });
     let mut diagnostics = crate::suppress::apply(&sources, &kinds, diagnostics, settings);
     for d in &mut diagnostics {
         if let Some(severity) = settings.severity_of(d.code) {
@@ -308,7 +317,9 @@ pub fn check_with_overlays(
         }
     }
     crate::report::sort(&sources, &mut diagnostics);
-    diagnostics.dedup();
+    // Equal findings have equal spans: that cheap comparison first (the messages and helps of
+    // neighbouring findings of one rule often share long prefixes).
+    diagnostics.dedup_by(|a, b| a.span == b.span && a == b);
     crate::timing::phase("filter, sort");
     Ok(Outcome {
         sources,

@@ -177,8 +177,12 @@ fn is_code_line(line: &str, kind: Kind) -> bool {
 /// Reads the suppressions of one file; malformed ones become findings.
 /// Whether `text` contains `wirelint:` in any letter case.
 fn mentions_marker(text: &[u8]) -> bool {
-    memchr::memchr_iter(b':', text)
-        .any(|colon| colon >= 8 && text[colon - 8..colon].eq_ignore_ascii_case(b"wirelint"))
+    // The byte before the colon first: most colons of a configuration follow a host name or a number.
+    memchr::memchr_iter(b':', text).any(|colon| {
+        colon >= 8
+            && text[colon - 1] | 0x20 == b't'
+            && text[colon - 8..colon].eq_ignore_ascii_case(b"wirelint")
+    })
 }
 
 pub fn parse_file(
@@ -317,7 +321,6 @@ pub fn apply(
     diagnostics: Vec<Diagnostic>,
     settings: &Settings,
 ) -> Vec<Diagnostic> {
-    let mut out = Vec::with_capacity(diagnostics.len());
     let mut suppressions: Vec<(FileId, Suppression, Vec<bool>)> = Vec::new();
     let mut meta = Vec::new();
     for &(id, kind) in files {
@@ -328,21 +331,30 @@ pub fn apply(
             (id, s, used)
         }));
     }
-    for d in diagnostics {
-        let line = sources.get(d.span.file).line_col(d.span.start as usize).0;
-        let mut silenced = false;
-        for (file, s, used) in suppressions.iter_mut() {
-            if *file != d.span.file || s.target_line.is_some_and(|t| t != line) {
-                continue;
+    // Most runs have no suppression at all, or a few in some files: the findings stay where they are and
+    // only those in a file with suppressions have their line looked up (thousands of findings on a large
+    // configuration).
+    let mut out = diagnostics;
+    if !suppressions.is_empty() {
+        let suppressed: std::collections::HashSet<FileId> =
+            suppressions.iter().map(|(f, ..)| *f).collect();
+        out.retain(|d| {
+            if !suppressed.contains(&d.span.file) {
+                return true;
             }
-            if let Some(i) = s.codes.iter().position(|(c, _)| c == d.code) {
-                used[i] = true;
-                silenced = true;
+            let line = sources.get(d.span.file).line_col(d.span.start as usize).0;
+            let mut silenced = false;
+            for (file, s, used) in suppressions.iter_mut() {
+                if *file != d.span.file || s.target_line.is_some_and(|t| t != line) {
+                    continue;
+                }
+                if let Some(i) = s.codes.iter().position(|(c, _)| c == d.code) {
+                    used[i] = true;
+                    silenced = true;
+                }
             }
-        }
-        if !silenced {
-            out.push(d);
-        }
+            !silenced
+        });
     }
     // Stack rules (S…) only run when a compose file ties the stack together: without one, their
     // suppressions are not known to be unused.
@@ -431,6 +443,27 @@ mod tests {
             run(Kind::Nginx, text, &[("N000", 2), ("N000", 3), ("N000", 4)]),
             vec![("N000".into(), 4)]
         );
+    }
+
+    #[test]
+    fn a_suppression_acts_in_its_own_file_only() {
+        let mut m = SourceMap::new();
+        let text = "# wirelint: ignore-file[N000] generated\nlisten 80\n";
+        let with = m.add(SourceFile::new("a".into(), None, text.to_string()));
+        let without = m.add(SourceFile::new("b".into(), None, text.replace('#', ";")));
+        let diags = vec![
+            at_line(&m, without, "N000", 2),
+            at_line(&m, with, "N000", 2),
+            at_line(&m, without, "N001", 2),
+        ];
+        let out = apply(
+            &m,
+            &[(with, Kind::Nginx), (without, Kind::Nginx)],
+            diags,
+            &Settings::default(),
+        );
+        let kept: Vec<_> = out.iter().map(|d| (d.span.file, d.code)).collect();
+        assert_eq!(kept, vec![(without, "N000"), (without, "N001")]);
     }
 
     #[test]

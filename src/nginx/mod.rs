@@ -325,7 +325,9 @@ impl Config {
         if let Some(flat) = cached.as_ref().filter(|f| f.stamp == stamp) {
             return Arc::clone(flat);
         }
+        let start = std::time::Instant::now();
         let flat = Arc::new(self.flatten(stamp));
+        crate::timing::interval("flat walk", start);
         *cached = Some(Arc::clone(&flat));
         flat
     }
@@ -667,6 +669,7 @@ pub fn load(
     let mut parsed = ParsedFiles::new();
     let mut syntax_diags: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
     let mut input_ids = Vec::new();
+    let start = std::time::Instant::now();
     for input in inputs {
         let id = sources.load(&input.path, input.name.clone())?;
         if !input_ids.contains(&id) {
@@ -683,9 +686,13 @@ pub fn load(
     let mut parse = |sources: &SourceMap, parsed: &mut ParsedFiles, id: FileId| {
         parse_into(sources, parsed, id, &mut syntax_diags);
     };
+    crate::timing::interval("read inputs", start);
+    let start = std::time::Instant::now();
     for &id in &input_ids {
         parse(sources, &mut parsed, id);
     }
+    crate::timing::interval("parse inputs", start);
+    let start = std::time::Instant::now();
 
     // Full configurations first, then snippets; each built as if it were a root.
     let mut order: Vec<FileId> = input_ids.clone();
@@ -762,6 +769,7 @@ pub fn load(
         singles.push(config);
     }
     loaded.configs = group_http_snippets(sources, singles);
+    crate::timing::interval("includes, roots", start);
     Ok(loaded)
 }
 

@@ -61,8 +61,12 @@ impl<'a> NginxCx<'a> {
     }
 
     pub fn index(&self) -> &crate::nginx::upstreams::Index<'a> {
-        self.index
-            .get_or_init(|| crate::nginx::upstreams::Index::build(self.config))
+        self.index.get_or_init(|| {
+            let start = std::time::Instant::now();
+            let index = crate::nginx::upstreams::Index::build(self.config);
+            crate::timing::interval("upstream index", start);
+            index
+        })
     }
 }
 
@@ -127,21 +131,23 @@ pub fn run_parallel<C: Sync>(
     cx: &C,
     out: &mut Vec<Diagnostic>,
 ) {
-    let checks: Vec<CheckFn<C>> = RULES
+    let checks: Vec<(&str, CheckFn<C>)> = RULES
         .iter()
         .filter(|r| selection.enabled(r.code))
-        .filter_map(|r| pick(r.check))
+        .filter_map(|r| Some((r.code, pick(r.check)?)))
         .collect();
     let threads = crate::source::threads().min(checks.len());
     if threads < 2 {
-        for check in checks {
+        for (_, check) in checks {
             check(cx, out);
         }
         return;
     }
-    let found = crate::source::parallel_map(&checks, threads, |check| {
+    let found = crate::source::parallel_map(&checks, threads, |(code, check)| {
+        let start = std::time::Instant::now();
         let mut found = Vec::new();
         check(cx, &mut found);
+        crate::timing::interval(code, start);
         found
     });
     out.extend(found.into_iter().flatten());
