@@ -115,18 +115,21 @@ fn pass_help(
     // Built in one buffer: this runs once per finding, thousands of times in a large configuration.
     let stream = kind == PassKind::StreamProxy;
     let var = var_for(host);
-    let mut authority = String::with_capacity(host.len() + 6);
-    authority.push_str(host);
-    if let Some(p) = target.port {
-        let _ = write!(authority, ":{p}");
-    }
+    // `host:port`, written twice below.
+    let push_authority = |help: &mut String| {
+        help.push_str(host);
+        if let Some(p) = target.port {
+            help.push(':');
+            crate::report::push_decimal(help, usize::from(p));
+        }
+    };
     let mut help = String::with_capacity(600);
     help.push_str(
         "`resolver` alone does not re-resolve a literal name. Resolve per request through a variable: `set $",
     );
     help.push_str(&var);
     help.push(' ');
-    help.push_str(&authority);
+    push_authority(&mut help);
     help.push_str(";` then `");
     // The pass line: the same directive, the scheme as written, the variable, and for http `proxy_pass`
     // the URI as written.
@@ -166,7 +169,11 @@ fn pass_help(
             "_backend { zone ",
             group,
             "_backend 64k; server ",
-            &authority,
+        ] {
+            help.push_str(part);
+        }
+        push_authority(&mut help);
+        for part in [
             " resolve; }` with a `resolver` in ",
             module,
             ", and pass to `",
