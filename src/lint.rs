@@ -218,7 +218,16 @@ pub fn check_with_overlays(
         // A large configuration (the parsed text, with its includes) gets its rules run on all cores.
         let bytes: usize = config.files().map(|f| sources.get(f).text.len()).sum();
         if bytes >= PARALLEL_RULES_BYTES {
-            rules::run_parallel(&settings.rules, Check::nginx, &cx, &mut diagnostics);
+            // The report needs the files' line starts; finding them fills the time the second
+            // thread would wait for the first rule's walk of the configuration.
+            let index_lines = || config.files().for_each(|f| sources.get(f).index_lines());
+            rules::run_parallel_beside(
+                &settings.rules,
+                Check::nginx,
+                &cx,
+                &mut diagnostics,
+                &index_lines,
+            );
         } else {
             rules::run(&settings.rules, Check::nginx, &cx, &mut diagnostics);
         }

@@ -70,7 +70,9 @@ pub struct SourceFile {
     /// Byte offset of the first byte that was not valid UTF-8, if the file was not. The text then holds a
     /// lossy decoding (U+FFFD for each bad sequence); spans refer to that text.
     pub invalid_utf8_at: Option<usize>,
-    line_starts: Vec<u32>,
+    /// Where each line starts, found on first use: only a file with findings (or suppression comments)
+    /// needs it, and for a large configuration [`SourceFile::index_lines`] finds it beside other work.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 /// A file's text: owned, or for a large file read from disk, the file's pages mapped read-only. Cheap to
@@ -157,14 +159,12 @@ pub fn floor_char_boundary(text: &str, at: usize) -> usize {
 
 impl SourceFile {
     pub fn new(name: String, path: Option<PathBuf>, text: impl Into<SourceText>) -> SourceFile {
-        let text: SourceText = text.into();
-        let line_starts = line_starts(&text);
         SourceFile {
             name,
             path,
-            text,
+            text: text.into(),
             invalid_utf8_at: None,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
     }
 
@@ -182,15 +182,24 @@ impl SourceFile {
         }
     }
 
+    /// Finds where the lines start now, if not done yet (otherwise the first line lookup does).
+    pub fn index_lines(&self) {
+        self.starts();
+    }
+
+    fn starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
+    }
+
     /// 1-based line and 1-based column (in characters) of a byte offset. Offsets past the end clamp to it;
     /// offsets inside a multi-byte character count that character.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&(offset as u32)) {
+        let line = match self.starts().binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line] as usize;
+        let start = self.starts()[line] as usize;
         let end = floor_char_boundary(&self.text, offset);
         let col = self.text[start..end].chars().count() + 1;
         (line + 1, col)
@@ -202,10 +211,7 @@ impl SourceFile {
         let start = (span.start as usize).min(self.text.len());
         let end = (span.end as usize).min(self.text.len());
         let (line, column) = self.line_col(start);
-        let next_line = self
-            .line_starts
-            .get(line)
-            .map_or(usize::MAX, |&s| s as usize);
+        let next_line = self.starts().get(line).map_or(usize::MAX, |&s| s as usize);
         if end < start || end >= next_line {
             return ((line, column), self.line_col(end));
         }
@@ -219,9 +225,9 @@ impl SourceFile {
 
     /// The text of the 1-based line `line`, without its line terminator.
     pub fn line_text(&self, line: usize) -> &str {
-        let start = self.line_starts[line - 1] as usize;
+        let start = self.starts()[line - 1] as usize;
         let end = self
-            .line_starts
+            .starts()
             .get(line)
             .map(|&e| e as usize)
             .unwrap_or(self.text.len());
@@ -231,7 +237,7 @@ impl SourceFile {
     /// 0-based index of the line holding byte `offset` (clamped to the text), by binary search.
     pub fn line_index(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        match self.line_starts.binary_search(&(offset as u32)) {
+        match self.starts().binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,
         }
@@ -239,13 +245,13 @@ impl SourceFile {
 
     /// Byte offset where the 0-based line `index` starts; the text's length past the last line.
     pub fn line_start(&self, index: usize) -> usize {
-        self.line_starts
+        self.starts()
             .get(index)
             .map_or(self.text.len(), |&s| s as usize)
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.starts().len()
     }
 }
 
