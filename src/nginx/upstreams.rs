@@ -134,7 +134,11 @@ impl<'a> Index<'a> {
             zones: Default::default(),
             definitions: Default::default(),
             opaque: Default::default(),
-            named_targets: Default::default(),
+            // Sized once: a large configuration has tens of thousands of targets, each a hundred bytes.
+            named_targets: FxHashMap::with_capacity_and_hasher(
+                config.count_tagged(super::Tag::Pass),
+                Default::default(),
+            ),
         };
         use super::Tag;
         let tags = [
