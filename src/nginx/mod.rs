@@ -308,11 +308,6 @@ impl Config {
         }
     }
 
-    /// How many directives of the walk carry `tag` (to size what a rule collects about them).
-    pub(crate) fn count_tagged(&self, tag: Tag) -> usize {
-        self.flat().by_tag[tag as usize].len()
-    }
-
     fn stamp(&self) -> Stamp {
         (
             Arc::as_ptr(&self.parsed) as usize,

@@ -134,11 +134,7 @@ impl<'a> Index<'a> {
             zones: Default::default(),
             definitions: Default::default(),
             opaque: Default::default(),
-            // Sized once: a large configuration has tens of thousands of targets, each a hundred bytes.
-            named_targets: FxHashMap::with_capacity_and_hasher(
-                config.count_tagged(super::Tag::Pass),
-                Default::default(),
-            ),
+            named_targets: Default::default(),
         };
         use super::Tag;
         let tags = [
