@@ -64,6 +64,49 @@ fn parallel_rules_equal_sequential_rules() {
 }
 
 #[test]
+fn a_job_beside_the_rules_runs_once_and_changes_no_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let main = write_config(tmp.path(), 100, 2);
+    let settings = Settings::default();
+    let mut sources = SourceMap::new();
+    let input = wirelint::discover::Input {
+        path: main,
+        name: "nginx.conf".into(),
+        kind: wirelint::settings::Kind::Nginx,
+    };
+    let loaded = wirelint::nginx::load(&mut sources, &[&input], &settings).unwrap();
+    let config = &loaded.configs[0];
+    let cx = NginxCx::new(&sources, &settings, config, None);
+    let mut sequential = Vec::new();
+    rules::run(&settings.rules, Check::nginx, &cx, &mut sequential);
+    assert!(sequential.len() > 300, "{}", sequential.len());
+    // All rules, and one rule alone (two jobs then: the rule and the side job).
+    for selection in [settings.rules.clone(), select("N001")] {
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let beside = || {
+            runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        let cx = NginxCx::new(&sources, &settings, config, None);
+        let mut found = Vec::new();
+        rules::run_parallel_beside(&selection, Check::nginx, &cx, &mut found, &beside);
+        assert_eq!(runs.into_inner(), 1);
+        let expected: Vec<_> = sequential
+            .iter()
+            .filter(|d| selection.enabled(d.code))
+            .cloned()
+            .collect();
+        assert_eq!(found, expected);
+    }
+}
+
+fn select(code: &str) -> rules::Selection {
+    rules::Selection {
+        select: vec![code.to_string()],
+        ignore: Vec::new(),
+    }
+}
+
+#[test]
 fn a_large_glob_gives_the_findings_of_its_files_checked_one_by_one() {
     // 60 files of ~8 KB in one glob vs. each file in a configuration of its own: the same findings, file
     // for file.

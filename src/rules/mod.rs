@@ -144,7 +144,7 @@ pub fn run_parallel<C: Sync>(
     cx: &C,
     out: &mut Vec<Diagnostic>,
 ) {
-    run_parallel_beside(selection, pick, cx, out, &|| {});
+    run_parallel_with(selection, pick, cx, out, None);
 }
 
 /// [`run_parallel`], with `beside` taken by the second thread while the first starts on the first rule:
@@ -158,28 +158,42 @@ pub fn run_parallel_beside<C: Sync>(
     out: &mut Vec<Diagnostic>,
     beside: &(dyn Fn() + Sync),
 ) {
+    run_parallel_with(selection, pick, cx, out, Some(beside));
+}
+
+fn run_parallel_with<C: Sync>(
+    selection: &Selection,
+    pick: fn(Check) -> Option<CheckFn<C>>,
+    cx: &C,
+    out: &mut Vec<Diagnostic>,
+    beside: Option<&(dyn Fn() + Sync)>,
+) {
     let checks: Vec<(&str, CheckFn<C>)> = RULES
         .iter()
         .filter(|r| selection.enabled(r.code))
         .filter_map(|r| Some((r.code, pick(r.check)?)))
         .collect();
-    let threads = crate::source::threads().min(checks.len() + 1);
+    // `None` is `beside`.
+    let mut jobs: Vec<Option<(&str, CheckFn<C>)>> = checks.into_iter().map(Some).collect();
+    if beside.is_some() {
+        jobs.insert(1.min(jobs.len()), None);
+    }
+    let threads = crate::source::threads().min(jobs.len());
     if threads < 2 {
-        beside();
-        for (_, check) in checks {
-            check(cx, out);
+        for job in jobs {
+            match job {
+                None => beside.into_iter().for_each(|f| f()),
+                Some((_, check)) => check(cx, out),
+            }
         }
         return;
     }
-    // `None` is `beside`.
-    let mut jobs: Vec<Option<(&str, CheckFn<C>)>> = checks.into_iter().map(Some).collect();
-    jobs.insert(1.min(jobs.len()), None);
     let found = crate::source::parallel_map(&jobs, threads, |job| {
         let start = std::time::Instant::now();
         let mut found = Vec::new();
         match job {
             None => {
-                beside();
+                beside.into_iter().for_each(|f| f());
                 crate::timing::interval("beside", start);
             }
             Some((code, check)) => {
