@@ -195,11 +195,12 @@ impl SourceFile {
     /// offsets inside a multi-byte character count that character.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.starts().binary_search(&(offset as u32)) {
+        let starts = self.starts();
+        let line = match starts.binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.starts()[line] as usize;
+        let start = starts[line] as usize;
         let end = floor_char_boundary(&self.text, offset);
         let col = self.text[start..end].chars().count() + 1;
         (line + 1, col)
@@ -225,9 +226,9 @@ impl SourceFile {
 
     /// The text of the 1-based line `line`, without its line terminator.
     pub fn line_text(&self, line: usize) -> &str {
-        let start = self.starts()[line - 1] as usize;
-        let end = self
-            .starts()
+        let starts = self.starts();
+        let start = starts[line - 1] as usize;
+        let end = starts
             .get(line)
             .map(|&e| e as usize)
             .unwrap_or(self.text.len());

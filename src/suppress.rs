@@ -177,12 +177,8 @@ fn is_code_line(line: &str, kind: Kind) -> bool {
 /// Reads the suppressions of one file; malformed ones become findings.
 /// Whether `text` contains `wirelint:` in any letter case.
 fn mentions_marker(text: &[u8]) -> bool {
-    // The byte before the colon first: most colons of a configuration follow a host name or a number.
-    memchr::memchr_iter(b':', text).any(|colon| {
-        colon >= 8
-            && text[colon - 1] | 0x20 == b't'
-            && text[colon - 8..colon].eq_ignore_ascii_case(b"wirelint")
-    })
+    memchr::memchr_iter(b':', text)
+        .any(|colon| colon >= 8 && text[colon - 8..colon].eq_ignore_ascii_case(b"wirelint"))
 }
 
 pub fn parse_file(

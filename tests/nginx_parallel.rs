@@ -32,18 +32,23 @@ fn write_config(dir: &std::path::Path, servers: usize, files: usize) -> PathBuf 
     main
 }
 
+/// The nginx configuration whose main file is `main`.
+fn load(main: PathBuf, sources: &mut SourceMap, settings: &Settings) -> wirelint::nginx::Loaded {
+    let input = wirelint::discover::Input {
+        path: main,
+        name: "nginx.conf".into(),
+        kind: wirelint::settings::Kind::Nginx,
+    };
+    wirelint::nginx::load(sources, &[&input], settings).unwrap()
+}
+
 #[test]
 fn parallel_rules_equal_sequential_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let main = write_config(tmp.path(), 200, 3);
     let settings = Settings::default();
     let mut sources = SourceMap::new();
-    let input = wirelint::discover::Input {
-        path: main.clone(),
-        name: "nginx.conf".into(),
-        kind: wirelint::settings::Kind::Nginx,
-    };
-    let loaded = wirelint::nginx::load(&mut sources, &[&input], &settings).unwrap();
+    let loaded = load(main, &mut sources, &settings);
     assert_eq!(loaded.configs.len(), 1);
     let config = &loaded.configs[0];
     let cx = NginxCx::new(&sources, &settings, config, None);
@@ -69,12 +74,7 @@ fn a_job_beside_the_rules_runs_once_and_changes_no_finding() {
     let main = write_config(tmp.path(), 100, 2);
     let settings = Settings::default();
     let mut sources = SourceMap::new();
-    let input = wirelint::discover::Input {
-        path: main,
-        name: "nginx.conf".into(),
-        kind: wirelint::settings::Kind::Nginx,
-    };
-    let loaded = wirelint::nginx::load(&mut sources, &[&input], &settings).unwrap();
+    let loaded = load(main, &mut sources, &settings);
     let config = &loaded.configs[0];
     let cx = NginxCx::new(&sources, &settings, config, None);
     let mut sequential = Vec::new();

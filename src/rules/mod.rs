@@ -182,7 +182,7 @@ fn run_parallel_with<C: Sync>(
     if threads < 2 {
         for job in jobs {
             match job {
-                None => beside.into_iter().for_each(|f| f()),
+                None => beside.expect("a side job")(),
                 Some((_, check)) => check(cx, out),
             }
         }
@@ -193,7 +193,7 @@ fn run_parallel_with<C: Sync>(
         let mut found = Vec::new();
         match job {
             None => {
-                beside.into_iter().for_each(|f| f());
+                beside.expect("a side job")();
                 crate::timing::interval("beside", start);
             }
             Some((code, check)) => {
