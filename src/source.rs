@@ -384,6 +384,38 @@ impl SourceMap {
         self.preloaded.insert(normalize(path), bytes);
     }
 
+    /// Reads the files of `paths` that [`SourceMap::load`] would read from disk, on all cores, for `load` to
+    /// take: a glob of 2,000 small files took 26–30 ms to read one by one. Large files (mapped by `load`)
+    /// and files that fail to read are left to `load`.
+    pub fn read_ahead(&mut self, paths: &[PathBuf]) {
+        let todo: Vec<(PathBuf, &Path)> = paths
+            .iter()
+            .map(|p| (normalize(p), p.as_path()))
+            .filter(|(key, _)| {
+                !self.by_path.contains_key(key)
+                    && !self.overlays.contains_key(key)
+                    && !self.preloaded.contains_key(key)
+            })
+            .collect();
+        let read = |(_, path): &(PathBuf, &Path)| -> Option<Vec<u8>> {
+            let mut file = std::fs::File::open(path).ok()?;
+            let meta = file.metadata().ok()?;
+            if !meta.is_file() || meta.len() >= MAP_BYTES {
+                return None;
+            }
+            let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+            std::io::Read::read_to_end(&mut file, &mut bytes).ok()?;
+            Some(bytes)
+        };
+        let read = parallel_map(&todo, threads(), read);
+        self.preloaded.reserve(todo.len());
+        for ((key, _), bytes) in todo.into_iter().zip(read) {
+            if let Some(bytes) = bytes {
+                self.preloaded.insert(key, bytes);
+            }
+        }
+    }
+
     /// Whether `path` exists, on disk or as an overlay.
     pub fn exists(&self, path: &Path) -> bool {
         self.overlays.contains_key(&normalize(path)) || path.exists()
@@ -528,11 +560,24 @@ pub fn parallel_map<T: Sync, R: Send>(
     threads: usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
+    parallel_map_with(items, threads, || {}, f)
+}
+
+/// [`parallel_map`], with `start` run first on each thread it starts (not on this one).
+pub fn parallel_map_with<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    start: impl Fn() + Sync,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     if threads < 2 || items.len() < 2 {
         return items.iter().map(f).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
+    let work = |started: bool| {
+        if started {
+            start();
+        }
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -543,8 +588,8 @@ pub fn parallel_map<T: Sync, R: Send>(
         }
     };
     let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut results = work();
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(|| work(true))).collect();
+        let mut results = work(false);
         for other in others {
             results.extend(
                 other
@@ -561,6 +606,70 @@ pub fn parallel_map<T: Sync, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_map_keeps_order_and_starts_each_new_thread_once() {
+        let items: Vec<u32> = (0..500).collect();
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let start = || {
+            started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        let doubled = parallel_map_with(&items, 3, start, |x| x * 2);
+        assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        // Two threads started (this one works too, without `start`).
+        assert_eq!(started.load(std::sync::atomic::Ordering::Relaxed), 2);
+        let single = parallel_map_with(&items, 1, start, |x| x + 1);
+        assert_eq!(single, items.iter().map(|x| x + 1).collect::<Vec<_>>());
+        assert_eq!(started.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn files_read_ahead_load_as_read_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path("a.conf"), "events {}\n").unwrap();
+        std::fs::write(path("empty.conf"), "").unwrap();
+        std::fs::write(path("latin1.conf"), b"# caf\xe9\nx;\n").unwrap();
+        std::fs::create_dir(path("dir.conf")).unwrap();
+        let names = [
+            "a.conf",
+            "empty.conf",
+            "latin1.conf",
+            "dir.conf",
+            "missing.conf",
+        ];
+        let paths: Vec<PathBuf> = names.iter().map(|n| path(n)).collect();
+
+        let load_all = |map: &mut SourceMap| -> Vec<Result<(String, Option<usize>), String>> {
+            paths
+                .iter()
+                .zip(names)
+                .map(|(p, n)| {
+                    map.load(p, n.to_string())
+                        .map(|id| (map.get(id).text.to_string(), map.get(id).invalid_utf8_at))
+                        .map_err(|e| e.to_string())
+                })
+                .collect()
+        };
+        let mut plain = SourceMap::default();
+        let expected = load_all(&mut plain);
+        assert!(expected[0].is_ok() && expected[3].is_err() && expected[4].is_err());
+
+        let mut ahead = SourceMap::default();
+        ahead.read_ahead(&paths);
+        // What `load` returns was read ahead: a change on disk since is not seen.
+        std::fs::write(path("a.conf"), "changed;\n").unwrap();
+        assert_eq!(load_all(&mut ahead), expected);
+        // A path read ahead twice, or already loaded, is not read again.
+        ahead.read_ahead(&paths);
+        assert_eq!(
+            ahead
+                .load(&paths[0], "a.conf".into())
+                .map(|id| ahead.get(id).text.to_string())
+                .ok(),
+            Some("events {}\n".to_string())
+        );
+    }
 
     #[test]
     fn line_col_counts_characters() {

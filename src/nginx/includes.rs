@@ -56,6 +56,9 @@ pub fn is_stock(path: &str) -> bool {
         .any(|s| path == *s || path.strip_suffix(s).is_some_and(|rest| rest.ends_with('/')))
 }
 
+/// A glob matching at least this many files has them read on all cores first.
+const READ_AHEAD_FILES: usize = 16;
+
 fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
@@ -69,7 +72,7 @@ struct Candidates {
 struct Builder<'s, 'f> {
     sources: &'s mut SourceMap,
     parsed: &'s mut ParsedFiles,
-    parse: &'f mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
+    parse: &'f mut dyn FnMut(&SourceMap, &mut ParsedFiles, &[FileId]),
     settings: &'s Settings,
     /// Directories relative paths resolve against, in order of preference.
     prefixes: Vec<PathBuf>,
@@ -88,7 +91,7 @@ struct Builder<'s, 'f> {
 pub fn build(
     sources: &mut SourceMap,
     parsed: &mut ParsedFiles,
-    parse: &mut dyn FnMut(&SourceMap, &mut ParsedFiles, FileId),
+    parse: &mut dyn FnMut(&SourceMap, &mut ParsedFiles, &[FileId]),
     root: FileId,
     is_main: bool,
     settings: &Settings,
@@ -147,7 +150,7 @@ impl Builder<'_, '_> {
             return;
         }
         self.out.load_order.push(file);
-        (self.parse)(self.sources, self.parsed, file);
+        (self.parse)(self.sources, self.parsed, &[file]);
         let incs: Vec<(Span, Span, String)> = self
             .parsed
             .get(&file)
@@ -171,6 +174,11 @@ impl Builder<'_, '_> {
                     t
                 }
             };
+            // The files a glob matched are parsed together (in parallel when there is much text) before
+            // they are visited in order.
+            if targets.len() > 1 {
+                (self.parse)(self.sources, self.parsed, &targets);
+            }
             let mut expanded = Vec::new();
             for t in targets {
                 if chain.len() >= MAX_INCLUDE_DEPTH {
@@ -273,6 +281,9 @@ impl Builder<'_, '_> {
             for base in &cands.paths {
                 let matches = glob_sorted(base);
                 if !matches.is_empty() {
+                    if matches.len() >= READ_AHEAD_FILES {
+                        self.sources.read_ahead(&matches);
+                    }
                     return matches
                         .iter()
                         .filter_map(|m| self.load(m, span, chain))
