@@ -88,7 +88,7 @@ impl PhpFpmArgs {
     pub fn settings(&self) -> Result<crate::settings::PhpFpmSettings, String> {
         let env = match &self.php_env {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
+                let text = crate::source::read_to_string(path)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Some(parse_env_file(&text))
             }

@@ -134,7 +134,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
             None => return Ok(None),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+    let text = crate::source::read_to_string(&path).map_err(|e| ConfigError {
         file: path.clone(),
         line: None,
         column: None,

@@ -336,7 +336,7 @@ impl Server {
         self.docs
             .get(path)
             .cloned()
-            .or_else(|| std::fs::read_to_string(path).ok())
+            .or_else(|| crate::source::read_to_string(path).ok())
     }
 }
 

@@ -311,6 +311,43 @@ pub struct Location {
     pub byte_end: usize,
 }
 
+/// Opens `path` to read it, with its metadata. A FIFO, socket or device is an error rather than a wait:
+/// opening a FIFO blocks until something writes to it (`include conf.d/*.conf;` matching one hung the run).
+/// A directory opens (reading it fails, as it does for nginx).
+fn open_for_reading(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Opening a FIFO without a writer returns at once; regular files and directories are unaffected.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(std::io::Error::other(
+            "not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// [`std::fs::read`], failing on a FIFO, socket or device instead of waiting on it (see
+/// [`open_for_reading`]).
+pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    let (mut file, meta) = open_for_reading(path)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`std::fs::read_to_string`], failing on a FIFO, socket or device instead of waiting on it.
+pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
 /// All files of one run. Files are only ever added, so a [`FileId`] stays valid.
 #[derive(Debug, Default)]
 pub struct SourceMap {
@@ -398,8 +435,7 @@ impl SourceMap {
             })
             .collect();
         let read = |(_, path): &(PathBuf, &Path)| -> Option<Vec<u8>> {
-            let mut file = std::fs::File::open(path).ok()?;
-            let meta = file.metadata().ok()?;
+            let (mut file, meta) = open_for_reading(path).ok()?;
             if !meta.is_file() || meta.len() >= MAP_BYTES {
                 return None;
             }
@@ -441,14 +477,13 @@ impl SourceMap {
             path: path.to_path_buf(),
             err,
         };
-        let meta = std::fs::metadata(path).map_err(io)?;
+        let (mut file, meta) = open_for_reading(path).map_err(io)?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(LoadError::TooLarge {
                 path: path.to_path_buf(),
                 size: meta.len(),
             });
         }
-        let mut file = std::fs::File::open(path).map_err(io)?;
         if let Some(text) = SourceText::map(&file, meta.len()) {
             let file = SourceFile::new(name, Some(path.to_path_buf()), text);
             return Ok(self.add_keyed(file, Some(key)));

@@ -311,3 +311,67 @@ fn unreadable_include_is_a_finding_and_unreadable_input_exit_2() {
         }
     }
 }
+
+/// Runs `wirelint check --format json PATH`, killing it (and failing) if it has not ended after 20 s.
+#[cfg(unix)]
+fn run_check_or_kill(path: &Path) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirelint"))
+        .args(["check", "--format", "json", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs the binary");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("waits").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("wirelint check {} still running after 20 s", path.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code().expect("exits, not killed by a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_matched_by_an_include_is_a_finding_not_a_wait() {
+    // Opening a FIFO for reading waits for a writer: an include that reaches one used to hang the run.
+    // Twenty files make the glob's files read ahead on all cores; the literal include goes through the
+    // loader alone.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("conf.d")).unwrap();
+    for i in 0..20 {
+        std::fs::write(
+            d.join(format!("conf.d/s{i:02}.conf")),
+            format!("server {{ listen {}; }}\n", 8000 + i),
+        )
+        .unwrap();
+    }
+    let fifo = |p: &Path| {
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        // SAFETY: a plain libc call with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    };
+    fifo(&d.join("conf.d/zz.conf"));
+    fifo(&d.join("literal.conf"));
+    std::fs::write(
+        d.join("nginx.conf"),
+        "events {}\nhttp {\n    include conf.d/*.conf;\n    include literal.conf;\n}\n",
+    )
+    .unwrap();
+    let (code, out) = run_check_or_kill(&d.join("nginx.conf"));
+    assert_eq!(code, 1, "{out}");
+    let n004: Vec<String> = codes(&out)
+        .into_iter()
+        .filter(|(c, m)| c == "N004" && m.contains("not a regular file"))
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(n004.len(), 2, "{out}");
+    assert!(n004.iter().any(|m| m.contains("zz.conf")), "{n004:?}");
+    assert!(n004.iter().any(|m| m.contains("literal.conf")), "{n004:?}");
+}

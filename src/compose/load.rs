@@ -546,7 +546,7 @@ impl Ctx<'_> {
                     .collect()
             };
             for f in env_paths {
-                if let Ok(t) = std::fs::read_to_string(&f) {
+                if let Ok(t) = crate::source::read_to_string(&f) {
                     for (k, v) in parse_env_file(&t, env).unwrap_or_default() {
                         inc_env.entry(k).or_insert(v);
                     }
@@ -1140,7 +1140,7 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool, top_files: &[FileI
 fn referenced_files(paths: &[PathBuf]) -> HashSet<PathBuf> {
     let mut out = HashSet::new();
     for p in paths {
-        let Ok(text) = std::fs::read_to_string(p) else {
+        let Ok(text) = crate::source::read_to_string(p) else {
             continue;
         };
         // Cheap filter: most files use neither.
@@ -1202,7 +1202,7 @@ pub fn projects(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
         .cloned()
         .collect();
     let names = |p: &Path| -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(p) else {
+        let Ok(text) = crate::source::read_to_string(p) else {
             return Vec::new();
         };
         let Ok(doc) = yaml::parse(FileId(u32::MAX), &text) else {

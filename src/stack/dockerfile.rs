@@ -1882,6 +1882,6 @@ pub fn dockerignore_for(context_dir: &Path, dockerfile: &Path) -> DockerIgnore {
 }
 
 fn read_dockerignore(path: &Path) -> Option<DockerIgnore> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = crate::source::read(path).ok()?;
     Some(DockerIgnore::parse(&String::from_utf8_lossy(&bytes)))
 }

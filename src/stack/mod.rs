@@ -256,7 +256,7 @@ fn service_env(project: &Project, svc: &Service) -> Option<HashMap<String, Strin
     let mut env = HashMap::new();
     for f in &svc.env_file {
         let path = project.dir.join(&f.value);
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text = crate::source::read_to_string(&path).ok()?;
         for (k, v) in crate::compose::load::parse_env_file(&text, &project.environment).ok()? {
             env.insert(k, v);
         }
@@ -423,7 +423,7 @@ fn container_fs(
             .cloned()
             .collect();
         for (c, host) in templates {
-            let Ok(text) = std::fs::read_to_string(&host) else {
+            let Ok(text) = crate::source::read_to_string(&host) else {
                 continue;
             };
             let rel = &c["/etc/nginx/templates/".len()..c.len() - ".template".len()];

@@ -71,7 +71,7 @@ fn example_defining(cx: &ComposeCx<'_>, name: &str) -> Option<String> {
     for dir in start.ancestors() {
         for f in EXAMPLE_ENV_FILES {
             let path = dir.join(f);
-            let Ok(text) = std::fs::read_to_string(&path) else {
+            let Ok(text) = crate::source::read_to_string(&path) else {
                 continue;
             };
             let defines = text.lines().any(|l| {
