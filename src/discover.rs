@@ -17,6 +17,8 @@ pub struct Input {
 #[derive(Debug)]
 pub enum DiscoverError {
     NotFound(PathBuf),
+    /// A FIFO, socket or device: reading one could wait for ever (`/dev/stdin` is a pipe).
+    NotAFile(PathBuf),
     Walk(String),
 }
 
@@ -24,6 +26,11 @@ impl std::fmt::Display for DiscoverError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DiscoverError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+            DiscoverError::NotAFile(p) => write!(
+                f,
+                "{}: not a regular file or directory (to check standard input, use --stdin-filename)",
+                p.display()
+            ),
             DiscoverError::Walk(e) => f.write_str(e),
         }
     }
@@ -52,6 +59,9 @@ pub fn discover_reading(
     let mut skipped = Vec::new();
     for root in paths {
         let meta = std::fs::metadata(root).map_err(|_| DiscoverError::NotFound(root.clone()))?;
+        if !meta.is_file() && !meta.is_dir() {
+            return Err(DiscoverError::NotAFile(root.clone()));
+        }
         if meta.is_file() {
             match forced.or_else(|| classify_reading(root, &mut contents)) {
                 Some(kind) => inputs.push(input(root, kind)),

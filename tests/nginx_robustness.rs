@@ -315,17 +315,25 @@ fn unreadable_include_is_a_finding_and_unreadable_input_exit_2() {
 /// Runs `wirelint check --format json PATH`, killing it (and failing) if it has not ended after 20 s.
 #[cfg(unix)]
 fn run_check_or_kill(path: &Path) -> (i32, String) {
+    let (code, out, _) = run_or_kill(&["check", "--format", "json", path.to_str().unwrap()]);
+    (code, out)
+}
+
+/// Runs wirelint with `args`, killing it (and failing) if it has not ended after 20 s: exit status, standard
+/// output and standard error.
+#[cfg(unix)]
+fn run_or_kill(args: &[&str]) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wirelint"))
-        .args(["check", "--format", "json", path.to_str().unwrap()])
+        .args(args)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("runs the binary");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while child.try_wait().expect("waits").is_none() {
         if std::time::Instant::now() > deadline {
             child.kill().ok();
-            panic!("wirelint check {} still running after 20 s", path.display());
+            panic!("wirelint {} still running after 20 s", args.join(" "));
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -333,7 +341,31 @@ fn run_check_or_kill(path: &Path) -> (i32, String) {
     (
         out.status.code().expect("exits, not killed by a signal"),
         String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+#[cfg(unix)]
+fn fifo(p: &Path) {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: a plain libc call with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_named_on_the_command_line_is_a_usage_error() {
+    // `wirelint check /dev/stdin` with a pipe on standard input used to report "0 files" and exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.conf");
+    fifo(&path);
+    let (code, out, err) = run_or_kill(&["check", "--kind", "nginx", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("site.conf: not a regular file or directory"),
+        "{err}"
+    );
+    assert!(err.contains("--stdin-filename"), "{err}");
 }
 
 #[cfg(unix)]
@@ -352,11 +384,6 @@ fn fifo_matched_by_an_include_is_a_finding_not_a_wait() {
         )
         .unwrap();
     }
-    let fifo = |p: &Path| {
-        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
-        // SAFETY: a plain libc call with a valid C string.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
-    };
     fifo(&d.join("conf.d/zz.conf"));
     fifo(&d.join("literal.conf"));
     std::fs::write(
