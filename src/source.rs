@@ -333,13 +333,18 @@ fn open_for_reading(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Met
     Ok((file, meta))
 }
 
+/// The rest of a file [`open_for_reading`] opened, in a buffer sized from its metadata.
+fn read_opened(mut file: std::fs::File, meta: &std::fs::Metadata) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
+}
+
 /// [`std::fs::read`], failing on a FIFO, socket or device instead of waiting on it (see
 /// [`open_for_reading`]).
 pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
-    let (mut file, meta) = open_for_reading(path)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::io::Read::read_to_end(&mut file, &mut bytes)?;
-    Ok(bytes)
+    let (file, meta) = open_for_reading(path)?;
+    read_opened(file, &meta)
 }
 
 /// [`std::fs::read_to_string`], failing on a FIFO, socket or device instead of waiting on it.
@@ -435,13 +440,11 @@ impl SourceMap {
             })
             .collect();
         let read = |(_, path): &(PathBuf, &Path)| -> Option<Vec<u8>> {
-            let (mut file, meta) = open_for_reading(path).ok()?;
+            let (file, meta) = open_for_reading(path).ok()?;
             if !meta.is_file() || meta.len() >= MAP_BYTES {
                 return None;
             }
-            let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-            std::io::Read::read_to_end(&mut file, &mut bytes).ok()?;
-            Some(bytes)
+            read_opened(file, &meta).ok()
         };
         let read = parallel_map(&todo, threads(), read);
         self.preloaded.reserve(todo.len());
@@ -477,7 +480,7 @@ impl SourceMap {
             path: path.to_path_buf(),
             err,
         };
-        let (mut file, meta) = open_for_reading(path).map_err(io)?;
+        let (file, meta) = open_for_reading(path).map_err(io)?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(LoadError::TooLarge {
                 path: path.to_path_buf(),
@@ -488,8 +491,7 @@ impl SourceMap {
             let file = SourceFile::new(name, Some(path.to_path_buf()), text);
             return Ok(self.add_keyed(file, Some(key)));
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+        let bytes = read_opened(file, &meta).map_err(io)?;
         let file = SourceFile::from_bytes(name, Some(path.to_path_buf()), bytes);
         Ok(self.add_keyed(file, Some(key)))
     }
