@@ -30,6 +30,10 @@ pub struct Built {
     /// The image at the root of the target stage's `FROM` chain, when it is not `scratch` or unknown.
     pub base: Option<ImageRef>,
     pub copies: Vec<Copy>,
+    /// The target stage's `ENV` (with what it inherits from the stages it is built `FROM`), in order.
+    pub env: Vec<(String, String)>,
+    /// The target stage's `WORKDIR`, when known.
+    pub workdir: Option<String>,
 }
 
 /// Compose `build.args` (map or `KEY=value` list; a key without a value is left to the ARG default).
@@ -94,7 +98,13 @@ pub fn for_service(sources: &mut SourceMap, project: &Project, svc: &Service) ->
         .iter()
         .filter_map(|pc| placed_files(pc, &context, &ignore))
         .collect();
-    Some(Built { base, copies })
+    let stage = df.target_stage(target);
+    Some(Built {
+        base,
+        copies,
+        env: stage.map(|s| s.env.clone()).unwrap_or_default(),
+        workdir: stage.and_then(|s| s.workdir.clone()),
+    })
 }
 
 /// The repository files `pc` places, with their container paths; `None` when it places none.

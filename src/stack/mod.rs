@@ -47,6 +47,9 @@ pub struct Placement {
     pub image: Option<ImageRef>,
     /// The environment the container starts with, when every source of it is known.
     pub env: Option<HashMap<String, String>>,
+    /// The directory the container's command starts in (`working_dir`, else the Dockerfile's `WORKDIR`),
+    /// when known.
+    pub workdir: Option<String>,
     /// The nginx configuration the service runs.
     pub nginx: Option<crate::nginx::Config>,
     /// The php-fpm configuration the service runs.
@@ -250,10 +253,15 @@ impl FsBuilder {
     }
 }
 
-/// The service's environment: `env_file`s, then `environment` (values from the project's variables when
-/// only a name is given). `None` when some part is unknown.
-fn service_env(project: &Project, svc: &Service) -> Option<HashMap<String, String>> {
-    let mut env = HashMap::new();
+/// The service's environment: the `ENV` of the image its Dockerfile builds, then `env_file`s, then
+/// `environment` (values from the project's variables when only a name is given). `None` when some part
+/// is unknown.
+fn service_env(
+    project: &Project,
+    svc: &Service,
+    image_env: &[(String, String)],
+) -> Option<HashMap<String, String>> {
+    let mut env: HashMap<String, String> = image_env.iter().cloned().collect();
     for f in &svc.env_file {
         let path = project.dir.join(&f.value);
         let text = crate::source::read_to_string(&path).ok()?;
@@ -483,8 +491,17 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
             if !svc.active {
                 continue;
             }
-            let env = service_env(project, svc);
             let built = build::for_service(sources, project, svc);
+            let env = service_env(
+                project,
+                svc,
+                built.as_ref().map_or(&[][..], |b| b.env.as_slice()),
+            );
+            let workdir = node
+                .and_then(|n| n.get("working_dir"))
+                .and_then(Node::as_str)
+                .map(str::to_string)
+                .or_else(|| built.as_ref().and_then(|b| b.workdir.clone()));
             let image = match (&svc.image, &built) {
                 (_, Some(b)) if b.base.is_some() => b.base.clone(),
                 (Some(img), _) => Some(ImageRef::parse(&img.value, img.span, false)),
@@ -499,6 +516,7 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 origins,
                 image,
                 env,
+                workdir,
                 nginx: None,
                 fpm: None,
                 fpm_complete: false,
