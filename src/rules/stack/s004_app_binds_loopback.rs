@@ -5,14 +5,24 @@ use crate::diagnostic::Diagnostic;
 use crate::rules::{Check, StackCx};
 use crate::source::Span;
 use crate::stack::resolve::Resolution;
+use crate::stack::Placement;
+use std::path::PathBuf;
 
 declare_rule! {
     /// ## What it does
     /// Reports a compose service that publishes ports or that an nginx of the stack passes to, whose
     /// `command` starts a development server that binds 127.0.0.1 unless told otherwise: `flask run`
     /// without `--host` (and no `FLASK_RUN_HOST`), `manage.py runserver` without an address, `uvicorn`
-    /// without `--host` (and no `UVICORN_HOST`), `gunicorn` without `--bind` (and no config file or
-    /// `GUNICORN_CMD_ARGS`), `vite` without `--host`, `php -S localhost:…`.
+    /// without `--host` (and no `UVICORN_HOST`), `gunicorn` without `--bind` (and no config file,
+    /// `GUNICORN_CMD_ARGS` or `PORT`, with which it binds `0.0.0.0:$PORT`), `vite` without `--host` (and
+    /// no `server.host` in its config), `php -S localhost:…`.
+    ///
+    /// The environment is the container's: the `ENV` of the image a `build:` Dockerfile makes, then
+    /// `env_file` and `environment`. Files the server reads from its working directory (`.flaskenv` and
+    /// `.env` for flask, `gunicorn.conf.py`, `vite.config.*`) are looked for where the service's mounts
+    /// and the build context put them. When the environment is not fully known (an `env_file` that is not
+    /// in the repository), the servers that read a variable are not reported. `next dev` is not reported:
+    /// without `-H` it binds every address.
     ///
     /// ## Why is this bad?
     /// The server accepts connections from inside its own container only. The published port and the
@@ -30,7 +40,7 @@ declare_rule! {
     /// ## How to fix
     /// Bind every address of the container: `flask run --host 0.0.0.0 --port 5000`
     /// (`runserver 0.0.0.0:8000`, `uvicorn --host 0.0.0.0`, `gunicorn --bind 0.0.0.0:8000`,
-    /// `vite --host`, `php -S 0.0.0.0:8000`).
+    /// `vite --host` or `server: { host: true }` in `vite.config.js`, `php -S 0.0.0.0:8000`).
     pub static RULE = Rule {
         code: "S004",
         name: "app-binds-loopback",
@@ -132,12 +142,61 @@ fn has_flag(words: &[String], flags: &[&str]) -> bool {
     })
 }
 
-/// What binds loopback in one simple command, with the fix.
+/// Whether one of the files `names` (paths relative to the command's working directory) is there and its
+/// text passes the test.
+type WorkdirFile<'a> = dyn Fn(&[String], &dyn Fn(&str) -> bool) -> bool + 'a;
+
+/// The config files Vite reads from its root.
+const VITE_CONFIGS: &[&str] = &[
+    "vite.config.js",
+    "vite.config.mjs",
+    "vite.config.cjs",
+    "vite.config.ts",
+    "vite.config.mts",
+    "vite.config.cts",
+];
+
+/// Whether a Vite config sets `server.host` or `preview.host` to something other than loopback
+/// (`host: true`, `host: '0.0.0.0'`, `host: process.env.HOST`; not `host: false` or `'localhost'`).
+fn vite_sets_host(text: &str) -> bool {
+    text.match_indices("host").any(|(i, _)| {
+        // A key: at the start of a line or after `{` or `,`, perhaps quoted.
+        let before = text[..i]
+            .trim_end_matches(['"', '\''])
+            .trim_end_matches([' ', '\t']);
+        let key = before.is_empty() || before.ends_with(['{', ',', '\n']);
+        let Some(value) = text[i + 4..]
+            .trim_start_matches(['"', '\''])
+            .trim_start_matches([' ', '\t'])
+            .strip_prefix(':')
+        else {
+            return false;
+        };
+        let value = value.trim_start().trim_start_matches(['"', '\'', '`']);
+        key && !["false", "localhost", "127.", "::1"]
+            .iter()
+            .any(|l| value.starts_with(l))
+    })
+}
+
+/// Whether a dotenv file (`.flaskenv`, `.env`) sets `FLASK_RUN_HOST`.
+fn sets_flask_host(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+        l.strip_prefix("FLASK_RUN_HOST")
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    })
+}
+
+/// What binds loopback in one simple command, with the fix. `env` tells whether a variable is (or may be)
+/// set in the container's environment.
 fn loopback_server(
     words: &[String],
     env: &dyn Fn(&str) -> bool,
-    has_conf: bool,
+    workdir_file: &WorkdirFile<'_>,
 ) -> Option<(&'static str, &'static str)> {
+    let named = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
     let pos = |name: &str| {
         words
             .iter()
@@ -147,6 +206,8 @@ fn loopback_server(
         if words.get(i + 1).map(String::as_str) == Some("run")
             && !has_flag(&words[i..], &["--host", "-h"])
             && !env("FLASK_RUN_HOST")
+            // `flask run` loads these with python-dotenv.
+            && !workdir_file(&named(&[".flaskenv", ".env"]), &sets_flask_host)
         {
             return Some((
                 "`flask run` binds 127.0.0.1 unless given `--host`",
@@ -182,9 +243,12 @@ fn loopback_server(
         }
     }
     if let Some(i) = pos("gunicorn") {
+        // Without `--bind`, gunicorn binds 0.0.0.0:$PORT when PORT is set, and reads `bind` from
+        // `./gunicorn.conf.py`.
         if !has_flag(&words[i..], &["--bind", "-b", "--config", "-c"])
             && !env("GUNICORN_CMD_ARGS")
-            && !has_conf
+            && !env("PORT")
+            && !workdir_file(&named(&["gunicorn.conf.py"]), &|_| true)
         {
             return Some((
                 "`gunicorn` binds 127.0.0.1:8000 unless given `--bind`",
@@ -193,13 +257,29 @@ fn loopback_server(
         }
     }
     if let Some(i) = pos("vite") {
-        let dev = words
-            .get(i + 1)
-            .map_or(true, |w| w == "dev" || w == "serve" || w.starts_with('-'));
-        if dev && !has_flag(&words[i..], &["--host"]) {
+        // `vite`, `vite dev`, `vite serve` and `vite ROOT` start the dev server.
+        let dev = !matches!(
+            words.get(i + 1).map(String::as_str),
+            Some("build" | "optimize" | "preview")
+        );
+        // The config Vite reads: `--config FILE`, else `vite.config.*` in the root (`vite ROOT`, else the
+        // working directory). A flag's value is not told from a root here: both places are looked at.
+        let mut configs: Vec<String> = VITE_CONFIGS.iter().map(|c| c.to_string()).collect();
+        let rest = &words[i + 1..];
+        for (k, w) in rest.iter().enumerate() {
+            if w == "--config" || w == "-c" {
+                configs.extend(rest.get(k + 1).cloned());
+            } else if let Some(f) = w.strip_prefix("--config=") {
+                configs.push(f.to_string());
+            } else if !w.starts_with('-') && w != "dev" && w != "serve" {
+                let root = w.trim_end_matches('/');
+                configs.extend(VITE_CONFIGS.iter().map(|c| format!("{root}/{c}")));
+            }
+        }
+        if dev && !has_flag(&words[i..], &["--host"]) && !workdir_file(&configs, &vite_sets_host) {
             return Some((
                 "the `vite` dev server binds localhost unless given `--host`",
-                "add `--host` (or `--host 0.0.0.0`)",
+                "add `--host` (or `--host 0.0.0.0`, or `server: { host: true }` in the Vite config)",
             ));
         }
     }
@@ -216,6 +296,17 @@ fn loopback_server(
         }
     }
     None
+}
+
+/// The repository path of a container path: a file the container's filesystem lists, or a path under a
+/// mounted directory.
+fn host_path(cx: &StackCx<'_>, p: &Placement, container: &str) -> Option<PathBuf> {
+    if let Some(h) = p.fs.get(container) {
+        return Some(h.to_path_buf());
+    }
+    let origin = cx.stack.origin(p, container)?;
+    let rest = container.strip_prefix(origin.container.as_str())?;
+    Some(origin.host.as_ref()?.join(rest.trim_start_matches('/')))
 }
 
 fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
@@ -237,10 +328,26 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
         let env_known = p.env.as_ref();
         let env = |k: &str| env_known.map_or(true, |m| m.contains_key(k));
         let project = cx.stack.project(p);
-        let has_conf = svc.build.as_ref().is_some_and(|b| {
-            let ctx = b.context.as_ref().map_or(".", |c| c.value.as_str());
-            project.dir.join(ctx).join("gunicorn.conf.py").exists()
+        // A file in the working directory: where the container's filesystem shows it (mounts, copies), or
+        // in the build context, which `COPY . .` places there.
+        let context = svc.build.as_ref().map(|b| {
+            crate::stack::clean(
+                &project.dir,
+                b.context.as_ref().map_or(".", |c| c.value.as_str()),
+            )
         });
+        let workdir_file = |names: &[String], test: &dyn Fn(&str) -> bool| {
+            names.iter().any(|name| {
+                let in_container = p
+                    .workdir
+                    .as_deref()
+                    .and_then(|w| host_path(cx, p, &crate::stack::container_join(w, name)));
+                let in_context = context.as_ref().map(|c| c.join(name));
+                in_container.into_iter().chain(in_context).any(|f| {
+                    f.is_file() && crate::source::read_to_string(&f).is_ok_and(|t| test(&t))
+                })
+            })
+        };
         let span = match cmd {
             Command::Shell(s) => s.span,
             Command::Exec(items) => match (items.first(), items.last()) {
@@ -249,7 +356,7 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
             },
         };
         for words in simple_commands(cmd) {
-            let Some((why, fix)) = loopback_server(&words, &env, has_conf) else {
+            let Some((why, fix)) = loopback_server(&words, &env, &workdir_file) else {
                 continue;
             };
             let mut d = RULE
@@ -282,7 +389,7 @@ mod tests {
         ));
         simple_commands(&c)
             .iter()
-            .any(|w| loopback_server(w, &|_| false, false).is_some())
+            .any(|w| loopback_server(w, &|_| false, &|_, _| false).is_some())
     }
 
     #[test]
@@ -307,5 +414,107 @@ mod tests {
         assert!(fires("php -S localhost:8000 -t public"));
         assert!(!fires("php -S 0.0.0.0:8000"));
         assert!(!fires("nginx -g 'daemon off;'"));
+    }
+
+    #[test]
+    fn vite_configs() {
+        assert!(vite_sets_host("export default { server: { host: true } }"));
+        assert!(vite_sets_host(
+            "export default defineConfig({\n  server: {\n    host: '0.0.0.0',\n    port: 5173,\n  },\n})"
+        ));
+        assert!(vite_sets_host(
+            "module.exports = { preview: { \"host\": true } }"
+        ));
+        assert!(vite_sets_host(
+            "server: { port: 5173, host: process.env.HOST }"
+        ));
+        assert!(!vite_sets_host("export default { server: { port: 5173 } }"));
+        assert!(!vite_sets_host("server: { host: false }"));
+        assert!(!vite_sets_host("server: { host: 'localhost' }"));
+        assert!(!vite_sets_host("server: { host: \"127.0.0.1\" }"));
+        assert!(!vite_sets_host(
+            "server: { hostname: 'x', proxy: { '/api': 'http://host:8000' } }"
+        ));
+        assert!(!vite_sets_host("server: {\n  // host: true\n}"));
+    }
+
+    #[test]
+    fn flask_dotenv() {
+        assert!(sets_flask_host(
+            "FLASK_APP=app.py\nFLASK_RUN_HOST=0.0.0.0\n"
+        ));
+        assert!(sets_flask_host("export FLASK_RUN_HOST = 0.0.0.0"));
+        assert!(!sets_flask_host(
+            "# FLASK_RUN_HOST=0.0.0.0\nFLASK_RUN_PORT=5000"
+        ));
+        assert!(!sets_flask_host("FLASK_RUN_HOSTNAME=x"));
+    }
+
+    /// A server with its working directory holding `files` (name, text).
+    fn fires_with(cmd: &str, env: &[&str], files: &[(&str, &str)]) -> bool {
+        let c = Command::Shell(crate::compose::Spanned::new(
+            cmd.into(),
+            Span::point(crate::source::FileId(0), 0),
+        ));
+        let env = |k: &str| env.contains(&k);
+        let file = |names: &[String], test: &dyn Fn(&str) -> bool| {
+            files
+                .iter()
+                .any(|(n, t)| names.iter().any(|m| m == n) && test(t))
+        };
+        simple_commands(&c)
+            .iter()
+            .any(|w| loopback_server(w, &env, &file).is_some())
+    }
+
+    #[test]
+    fn environment_and_working_directory() {
+        assert!(fires_with("gunicorn app:app", &[], &[]));
+        assert!(!fires_with("gunicorn app:app", &["PORT"], &[]));
+        assert!(!fires_with(
+            "gunicorn app:app",
+            &[],
+            &[("gunicorn.conf.py", "")]
+        ));
+        assert!(fires_with(
+            "flask run",
+            &["FLASK_APP"],
+            &[(".flaskenv", "FLASK_APP=a")]
+        ));
+        assert!(!fires_with(
+            "flask run",
+            &[],
+            &[(".flaskenv", "FLASK_RUN_HOST=0.0.0.0")]
+        ));
+        assert!(fires_with(
+            "npx vite",
+            &[],
+            &[("vite.config.ts", "server: { port: 1 }")]
+        ));
+        assert!(!fires_with(
+            "npx vite",
+            &[],
+            &[("vite.config.ts", "server: { host: true }")]
+        ));
+        assert!(fires_with(
+            "vite web",
+            &[],
+            &[("web/vite.config.js", "server: { port: 1 }")]
+        ));
+        assert!(!fires_with(
+            "vite web",
+            &[],
+            &[("web/vite.config.js", "server: { host: true }")]
+        ));
+        assert!(!fires_with(
+            "vite --port 5173",
+            &[],
+            &[("vite.config.js", "server: { host: true }")]
+        ));
+        assert!(!fires_with(
+            "vite -c conf/v.js",
+            &[],
+            &[("conf/v.js", "server: { host: true }")]
+        ));
     }
 }
