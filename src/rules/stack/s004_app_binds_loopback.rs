@@ -15,14 +15,15 @@ declare_rule! {
     /// without `--host` (and no `FLASK_RUN_HOST`), `manage.py runserver` without an address, `uvicorn`
     /// without `--host` (and no `UVICORN_HOST`), `gunicorn` without `--bind` (and no config file,
     /// `GUNICORN_CMD_ARGS` or `PORT`, with which it binds `0.0.0.0:$PORT`), `vite` without `--host` (and
-    /// no `server.host` in its config), `php -S localhost:…`.
+    /// no `server.host` in its config), `php -S localhost:…`, `php artisan serve` without `--host` (and no
+    /// `SERVER_HOST`), `fastapi dev` without `--host`.
     ///
     /// The environment is the container's: the `ENV` of the image a `build:` Dockerfile makes, then
     /// `env_file` and `environment`. Files the server reads from its working directory (`.flaskenv` and
-    /// `.env` for flask, `gunicorn.conf.py`, `vite.config.*`) are looked for where the service's mounts
-    /// and the build context put them. When the environment is not fully known (an `env_file` that is not
-    /// in the repository), the servers that read a variable are not reported. `next dev` is not reported:
-    /// without `-H` it binds every address.
+    /// `.env` for flask, Laravel's `.env`, `gunicorn.conf.py`, `vite.config.*`) are looked for where the
+    /// service's mounts and the build context put them. When the environment is not fully known (an
+    /// `env_file` that is not in the repository), the servers that read a variable are not reported.
+    /// `next dev` is not reported: without `-H` it binds every address.
     ///
     /// ## Why is this bad?
     /// The server accepts connections from inside its own container only. The published port and the
@@ -40,7 +41,8 @@ declare_rule! {
     /// ## How to fix
     /// Bind every address of the container: `flask run --host 0.0.0.0 --port 5000`
     /// (`runserver 0.0.0.0:8000`, `uvicorn --host 0.0.0.0`, `gunicorn --bind 0.0.0.0:8000`,
-    /// `vite --host` or `server: { host: true }` in `vite.config.js`, `php -S 0.0.0.0:8000`).
+    /// `vite --host` or `server: { host: true }` in `vite.config.js`, `php -S 0.0.0.0:8000`,
+    /// `php artisan serve --host=0.0.0.0`, `fastapi dev --host 0.0.0.0` or `fastapi run`).
     pub static RULE = Rule {
         code: "S004",
         name: "app-binds-loopback",
@@ -179,12 +181,12 @@ fn vite_sets_host(text: &str) -> bool {
     })
 }
 
-/// Whether a dotenv file (`.flaskenv`, `.env`) sets `FLASK_RUN_HOST`.
-fn sets_flask_host(text: &str) -> bool {
+/// Whether a dotenv file (`.flaskenv`, `.env`) sets `key`.
+fn dotenv_sets(text: &str, key: &str) -> bool {
     text.lines().any(|l| {
         let l = l.trim_start();
         let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
-        l.strip_prefix("FLASK_RUN_HOST")
+        l.strip_prefix(key)
             .is_some_and(|r| r.trim_start().starts_with('='))
     })
 }
@@ -207,7 +209,9 @@ fn loopback_server(
             && !has_flag(&words[i..], &["--host", "-h"])
             && !env("FLASK_RUN_HOST")
             // `flask run` loads these with python-dotenv.
-            && !workdir_file(&named(&[".flaskenv", ".env"]), &sets_flask_host)
+            && !workdir_file(&named(&[".flaskenv", ".env"]), &|t| {
+                dotenv_sets(t, "FLASK_RUN_HOST")
+            })
         {
             return Some((
                 "`flask run` binds 127.0.0.1 unless given `--host`",
@@ -232,6 +236,29 @@ fn loopback_server(
                     "run `manage.py runserver 0.0.0.0:8000`",
                 ));
             }
+        }
+    }
+    if let Some(i) = pos("artisan") {
+        // Laravel reads SERVER_HOST from the environment or its `.env`.
+        if words.get(i + 1).map(String::as_str) == Some("serve")
+            && !has_flag(&words[i..], &["--host"])
+            && !env("SERVER_HOST")
+            && !workdir_file(&named(&[".env"]), &|t| dotenv_sets(t, "SERVER_HOST"))
+        {
+            return Some((
+                "`php artisan serve` binds 127.0.0.1 unless given `--host`",
+                "add `--host=0.0.0.0` (or set `SERVER_HOST=0.0.0.0`)",
+            ));
+        }
+    }
+    if let Some(i) = pos("fastapi") {
+        if words.get(i + 1).map(String::as_str) == Some("dev")
+            && !has_flag(&words[i..], &["--host"])
+        {
+            return Some((
+                "`fastapi dev` binds 127.0.0.1 unless given `--host`",
+                "add `--host 0.0.0.0` (or use `fastapi run`, which binds 0.0.0.0)",
+            ));
         }
     }
     if let Some(i) = pos("uvicorn") {
@@ -414,6 +441,13 @@ mod tests {
         assert!(fires("php -S localhost:8000 -t public"));
         assert!(!fires("php -S 0.0.0.0:8000"));
         assert!(!fires("nginx -g 'daemon off;'"));
+        assert!(fires("php artisan serve"));
+        assert!(fires("php artisan serve --port=8000"));
+        assert!(!fires("php artisan serve --host=0.0.0.0 --port=8000"));
+        assert!(!fires("php artisan migrate"));
+        assert!(fires("fastapi dev main.py"));
+        assert!(!fires("fastapi dev --host 0.0.0.0 main.py"));
+        assert!(!fires("fastapi run main.py"));
     }
 
     #[test]
@@ -439,15 +473,12 @@ mod tests {
     }
 
     #[test]
-    fn flask_dotenv() {
-        assert!(sets_flask_host(
-            "FLASK_APP=app.py\nFLASK_RUN_HOST=0.0.0.0\n"
-        ));
-        assert!(sets_flask_host("export FLASK_RUN_HOST = 0.0.0.0"));
-        assert!(!sets_flask_host(
-            "# FLASK_RUN_HOST=0.0.0.0\nFLASK_RUN_PORT=5000"
-        ));
-        assert!(!sets_flask_host("FLASK_RUN_HOSTNAME=x"));
+    fn dotenv_keys() {
+        let host = |t: &str| dotenv_sets(t, "FLASK_RUN_HOST");
+        assert!(host("FLASK_APP=app.py\nFLASK_RUN_HOST=0.0.0.0\n"));
+        assert!(host("export FLASK_RUN_HOST = 0.0.0.0"));
+        assert!(!host("# FLASK_RUN_HOST=0.0.0.0\nFLASK_RUN_PORT=5000"));
+        assert!(!host("FLASK_RUN_HOSTNAME=x"));
     }
 
     /// A server with its working directory holding `files` (name, text).
@@ -469,6 +500,17 @@ mod tests {
 
     #[test]
     fn environment_and_working_directory() {
+        assert!(!fires_with("php artisan serve", &["SERVER_HOST"], &[]));
+        assert!(!fires_with(
+            "php artisan serve",
+            &[],
+            &[(".env", "SERVER_HOST=0.0.0.0")]
+        ));
+        assert!(fires_with(
+            "php artisan serve",
+            &[],
+            &[(".env", "APP_ENV=local")]
+        ));
         assert!(fires_with("gunicorn app:app", &[], &[]));
         assert!(!fires_with("gunicorn app:app", &["PORT"], &[]));
         assert!(!fires_with(
