@@ -289,6 +289,14 @@ pub fn check_with_overlays(
         );
     }
     kinds.extend(compose_files.iter().map(|&f| (f, Kind::Compose)));
+    // Dockerfiles (S004 reports a CMD) comment with `#` as compose files do.
+    kinds.extend(
+        stack
+            .placements
+            .iter()
+            .filter_map(|p| p.dockerfile)
+            .map(|f| (f, Kind::Compose)),
+    );
     for input in &inputs {
         // Loading is idempotent: a file the language loaders read keeps its id.
         let id = sources

@@ -1,5 +1,6 @@
-//! Inline suppressions, one grammar in every language; only the comment character differs (`#` for nginx
-//! and YAML, `;` for php-fpm, whose INI parser rejects `#` lines):
+//! Inline suppressions, one grammar in every language; only the comment character differs (`#` for nginx,
+//! YAML and Dockerfiles, `;` for php-fpm, whose INI parser rejects `#` lines). In a Dockerfile only the
+//! own-line form is a comment to Docker:
 //!
 //! ```text
 //! # wirelint: ignore[N001] the upstream is a fixed IP in this environment   (own line: the next code line)

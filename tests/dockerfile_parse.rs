@@ -637,3 +637,21 @@ fn crlf_legacy_env_and_comments_inside_run() {
     assert_eq!(s.copies[0].dest, "/usr/local/etc/php-fpm.d/");
     assert!(text[s.copies[0].span.range()].ends_with("php-fpm.d/"));
 }
+
+#[test]
+fn effective_cmd_follows_the_stage_chain() {
+    let args =
+        |d: &Dockerfile, target: Option<&str>| d.effective_cmd(target).map(|c| c.args.join(" "));
+    // The nearest CMD up the FROM chain of the target stage.
+    let d = df("FROM python:3.12 AS base\nCMD [\"flask\", \"run\"]\nFROM base AS dev\nFROM base AS prod\nCMD gunicorn app:app\n");
+    assert_eq!(args(&d, Some("dev")).as_deref(), Some("flask run"));
+    assert_eq!(
+        args(&d, None).as_deref(),
+        Some("/bin/sh -c gunicorn app:app")
+    );
+    // An ENTRYPOINT anywhere in the chain: the program that runs is not in the file.
+    let d = df("FROM python:3.12 AS base\nENTRYPOINT [\"./entry.sh\"]\nFROM base\nCMD [\"flask\", \"run\"]\n");
+    assert_eq!(args(&d, None), None);
+    // No CMD in the file: the base image's own.
+    assert_eq!(args(&df("FROM python:3.12\nRUN true\n"), None), None);
+}

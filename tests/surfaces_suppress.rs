@@ -117,6 +117,51 @@ fn compose_uses_hash_comments() {
 }
 
 #[test]
+fn dockerfiles_use_hash_comments() {
+    // S004 reports the CMD of the image a service builds; an own-line comment above it silences it, and
+    // one that silences nothing is reported.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    build: .\n    ports: [\"127.0.0.1:18000:5000\"]\n  api:\n    build: api\n    ports: [\"127.0.0.1:18001:8000\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM python:3.12-slim\n# wirelint: ignore[S004] reached through an SSH tunnel only\nCMD [\"flask\", \"run\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("api")).unwrap();
+    std::fs::write(
+        dir.path().join("api/Dockerfile"),
+        "FROM python:3.12-slim\n# wirelint: ignore[S004] binds all\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wirelint"))
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "--format=json", "--ignore=C", "."])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("W001".to_string(), "api/Dockerfile".to_string(), 2)]
+    );
+}
+
+#[test]
 fn meta_findings_can_be_switched_off_like_any_rule() {
     let (code, found) = check("nginx/site.conf", NGINX, &["--ignore=W"]);
     assert_eq!((code, found), (0, vec![]));

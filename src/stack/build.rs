@@ -25,7 +25,7 @@ pub struct Copy {
 }
 
 /// What the Dockerfile makes of a service.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Built {
     /// The image at the root of the target stage's `FROM` chain, when it is not `scratch` or unknown.
     pub base: Option<ImageRef>,
@@ -34,6 +34,10 @@ pub struct Built {
     pub env: Vec<(String, String)>,
     /// The target stage's `WORKDIR`, when known.
     pub workdir: Option<String>,
+    /// The command the image runs when the service gives none ([`dockerfile::Dockerfile::effective_cmd`]).
+    pub cmd: Option<dockerfile::Command>,
+    /// The Dockerfile.
+    pub file: crate::source::FileId,
 }
 
 /// Compose `build.args` (map or `KEY=value` list; a key without a value is left to the ARG default).
@@ -104,6 +108,8 @@ pub fn for_service(sources: &mut SourceMap, project: &Project, svc: &Service) ->
         copies,
         env: stage.map(|s| s.env.clone()).unwrap_or_default(),
         workdir: stage.and_then(|s| s.workdir.clone()),
+        cmd: df.effective_cmd(target).cloned(),
+        file: id,
     })
 }
 

@@ -1400,6 +1400,28 @@ impl Dockerfile {
         }
     }
 
+    /// The command the target image runs when the container is given none: the nearest `CMD` up the
+    /// target stage's `FROM` chain. `None` when no stage of the file sets one, or when a stage of the chain
+    /// sets an `ENTRYPOINT` (which resets an inherited `CMD` and runs it through a program this file does
+    /// not show).
+    pub fn effective_cmd(&self, target: Option<&str>) -> Option<&Command> {
+        let mut stage = self.target_stage(target)?;
+        let mut cmd = None;
+        for _ in 0..=self.stages.len() {
+            if stage.entrypoint.is_some() {
+                return None;
+            }
+            if cmd.is_none() {
+                cmd = stage.cmd.as_ref();
+            }
+            match &stage.base {
+                BaseImage::Stage(j) => stage = self.stages.get(*j)?,
+                _ => return cmd,
+            }
+        }
+        None
+    }
+
     /// The base image the target stage's FROM chain ends in (following `FROM stage`), e.g.
     /// `("php", Some("8.2-fpm"))`. `None` for scratch, an unresolvable reference or no stage.
     pub fn final_base(&self, target: Option<&str>) -> Option<(&str, Option<&str>)> {

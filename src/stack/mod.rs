@@ -50,6 +50,11 @@ pub struct Placement {
     /// The directory the container's command starts in (`working_dir`, else the Dockerfile's `WORKDIR`),
     /// when known.
     pub workdir: Option<String>,
+    /// The `CMD` of the image a `build:` Dockerfile makes, when the file shows it (see
+    /// [`dockerfile::Dockerfile::effective_cmd`]).
+    pub image_cmd: Option<dockerfile::Command>,
+    /// The Dockerfile a `build:` reads, when it is in the repository.
+    pub dockerfile: Option<FileId>,
     /// The nginx configuration the service runs.
     pub nginx: Option<crate::nginx::Config>,
     /// The php-fpm configuration the service runs.
@@ -502,6 +507,8 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 .and_then(Node::as_str)
                 .map(str::to_string)
                 .or_else(|| built.as_ref().and_then(|b| b.workdir.clone()));
+            let image_cmd = built.as_ref().and_then(|b| b.cmd.clone());
+            let dockerfile = built.as_ref().map(|b| b.file);
             let image = match (&svc.image, &built) {
                 (_, Some(b)) if b.base.is_some() => b.base.clone(),
                 (Some(img), _) => Some(ImageRef::parse(&img.value, img.span, false)),
@@ -517,6 +524,8 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 image,
                 env,
                 workdir,
+                image_cmd,
+                dockerfile,
                 nginx: None,
                 fpm: None,
                 fpm_complete: false,

@@ -11,9 +11,10 @@ use std::path::PathBuf;
 declare_rule! {
     /// ## What it does
     /// Reports a compose service that publishes ports or that an nginx of the stack passes to, whose
-    /// `command` starts a development server that binds 127.0.0.1 unless told otherwise: `flask run`
-    /// without `--host` (and no `FLASK_RUN_HOST`), `manage.py runserver` without an address, `uvicorn`
-    /// without `--host` (and no `UVICORN_HOST`), `gunicorn` without `--bind` (and no config file,
+    /// `command` (or, without one, the `CMD` of the image its Dockerfile builds) starts a development
+    /// server that binds 127.0.0.1 unless told otherwise: `flask run` without `--host` (and no
+    /// `FLASK_RUN_HOST`), `manage.py runserver` without an address, `uvicorn` without `--host` (and no
+    /// `UVICORN_HOST`), `gunicorn` without `--bind` (and no config file,
     /// `GUNICORN_CMD_ARGS` or `PORT`, with which it binds `0.0.0.0:$PORT`), `vite` without `--host` (and
     /// no `server.host` in its config), `php -S localhost:…`, `php artisan serve` without `--host` (and no
     /// `SERVER_HOST`), `fastapi dev` without `--host`.
@@ -343,7 +344,22 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
         if svc.network_mode.as_ref().is_some_and(|m| m.value == "host") {
             continue;
         }
-        let Some(cmd) = &svc.command else { continue };
+        // The service's `command`, else (with no `entrypoint` either) the CMD of the image its Dockerfile
+        // builds, when the file shows it.
+        let from_image;
+        let cmd = match (&svc.command, &svc.entrypoint, &p.image_cmd) {
+            (Some(c), _, _) => c,
+            (None, None, Some(c)) => {
+                from_image = Command::Exec(
+                    c.args
+                        .iter()
+                        .map(|a| crate::compose::Spanned::new(a.clone(), c.span))
+                        .collect(),
+                );
+                &from_image
+            }
+            _ => continue,
+        };
         let proxied = edges.iter().find(|e| {
             matches!(e.resolution, Resolution::Service { placement, .. } if placement == j)
                 && e.from != j
@@ -397,6 +413,15 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
                 d = d.with_related(
                     e.target.host_span,
                     format!("nginx in service `{}` passes here", from.name.value),
+                );
+            }
+            if svc.command.is_none() {
+                d = d.with_related(
+                    svc.name.span,
+                    format!(
+                        "service `{}` gives no `command`: its image runs this",
+                        svc.name.value
+                    ),
                 );
             }
             out.push(d);
