@@ -64,6 +64,14 @@ impl ImageRef {
         }
     }
 
+    /// The image's row of `ports.tsv`: ports, config paths, environment variables.
+    fn ports_row(&self) -> Option<[&'static str; 3]> {
+        PORTS.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+            let mut cols = l.split('\t');
+            (cols.next()? == self.repo).then_some([cols.next()?, cols.next()?, cols.next()?])
+        })
+    }
+
     /// The TCP ports the image's default command listens on.
     pub fn default_ports(&self) -> Vec<u16> {
         if self.repo == "nginx-unprivileged" {
@@ -72,23 +80,42 @@ impl ImageRef {
         if self.repo == "php" && self.family != Family::PhpFpm {
             return Vec::new();
         }
-        PORTS
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| {
-                let mut cols = l.split('\t');
-                let repo = cols.next()?;
-                let ports = cols.next()?;
-                (repo == self.repo).then(|| {
-                    ports
-                        .split(',')
-                        .filter_map(|p| p.trim().parse().ok())
-                        .collect()
-                })
-            })
-            .next()
-            .unwrap_or_default()
+        self.ports_row().map_or_else(Vec::new, |[ports, ..]| {
+            ports
+                .split(',')
+                .filter_map(|p| p.trim().parse().ok())
+                .collect()
+        })
     }
+
+    /// Container paths where a file placed from the repository can change [`ImageRef::default_ports`]
+    /// (the image's configuration: `/etc/caddy`, `/usr/local/apache2/conf`, …).
+    pub fn port_config_paths(&self) -> Vec<&'static str> {
+        self.ports_row()
+            .map_or_else(Vec::new, |[_, paths, _]| list(paths))
+    }
+
+    /// Whether the environment variable `name` changes [`ImageRef::default_ports`] (`PGPORT`, …); with
+    /// `None` (the environment is not known), whether any variable can.
+    pub fn port_env(&self, name: Option<&str>) -> bool {
+        self.ports_row().is_some_and(|[_, _, vars]| {
+            list(vars)
+                .iter()
+                .any(|v| match (name, v.strip_suffix('*')) {
+                    (None, _) => true,
+                    (Some(n), Some(prefix)) => n.starts_with(prefix),
+                    (Some(n), None) => n == *v,
+                })
+        })
+    }
+}
+
+/// The items of a comma-separated `ports.tsv` cell.
+fn list(cell: &'static str) -> Vec<&'static str> {
+    cell.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// The stock configuration files an image puts in the container: `(container path, text)`.
@@ -136,6 +163,26 @@ mod tests {
         assert_eq!(
             ImageRef::parse("docker.io/library/nginx", s, false).family,
             Family::Nginx
+        );
+    }
+
+    #[test]
+    fn what_moves_the_port() {
+        let s = Span::point(FileId(0), 0);
+        let pg = ImageRef::parse("postgres:16", s, false);
+        assert!(pg.port_env(Some("PGPORT")));
+        assert!(!pg.port_env(Some("POSTGRES_PASSWORD")));
+        assert!(pg.port_env(None));
+        assert!(pg.port_config_paths().contains(&"/etc/postgresql"));
+        let traefik = ImageRef::parse("traefik:v3", s, false);
+        assert!(traefik.port_env(Some("TRAEFIK_ENTRYPOINTS_WEB_ADDRESS")));
+        assert!(!traefik.port_env(Some("TZ")));
+        let redis = ImageRef::parse("redis:7", s, false);
+        assert!(!redis.port_env(None));
+        assert!(redis.port_config_paths().is_empty());
+        assert_eq!(
+            ImageRef::parse("caddy:2", s, false).port_config_paths(),
+            ["/etc/caddy", "/config"]
         );
     }
 }

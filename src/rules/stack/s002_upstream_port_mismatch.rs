@@ -12,8 +12,10 @@ declare_rule! {
     /// ## What it does
     /// Reports an nginx upstream `service:port` where the service is known to listen on other ports only:
     /// its php-fpm pools' effective `listen` ports, its own nginx `listen`s, or the port its known image
-    /// listens on by default (with `expose`d ports), when its command is not overridden. Services whose
-    /// listening ports wirelint cannot know are left alone.
+    /// listens on by default (with `expose`d ports), when its command is not overridden, no repository
+    /// file is placed over the image's configuration (a Caddyfile, `httpd.conf`, `my.cnf` …) and no
+    /// variable that moves the port is set (`PGPORT`, `MYSQL_TCP_PORT` …; `grammar/images/ports.tsv`).
+    /// Services whose listening ports wirelint cannot know are left alone.
     ///
     /// ## Why is this bad?
     /// Nothing accepts connections on that port: nginx logs `connect() failed (111: Connection refused)`
@@ -73,6 +75,25 @@ pub fn known_ports(cx: &StackCx<'_>, p: &Placement) -> Option<Vec<(u16, Option<S
             return None;
         }
         if img.family == Family::Other && img.default_ports().is_empty() {
+            return None;
+        }
+        // A configuration file placed over the image's, or a variable the image reads its port from,
+        // can move it (a mounted Caddyfile with `:8080`, `PGPORT`).
+        let paths = img.port_config_paths();
+        let configured = p.origins.iter().any(|o| {
+            o.host.is_some()
+                && paths.iter().any(|d| {
+                    o.container == *d
+                        || o.container
+                            .strip_prefix(d)
+                            .is_some_and(|r| r.starts_with('/'))
+                })
+        });
+        let env_moves = match &p.env {
+            Some(env) => env.keys().any(|k| img.port_env(Some(k))),
+            None => img.port_env(None),
+        };
+        if configured || env_moves {
             return None;
         }
         for port in img.default_ports() {
