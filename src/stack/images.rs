@@ -9,6 +9,25 @@ pub const NGINX_CONF: &str = include_str!("../../grammar/images/nginx/nginx.conf
 pub const NGINX_DEFAULT_CONF: &str = include_str!("../../grammar/images/nginx/default.conf");
 const PORTS: &str = include_str!("../../grammar/images/ports.tsv");
 
+/// Docker Official Images that applications are built on. Their `ENV` sets the language's own paths and
+/// versions (`PYTHON_VERSION`, `NODE_VERSION`, `PHP_INI_DIR` …), nothing an app server reads for its
+/// address.
+const BASE_IMAGES: &[&str] = &[
+    "python",
+    "pypy",
+    "node",
+    "php",
+    "ruby",
+    "golang",
+    "rust",
+    "eclipse-temurin",
+    "openjdk",
+    "debian",
+    "ubuntu",
+    "alpine",
+    "busybox",
+];
+
 /// What an image runs, as far as wirelint knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
@@ -30,6 +49,8 @@ pub struct ImageRef {
     pub span: Span,
     /// Reached through a `build:` Dockerfile's `FROM` chain.
     pub via_build: bool,
+    /// A Docker Official Image (no namespace, or `library/`).
+    pub official: bool,
 }
 
 impl ImageRef {
@@ -59,9 +80,17 @@ impl ImageRef {
             repo,
             tag: tag.to_string(),
             family: if official { family } else { Family::Other },
+            official,
             span,
             via_build,
         }
+    }
+
+    /// Whether the image's own `ENV` is known to set nothing a rule reads from the environment: an
+    /// official language or OS image ([`BASE_IMAGES`]) or one of `ports.tsv`. Another image (`myorg/app`,
+    /// a name built elsewhere) may set anything.
+    pub fn env_known(&self) -> bool {
+        self.official && (BASE_IMAGES.contains(&self.repo.as_str()) || self.ports_row().is_some())
     }
 
     /// The image's row of `ports.tsv`: ports, config paths, environment variables.
@@ -164,6 +193,19 @@ mod tests {
             ImageRef::parse("docker.io/library/nginx", s, false).family,
             Family::Nginx
         );
+    }
+
+    #[test]
+    fn whose_env_is_known() {
+        let s = Span::point(FileId(0), 0);
+        let known = |r: &str| ImageRef::parse(r, s, false).env_known();
+        assert!(known("python:3.12-slim"));
+        assert!(known("library/node:22"));
+        assert!(known("php:8.3-fpm"));
+        assert!(known("postgres:16"));
+        assert!(!known("ghcr.io/acme/api:1.4"));
+        assert!(!known("wodby/php:8.3"));
+        assert!(!known("myapp"));
     }
 
     #[test]

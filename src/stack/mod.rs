@@ -45,8 +45,12 @@ pub struct Placement {
     pub fs: ContainerFiles,
     pub origins: Vec<Origin>,
     pub image: Option<ImageRef>,
-    /// The environment the container starts with, when every source of it is known.
+    /// The environment the container starts with as the repository shows it (the image's `ENV` from a
+    /// `build:` Dockerfile, `env_file`, `environment`); `None` when an `env_file` cannot be read.
     pub env: Option<HashMap<String, String>>,
+    /// Whether [`Placement::env`] is all of it: the image at the root is one whose own `ENV` is known
+    /// ([`ImageRef::env_known`]). Only then is a variable missing from it unset.
+    pub env_complete: bool,
     /// The directory the container's command starts in (`working_dir`, else the Dockerfile's `WORKDIR`),
     /// when known.
     pub workdir: Option<String>,
@@ -521,6 +525,7 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 service: si,
                 fs,
                 origins,
+                env_complete: env.is_some() && image.as_ref().is_some_and(ImageRef::env_known),
                 image,
                 env,
                 workdir,
@@ -637,7 +642,8 @@ fn place_fpm(
     let mut s = settings.clone();
     let main_mounted = p.fs.get(FPM_MAIN).is_some_and(is_repo_file);
     s.phpfpm.image = layout_image.clone();
-    s.phpfpm.env = p.env.clone();
+    // A variable the environment may hold but the repository does not show is not known to be unset.
+    s.phpfpm.env = p.env.clone().filter(|_| p.env_complete);
     let loaded = if main_mounted || layout_image.is_some() {
         // php-fpm's main config is known (mounted, or the image's): its includes are evaluated against the
         // container's files, the image's stock files where no mount replaces or hides them.

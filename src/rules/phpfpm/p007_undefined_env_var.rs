@@ -5,8 +5,10 @@ use crate::rules::{Check, PhpFpmCx};
 declare_rule! {
     /// ## What it does
     /// Reports a `${VAR}` in a php-fpm file when the environment php-fpm starts with is known and `VAR` is
-    /// not set in it. The environment is known when it is given (`--php-env FILE`, or a compose service's
-    /// environment in stack mode); otherwise the rule stays quiet.
+    /// not set in it. The environment is known when it is given (`--php-env FILE`), or in stack mode when
+    /// the service runs an official image (or builds on one) whose own `ENV` is known: then it is that
+    /// image's Dockerfile `ENV`, `env_file` and `environment`. Otherwise (`wodby/php`, an image built
+    /// elsewhere) the rule stays quiet.
     ///
     /// ## Why is this bad?
     /// php-fpm substitutes an empty string: `listen = ${FPM_PORT}` becomes no address at all and php-fpm

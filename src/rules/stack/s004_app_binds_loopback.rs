@@ -20,10 +20,12 @@ declare_rule! {
     /// `SERVER_HOST`), `fastapi dev` without `--host`.
     ///
     /// The environment is the container's: the `ENV` of the image a `build:` Dockerfile makes, then
-    /// `env_file` and `environment`. Files the server reads from its working directory (`.flaskenv` and
+    /// `env_file` and `environment`; it is complete only on an official language or OS image (`python`,
+    /// `node`, `php` …), whose own `ENV` sets no server address. Files the server reads from its working directory (`.flaskenv` and
     /// `.env` for flask, Laravel's `.env`, `gunicorn.conf.py`, `vite.config.*`) are looked for where the
     /// service's mounts and the build context put them. When the environment is not fully known (an
-    /// `env_file` that is not in the repository), the servers that read a variable are not reported.
+    /// `env_file` that is not in the repository, an image such as `myorg/app` whose `ENV` the repository
+    /// does not show), the servers that read a variable are not reported.
     /// `next dev` is not reported: without `-H` it binds every address.
     ///
     /// ## Why is this bad?
@@ -368,7 +370,7 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
         if proxied.is_none() && published.is_none() {
             continue;
         }
-        let env_known = p.env.as_ref();
+        let env_known = p.env.as_ref().filter(|_| p.env_complete);
         let env = |k: &str| env_known.map_or(true, |m| m.contains_key(k));
         let project = cx.stack.project(p);
         // A file in the working directory: where the container's filesystem shows it (mounts, copies), or
