@@ -10,26 +10,40 @@ fn check(name: &str, text: &str, extra: &[&str]) -> (i32, Vec<(String, usize, St
     let path = dir.path().join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, text).unwrap();
+    let mut args = vec![name];
+    args.extend_from_slice(extra);
+    let (code, found) = run(dir.path(), &args);
+    let mut found: Vec<(String, usize, String)> = found
+        .into_iter()
+        .map(|(code, _, line, message)| (code, line, message))
+        .collect();
+    found.sort();
+    (code, found)
+}
+
+/// `wirelint check --no-config --format=json ARGS` in `dir`: the exit status and each finding's code,
+/// file, line and message.
+fn run(dir: &std::path::Path, args: &[&str]) -> (i32, Vec<(String, String, usize, String)>) {
     let out = Command::new(env!("CARGO_BIN_EXE_wirelint"))
-        .current_dir(dir.path())
-        .args(["check", "--no-config", "--format=json", name])
-        .args(extra)
+        .current_dir(dir)
+        .args(["check", "--no-config", "--format=json"])
+        .args(args)
         .output()
         .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut found: Vec<(String, usize, String)> = doc["diagnostics"]
+    let found = doc["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| {
             (
                 d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap().to_string(),
                 d["line"].as_u64().unwrap() as usize,
                 d["message"].as_str().unwrap().to_string(),
             )
         })
         .collect();
-    found.sort();
     (out.status.code().unwrap(), found)
 }
 
@@ -137,28 +151,12 @@ fn dockerfiles_use_hash_comments() {
         "FROM python:3.12-slim\n# wirelint: ignore[S004] binds all\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_wirelint"))
-        .current_dir(dir.path())
-        .args(["check", "--no-config", "--format=json", "--ignore=C", "."])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<(String, String, u64)> = doc["diagnostics"]
-        .as_array()
-        .unwrap()
+    let (_, found) = run(dir.path(), &["--ignore=C", "."]);
+    let found: Vec<(&str, &str, usize)> = found
         .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_string(),
-                d["file"].as_str().unwrap().to_string(),
-                d["line"].as_u64().unwrap(),
-            )
-        })
+        .map(|(code, file, line, _)| (code.as_str(), file.as_str(), *line))
         .collect();
-    assert_eq!(
-        found,
-        [("W001".to_string(), "api/Dockerfile".to_string(), 2)]
-    );
+    assert_eq!(found, [("W001", "api/Dockerfile", 2)]);
 }
 
 #[test]

@@ -527,63 +527,80 @@ mod tests {
 
     #[test]
     fn environment_and_working_directory() {
-        assert!(!fires_with("php artisan serve", &["SERVER_HOST"], &[]));
-        assert!(!fires_with(
-            "php artisan serve",
-            &[],
-            &[(".env", "SERVER_HOST=0.0.0.0")]
-        ));
-        assert!(fires_with(
-            "php artisan serve",
-            &[],
-            &[(".env", "APP_ENV=local")]
-        ));
-        assert!(fires_with("gunicorn app:app", &[], &[]));
-        assert!(!fires_with("gunicorn app:app", &["PORT"], &[]));
-        assert!(!fires_with(
-            "gunicorn app:app",
-            &[],
-            &[("gunicorn.conf.py", "")]
-        ));
-        assert!(fires_with(
-            "flask run",
-            &["FLASK_APP"],
-            &[(".flaskenv", "FLASK_APP=a")]
-        ));
-        assert!(!fires_with(
-            "flask run",
-            &[],
-            &[(".flaskenv", "FLASK_RUN_HOST=0.0.0.0")]
-        ));
-        assert!(fires_with(
-            "npx vite",
-            &[],
-            &[("vite.config.ts", "server: { port: 1 }")]
-        ));
-        assert!(!fires_with(
-            "npx vite",
-            &[],
-            &[("vite.config.ts", "server: { host: true }")]
-        ));
-        assert!(fires_with(
-            "vite web",
-            &[],
-            &[("web/vite.config.js", "server: { port: 1 }")]
-        ));
-        assert!(!fires_with(
-            "vite web",
-            &[],
-            &[("web/vite.config.js", "server: { host: true }")]
-        ));
-        assert!(!fires_with(
-            "vite --port 5173",
-            &[],
-            &[("vite.config.js", "server: { host: true }")]
-        ));
-        assert!(!fires_with(
-            "vite -c conf/v.js",
-            &[],
-            &[("conf/v.js", "server: { host: true }")]
-        ));
+        // (command, variables set, files in the working directory, reported)
+        type Case = (
+            &'static str,
+            &'static [&'static str],
+            &'static [(&'static str, &'static str)],
+            bool,
+        );
+        let cases: &[Case] = &[
+            ("php artisan serve", &["SERVER_HOST"], &[], false),
+            (
+                "php artisan serve",
+                &[],
+                &[(".env", "SERVER_HOST=0.0.0.0")],
+                false,
+            ),
+            ("php artisan serve", &[], &[(".env", "APP_ENV=local")], true),
+            ("gunicorn app:app", &[], &[], true),
+            ("gunicorn app:app", &["PORT"], &[], false),
+            ("gunicorn app:app", &[], &[("gunicorn.conf.py", "")], false),
+            (
+                "flask run",
+                &["FLASK_APP"],
+                &[(".flaskenv", "FLASK_APP=a")],
+                true,
+            ),
+            (
+                "flask run",
+                &[],
+                &[(".flaskenv", "FLASK_RUN_HOST=0.0.0.0")],
+                false,
+            ),
+            (
+                "npx vite",
+                &[],
+                &[("vite.config.ts", "server: { port: 1 }")],
+                true,
+            ),
+            (
+                "npx vite",
+                &[],
+                &[("vite.config.ts", "server: { host: true }")],
+                false,
+            ),
+            (
+                "vite web",
+                &[],
+                &[("web/vite.config.js", "server: { port: 1 }")],
+                true,
+            ),
+            (
+                "vite web",
+                &[],
+                &[("web/vite.config.js", "server: { host: true }")],
+                false,
+            ),
+            (
+                "vite --port 5173",
+                &[],
+                &[("vite.config.js", "server: { host: true }")],
+                false,
+            ),
+            (
+                "vite -c conf/v.js",
+                &[],
+                &[("conf/v.js", "server: { host: true }")],
+                false,
+            ),
+        ];
+        for (cmd, env, files, reported) in cases {
+            assert_eq!(
+                fires_with(cmd, env, files),
+                *reported,
+                "{cmd} with {env:?} and {files:?}"
+            );
+        }
     }
 }
