@@ -27,6 +27,7 @@
 //! [`PlacedCopy::container_path`] maps one repository file to its container path, and
 //! [`dockerignore_for`] says which files never reach the context.
 
+use super::under;
 use crate::source::{FileId, Span};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -1632,17 +1633,6 @@ fn dir_path(p: &str) -> String {
     } else {
         format!("{c}/")
     }
-}
-
-/// Whether `path` is `base` or below it (clean absolute paths).
-fn under<'a>(path: &'a str, base: &str) -> Option<&'a str> {
-    if path == base {
-        return Some("");
-    }
-    if base == "/" {
-        return path.strip_prefix('/');
-    }
-    path.strip_prefix(base)?.strip_prefix('/')
 }
 
 /// One `COPY --from=stage src dest` applied to what that stage holds.

@@ -134,6 +134,16 @@ impl Stack {
     }
 }
 
+/// The rest of container path `path` below directory `dir` (`""` for `dir` itself), or `None` when
+/// `path` is not at or under `dir`. Both are clean absolute paths; `dir` may end with `/`.
+pub fn under<'p>(path: &'p str, dir: &str) -> Option<&'p str> {
+    let dir = dir.trim_end_matches('/');
+    if path == dir {
+        return Some("");
+    }
+    path.strip_prefix(dir)?.strip_prefix('/')
+}
+
 /// `dir/rel` with `.` and inner `..` removed lexically, kept relative when `dir` is (for display; compare
 /// with [`normalize`]).
 pub fn clean(dir: &Path, rel: &str) -> PathBuf {

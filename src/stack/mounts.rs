@@ -1,7 +1,7 @@
 //! Where a container path is stored: which volume or host directory backs it, so two services can be
 //! asked whether they see the same file (a unix socket one creates and the other connects to).
 
-use super::{clean, Stack};
+use super::{clean, under, Stack};
 use crate::compose::model::{MountKind, VolumeMount};
 use crate::compose::yaml::{Node, Value};
 use crate::source::{normalize, Span};
@@ -82,14 +82,6 @@ fn mounts(stack: &Stack, i: usize) -> Option<Vec<Mount<'_>>> {
         }
     }
     Some(out)
-}
-
-fn under<'p>(path: &'p str, dir: &str) -> Option<&'p str> {
-    let dir = dir.trim_end_matches('/');
-    if path == dir {
-        return Some("");
-    }
-    path.strip_prefix(dir)?.strip_prefix('/')
 }
 
 /// What backs absolute container path `path` in placement `i`, with the mount's span: the innermost

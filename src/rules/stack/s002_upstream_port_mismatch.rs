@@ -82,12 +82,9 @@ pub fn known_ports(cx: &StackCx<'_>, p: &Placement) -> Option<Vec<(u16, Option<S
         let paths = img.port_config_paths();
         let configured = p.origins.iter().any(|o| {
             o.host.is_some()
-                && paths.iter().any(|d| {
-                    o.container == *d
-                        || o.container
-                            .strip_prefix(d)
-                            .is_some_and(|r| r.starts_with('/'))
-                })
+                && paths
+                    .iter()
+                    .any(|d| crate::stack::under(&o.container, d).is_some())
         });
         let env_moves = match &p.env {
             Some(env) => env.keys().any(|k| img.port_env(Some(k))),
