@@ -335,8 +335,8 @@ fn host_path(cx: &StackCx<'_>, p: &Placement, container: &str) -> Option<PathBuf
         return Some(h.to_path_buf());
     }
     let origin = cx.stack.origin(p, container)?;
-    let rest = container.strip_prefix(origin.container.as_str())?;
-    Some(origin.host.as_ref()?.join(rest.trim_start_matches('/')))
+    let rest = crate::stack::under(container, &origin.container)?;
+    Some(origin.host.as_ref()?.join(rest))
 }
 
 fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
