@@ -26,7 +26,9 @@ declare_rule! {
     /// service's mounts and the build context put them. When the environment is not fully known (an
     /// `env_file` that is not in the repository, an image such as `myorg/app` whose `ENV` the repository
     /// does not show), the servers that read a variable are not reported.
-    /// `next dev` is not reported: without `-H` it binds every address.
+    /// A command with a shell variable standing alone among its words (`gunicorn $OPTS app:app`), which may
+    /// hold the address, is not reported either. `next dev` is not reported: without `-H` it binds every
+    /// address.
     ///
     /// ## Why is this bad?
     /// The server accepts connections from inside its own container only. The published port and the
@@ -201,6 +203,16 @@ fn loopback_server(
     env: &dyn Fn(&str) -> bool,
     workdir_file: &WorkdirFile<'_>,
 ) -> Option<(&'static str, &'static str)> {
+    // A shell variable standing alone (`gunicorn $GUNICORN_OPTS app:app`) may hold any option, `--host`
+    // too; one that is an option's value (`--port $PORT`) cannot. (Compose has already replaced its own
+    // `${VAR}`s; what is left is the shell's.)
+    let opaque = words.iter().enumerate().any(|(k, w)| {
+        w.starts_with('$')
+            && !(k > 0 && words[k - 1].starts_with('-') && !words[k - 1].contains('='))
+    });
+    if opaque {
+        return None;
+    }
     let named = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
     let pos = |name: &str| {
         words
@@ -475,6 +487,10 @@ mod tests {
         assert!(fires("fastapi dev main.py"));
         assert!(!fires("fastapi dev --host 0.0.0.0 main.py"));
         assert!(!fires("fastapi run main.py"));
+        assert!(!fires("gunicorn $GUNICORN_OPTS app:app"));
+        assert!(!fires("sh -c 'flask run ${FLASK_ARGS}'"));
+        assert!(fires("flask run --port $PORT"));
+        assert!(fires("sh -c 'cd $APP_DIR && flask run'"));
     }
 
     #[test]
