@@ -115,12 +115,7 @@ impl Stack {
     pub fn origin<'a>(&'a self, p: &'a Placement, container: &str) -> Option<&'a Origin> {
         p.origins
             .iter()
-            .filter(|o| {
-                container == o.container
-                    || container
-                        .strip_prefix(o.container.as_str())
-                        .is_some_and(|r| r.starts_with('/'))
-            })
+            .filter(|o| under(container, &o.container).is_some())
             .max_by_key(|o| o.container.len())
     }
 
@@ -712,6 +707,18 @@ pub fn container_join(dir: &str, rel: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_under_a_directory() {
+        assert_eq!(under("/app", "/app"), Some(""));
+        assert_eq!(under("/app/x/y", "/app"), Some("x/y"));
+        assert_eq!(under("/app/x", "/app/"), Some("x"));
+        assert_eq!(under("/app2/x", "/app"), None);
+        assert_eq!(under("/etc", "/app"), None);
+        // The root holds everything (a `COPY . /` origin).
+        assert_eq!(under("/x/y", "/"), Some("x/y"));
+        assert_eq!(under("/", "/"), Some(""));
+    }
 
     #[test]
     fn envsubst_replaces_only_defined_names() {
