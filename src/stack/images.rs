@@ -95,10 +95,22 @@ impl ImageRef {
 
     /// The image's row of `ports.tsv`: ports, config paths, environment variables.
     fn ports_row(&self) -> Option<[&'static str; 3]> {
-        PORTS.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-            let mut cols = l.split('\t');
-            (cols.next()? == self.repo).then_some([cols.next()?, cols.next()?, cols.next()?])
-        })
+        // Split once: a project of 10,000 services asks for every one.
+        type Row = (&'static str, [&'static str; 3]);
+        static ROWS: std::sync::OnceLock<Vec<Row>> = std::sync::OnceLock::new();
+        let rows = ROWS.get_or_init(|| {
+            PORTS
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| {
+                    let mut cols = l.split('\t');
+                    Some((cols.next()?, [cols.next()?, cols.next()?, cols.next()?]))
+                })
+                .collect()
+        });
+        rows.iter()
+            .find(|(repo, _)| *repo == self.repo)
+            .map(|(_, cols)| *cols)
     }
 
     /// The TCP ports the image's default command listens on.
