@@ -448,14 +448,9 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
 
+    /// A server with no variable set and nothing in its working directory.
     fn fires(cmd: &str) -> bool {
-        let c = Command::Shell(crate::compose::Spanned::new(
-            cmd.into(),
-            Span::point(crate::source::FileId(0), 0),
-        ));
-        simple_commands(&c)
-            .iter()
-            .any(|w| loopback_server(w, &|_| false, &|_, _| false).is_some())
+        fires_with(cmd, &[], &[])
     }
 
     #[test]
