@@ -17,12 +17,13 @@ declare_rule! {
     /// `UVICORN_HOST`), `gunicorn` without `--bind` (and no config file,
     /// `GUNICORN_CMD_ARGS` or `PORT`, with which it binds `0.0.0.0:$PORT`), `vite` without `--host` (and
     /// no `server.host` in its config), `php -S localhost:…`, `php artisan serve` without `--host` (and no
-    /// `SERVER_HOST`), `fastapi dev` without `--host`.
+    /// `SERVER_HOST`), `fastapi dev` without `--host`, `hypercorn` without `--bind` (or a config file),
+    /// `mkdocs serve` without `--dev-addr` (and no `dev_addr` in `mkdocs.yml`).
     ///
     /// The environment is the container's: the `ENV` of the image a `build:` Dockerfile makes, then
     /// `env_file` and `environment`; it is complete only on an official language or OS image (`python`,
     /// `node`, `php` …), whose own `ENV` sets no server address. Files the server reads from its working directory (`.flaskenv` and
-    /// `.env` for flask, Laravel's `.env`, `gunicorn.conf.py`, `vite.config.*`) are looked for where the
+    /// `.env` for flask, Laravel's `.env`, `gunicorn.conf.py`, `vite.config.*`, `mkdocs.yml`) are looked for where the
     /// service's mounts and the build context put them. When the environment is not fully known (an
     /// `env_file` that is not in the repository, an image such as `myorg/app` whose `ENV` the repository
     /// does not show), the servers that read a variable are not reported.
@@ -47,7 +48,8 @@ declare_rule! {
     /// Bind every address of the container: `flask run --host 0.0.0.0 --port 5000`
     /// (`runserver 0.0.0.0:8000`, `uvicorn --host 0.0.0.0`, `gunicorn --bind 0.0.0.0:8000`,
     /// `vite --host` or `server: { host: true }` in `vite.config.js`, `php -S 0.0.0.0:8000`,
-    /// `php artisan serve --host=0.0.0.0`, `fastapi dev --host 0.0.0.0` or `fastapi run`).
+    /// `php artisan serve --host=0.0.0.0`, `fastapi dev --host 0.0.0.0` or `fastapi run`,
+    /// `hypercorn --bind 0.0.0.0:8000`, `mkdocs serve --dev-addr 0.0.0.0:8000`).
     pub static RULE = Rule {
         code: "S004",
         name: "app-binds-loopback",
@@ -164,7 +166,8 @@ const VITE_CONFIGS: &[&str] = &[
 ];
 
 /// Whether a Vite config sets `server.host` or `preview.host` to something other than loopback
-/// (`host: true`, `host: '0.0.0.0'`, `host: process.env.HOST`; not `host: false` or `'localhost'`).
+/// (`host: true`, `host: '0.0.0.0'`, `host: process.env.HOST`, shorthand `{ host }`; not `host: false` or
+/// `'localhost'`).
 fn vite_sets_host(text: &str) -> bool {
     text.match_indices("host").any(|(i, _)| {
         // A key: at the start of a line or after `{` or `,`, perhaps quoted.
@@ -172,6 +175,11 @@ fn vite_sets_host(text: &str) -> bool {
             .trim_end_matches(['"', '\''])
             .trim_end_matches([' ', '\t']);
         let key = before.is_empty() || before.ends_with(['{', ',', '\n']);
+        // Shorthand `server: { host, port }` takes a variable's value: not known to be loopback.
+        let after = text[i + 4..].trim_start_matches([' ', '\t']);
+        if key && after.starts_with([',', '}']) {
+            return true;
+        }
         let Some(value) = text[i + 4..]
             .trim_start_matches(['"', '\''])
             .trim_start_matches([' ', '\t'])
@@ -183,6 +191,21 @@ fn vite_sets_host(text: &str) -> bool {
         key && !["false", "localhost", "127.", "::1"]
             .iter()
             .any(|l| value.starts_with(l))
+    })
+}
+
+/// Whether an address (`HOST:PORT` or `HOST`) is on loopback.
+fn is_loopback_addr(a: &str) -> bool {
+    a.starts_with("127.") || a.starts_with("localhost") || a.starts_with("[::1]")
+}
+
+/// Whether a YAML file sets the top-level `key` to something other than a loopback address (a value
+/// from elsewhere, such as `!ENV`, counts as set).
+fn yaml_key_set(text: &str, key: &str) -> bool {
+    text.lines().any(|l| {
+        l.strip_prefix(key)
+            .and_then(|r| r.trim_start().strip_prefix(':'))
+            .is_some_and(|v| !is_loopback_addr(v.trim().trim_matches(['\'', '"'])))
     })
 }
 
@@ -296,6 +319,51 @@ fn loopback_server(
                 "`gunicorn` binds 127.0.0.1:8000 unless given `--bind`",
                 "add `--bind 0.0.0.0:8000`",
             ));
+        }
+    }
+    if let Some(i) = pos("hypercorn") {
+        // Hypercorn reads no environment; `-c` loads a config that may set `bind`.
+        if !has_flag(
+            &words[i..],
+            &["--bind", "-b", "--insecure-bind", "--config", "-c"],
+        ) {
+            return Some((
+                "`hypercorn` binds 127.0.0.1:8000 unless given `--bind`",
+                "add `--bind 0.0.0.0:8000`",
+            ));
+        }
+    }
+    if let Some(i) = pos("mkdocs") {
+        // `dev_addr` (default 127.0.0.1:8000) from `-a`, else from the config file: `-f FILE`, else
+        // `mkdocs.yml` or `mkdocs.yaml` in the working directory.
+        if words.get(i + 1).map(String::as_str) == Some("serve") {
+            let rest = &words[i + 2..];
+            let addr = rest.iter().enumerate().find_map(|(k, w)| {
+                if w == "-a" || w == "--dev-addr" {
+                    Some(rest.get(k + 1).map_or("", String::as_str))
+                } else {
+                    w.strip_prefix("--dev-addr=")
+                        .or_else(|| w.strip_prefix("-a").filter(|a| !a.is_empty()))
+                }
+            });
+            let mut configs = named(&["mkdocs.yml", "mkdocs.yaml"]);
+            for (k, w) in rest.iter().enumerate() {
+                if w == "-f" || w == "--config-file" {
+                    configs = rest.get(k + 1).cloned().into_iter().collect();
+                } else if let Some(f) = w.strip_prefix("--config-file=") {
+                    configs = vec![f.to_string()];
+                }
+            }
+            let loopback = match addr {
+                Some(a) => is_loopback_addr(a),
+                None => !workdir_file(&configs, &|t| yaml_key_set(t, "dev_addr")),
+            };
+            if loopback {
+                return Some((
+                    "`mkdocs serve` binds 127.0.0.1:8000 unless given `--dev-addr`",
+                    "add `--dev-addr 0.0.0.0:8000` (or `dev_addr: 0.0.0.0:8000` in mkdocs.yml)",
+                ));
+            }
         }
     }
     if let Some(i) = pos("vite") {
@@ -486,6 +554,16 @@ mod tests {
         assert!(!fires("sh -c 'flask run ${FLASK_ARGS}'"));
         assert!(fires("flask run --port $PORT"));
         assert!(fires("sh -c 'cd $APP_DIR && flask run'"));
+        assert!(fires("hypercorn main:app"));
+        assert!(fires("python -m hypercorn --reload main:app"));
+        assert!(!fires("hypercorn --bind 0.0.0.0:8000 main:app"));
+        assert!(!fires("hypercorn -b0.0.0.0:8000 main:app"));
+        assert!(!fires("hypercorn -c hypercorn.toml main:app"));
+        assert!(fires("mkdocs serve"));
+        assert!(fires("python -m mkdocs serve -a localhost:8000"));
+        assert!(!fires("mkdocs serve -a 0.0.0.0:8000"));
+        assert!(!fires("mkdocs serve --dev-addr=0.0.0.0:8000"));
+        assert!(!fires("mkdocs build"));
     }
 
     #[test]
@@ -508,6 +586,11 @@ mod tests {
             "server: { hostname: 'x', proxy: { '/api': 'http://host:8000' } }"
         ));
         assert!(!vite_sets_host("server: {\n  // host: true\n}"));
+        assert!(vite_sets_host(
+            "const host = h();\nserver: { host, port: 5173 }"
+        ));
+        assert!(vite_sets_host("server: { port: 5173, host }"));
+        assert!(!vite_sets_host("server: { port: 5173, hostname }"));
     }
 
     #[test]
@@ -597,6 +680,25 @@ mod tests {
                 "vite --port 5173",
                 &[],
                 &[("vite.config.js", "server: { host: true }")],
+                false,
+            ),
+            ("mkdocs serve", &[], &[("mkdocs.yml", "site_name: x")], true),
+            (
+                "mkdocs serve",
+                &[],
+                &[("mkdocs.yml", "site_name: x\ndev_addr: 0.0.0.0:8000")],
+                false,
+            ),
+            (
+                "mkdocs serve",
+                &[],
+                &[("mkdocs.yml", "dev_addr: '127.0.0.1:8000'")],
+                true,
+            ),
+            (
+                "mkdocs serve -f docs/m.yml",
+                &[],
+                &[("docs/m.yml", "dev_addr: !ENV [ADDR, '0.0.0.0:8000']")],
                 false,
             ),
             (
