@@ -126,28 +126,6 @@ impl ListenAddress {
     pub fn is_loopback(&self) -> bool {
         matches!(self, ListenAddress::Tcp { host, .. } if is_loopback_host(host))
     }
-
-    /// Whether two pools' addresses collide when both bind.
-    pub fn overlaps(&self, other: &ListenAddress) -> bool {
-        use ListenAddress::*;
-        let norm = |h: &str| {
-            if h == "localhost" {
-                "127.0.0.1".to_string()
-            } else {
-                h.to_string()
-            }
-        };
-        match (self, other) {
-            (Unix { path: a }, Unix { path: b }) => a == b,
-            (AllAddresses { port: a }, AllAddresses { port: b })
-            | (AllAddresses { port: a }, Tcp { port: b, .. })
-            | (Tcp { port: a, .. }, AllAddresses { port: b }) => a == b,
-            (Tcp { host: ha, port: a }, Tcp { host: hb, port: b }) => {
-                a == b && norm(ha) == norm(hb)
-            }
-            _ => false,
-        }
-    }
 }
 
 /// 127.0.0.0/8, `localhost`, `::1`.
@@ -1483,10 +1461,5 @@ mod tests {
                 path: "/usr/local/run/a.sock".into()
             }
         );
-        assert!(p("9000").overlaps(&p("[::]:9000")));
-        assert!(p("9000").overlaps(&p("127.0.0.1:9000")));
-        assert!(p("localhost:9000").overlaps(&p("127.0.0.1:9000")));
-        assert!(!p("127.0.0.1:9000").overlaps(&p("127.0.0.2:9000")));
-        assert!(!p("9000").overlaps(&p("9001")));
     }
 }
