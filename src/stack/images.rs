@@ -93,8 +93,12 @@ impl ImageRef {
         self.official && (BASE_IMAGES.contains(&self.repo.as_str()) || self.ports_row().is_some())
     }
 
-    /// The image's row of `ports.tsv`: ports, config paths, environment variables.
+    /// The image's row of `ports.tsv`: ports, config paths, environment variables. Only for official
+    /// images: `bitnami/nginx` or `cgr.dev/chainguard/nginx` share the name, not the ports (8080).
     fn ports_row(&self) -> Option<[&'static str; 3]> {
+        if !self.official {
+            return None;
+        }
         // Split once: a project of 10,000 services asks for every one.
         type Row = (&'static str, [&'static str; 3]);
         static ROWS: std::sync::OnceLock<Vec<Row>> = std::sync::OnceLock::new();
@@ -121,12 +125,17 @@ impl ImageRef {
         if self.repo == "php" && self.family != Family::PhpFpm {
             return Vec::new();
         }
-        self.ports_row().map_or_else(Vec::new, |[ports, ..]| {
+        let mut ports: Vec<u16> = self.ports_row().map_or_else(Vec::new, |[ports, ..]| {
             ports
                 .split(',')
                 .filter_map(|p| p.trim().parse().ok())
                 .collect()
-        })
+        });
+        // The management variants enable the management plugin: its HTTP UI and API on 15672.
+        if self.repo == "rabbitmq" && self.tag.contains("management") {
+            ports.push(15672);
+        }
+        ports
     }
 
     /// Container paths where a file placed from the repository can change [`ImageRef::default_ports`]
@@ -205,6 +214,22 @@ mod tests {
             ImageRef::parse("docker.io/library/nginx", s, false).family,
             Family::Nginx
         );
+        // Another namespace's image of the same name listens elsewhere (bitnami/nginx: 8080).
+        assert!(ImageRef::parse("bitnami/nginx:1.27", s, false)
+            .default_ports()
+            .is_empty());
+        assert!(ImageRef::parse("cgr.dev/chainguard/nginx", s, false)
+            .default_ports()
+            .is_empty());
+        assert!(ImageRef::parse("mysql:8.4", s, false)
+            .default_ports()
+            .contains(&33060));
+        assert!(!ImageRef::parse("rabbitmq:3", s, false)
+            .default_ports()
+            .contains(&15672));
+        assert!(ImageRef::parse("rabbitmq:3-management", s, false)
+            .default_ports()
+            .contains(&15672));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::stack::Placement;
 declare_rule! {
     /// ## What it does
     /// Reports an nginx upstream `service:port` where the service is known to listen on other ports only:
-    /// its php-fpm pools' effective `listen` ports, its own nginx `listen`s, or the port its known image
-    /// listens on by default (with `expose`d ports), when its command is not overridden, no repository
+    /// its php-fpm pools' effective `listen` ports, its own nginx `listen`s, or the ports its known official
+    /// image listens on by default (with `expose`d ports), when its command is not overridden, no repository
     /// file is placed over the image's configuration (a Caddyfile, `httpd.conf`, `my.cnf` …) and no
     /// variable that moves the port is set (`PGPORT`, `MYSQL_TCP_PORT` …; `grammar/images/ports.tsv`).
     /// Services whose listening ports wirelint cannot know are left alone.
