@@ -694,6 +694,25 @@ pub fn runs_fpm(p: &Placement) -> bool {
     p.fpm.is_some() || p.image.as_ref().is_some_and(|i| i.family == Family::PhpFpm)
 }
 
+/// Whether another service of the project joins this one's network namespace (`network_mode:
+/// service:NAME`, or `container:` its `container_name`): its loopback and published ports are shared with
+/// what that service runs.
+pub fn joined_by_others(stack: &Stack, p: &Placement) -> bool {
+    let svc = stack.service(p);
+    let by_service = format!("service:{}", svc.name.value);
+    let by_container = svc
+        .container_name
+        .as_ref()
+        .map(|c| format!("container:{}", c.value));
+    stack.project(p).services.iter().any(|s| {
+        s.active
+            && s.name.value != svc.name.value
+            && s.network_mode.as_ref().is_some_and(|m| {
+                m.value == by_service || by_container.as_deref() == Some(m.value.as_str())
+            })
+    })
+}
+
 /// Whether the service runs nginx.
 pub fn runs_nginx(p: &Placement) -> bool {
     p.nginx.is_some() || p.image.as_ref().is_some_and(|i| i.family == Family::Nginx)

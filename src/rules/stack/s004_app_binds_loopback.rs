@@ -27,6 +27,8 @@ declare_rule! {
     /// service's mounts and the build context put them. When the environment is not fully known (an
     /// `env_file` that is not in the repository, an image such as `myorg/app` whose `ENV` the repository
     /// does not show), the servers that read a variable are not reported.
+    /// The published ports of a service that another joins (`network_mode: service:app` on an nginx
+    /// sidecar) may be that one's, which reaches the server on the shared loopback: they do not count.
     /// A command with a shell variable standing alone among its words (`gunicorn $OPTS app:app`), which may
     /// hold the address, is not reported either. `next dev` is not reported: without `-H` it binds every
     /// address.
@@ -446,7 +448,12 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
             matches!(e.resolution, Resolution::Service { placement, .. } if placement == j)
                 && e.from != j
         });
-        let published = svc.ports.first();
+        // A service joined by another (`network_mode: service:app` on an nginx sidecar) publishes that
+        // one's ports too, and the sidecar reaches this service on the shared loopback.
+        let published = svc
+            .ports
+            .first()
+            .filter(|_| !crate::stack::joined_by_others(cx.stack, p));
         if proxied.is_none() && published.is_none() {
             continue;
         }

@@ -9,7 +9,8 @@ declare_rule! {
     /// ## What it does
     /// Reports an nginx upstream on `127.0.0.1`/`localhost` when nginx runs in a compose service of the
     /// official nginx image (which runs nothing else), without `network_mode: host` or `service:…`, with
-    /// no php-fpm in the same service, and the port is not one of that nginx's own `listen`s.
+    /// no php-fpm in the same service and no other service joining its network (`network_mode: service:web`
+    /// on the app), and the port is not one of that nginx's own `listen`s.
     ///
     /// ## Why is this bad?
     /// Inside a container, loopback is the container itself. The application runs in another container (or
@@ -45,6 +46,10 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         if crate::stack::runs_fpm(p) || svc.command.is_some() || svc.entrypoint.is_some() {
+            continue;
+        }
+        // `network_mode: service:web` on another service: it listens on this loopback too.
+        if crate::stack::joined_by_others(cx.stack, p) {
             continue;
         }
         let Some(port) = e.target.port else { continue };
