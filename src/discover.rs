@@ -221,6 +221,22 @@ pub fn classify(path: &Path, head: &str) -> Option<Kind> {
     let has_dir = |names: &[&str]| dirs.iter().any(|d| names.contains(&d.as_str()));
     let shape = Shape::of(head);
 
+    // supervisord's INI (`[supervisord]`, `[program:php-fpm]`), often beside php-fpm's files in a
+    // `docker/php/` directory.
+    let supervisor = [
+        "[supervisord]",
+        "[program:",
+        "[supervisorctl]",
+        "[unix_http_server]",
+    ]
+    .iter()
+    .any(|section| {
+        head.match_indices(section)
+            .any(|(i, _)| i == 0 || head.as_bytes()[i - 1] == b'\n')
+    });
+    if supervisor {
+        return None;
+    }
     let fpm_hint = name.starts_with("php-fpm")
         || has_dir(&["php-fpm.d", "pool.d", "fpm"])
         || dirs.iter().any(|d| d.starts_with("php"));
@@ -533,6 +549,11 @@ mod tests {
         let supervisord = "[program:x]\ncommand=/bin/true\nuser=root\n";
         assert_eq!(classify(Path::new("x/site.conf"), nginx), Some(Kind::Nginx));
         assert_eq!(classify(Path::new("x/www.conf"), fpm), Some(Kind::PhpFpm));
+        let supervisor = "[supervisord]\nnodaemon=true\n\n[program:php-fpm]\ncommand=php-fpm -F\nuser=www-data\n";
+        assert_eq!(
+            classify(Path::new("docker/php/supervisord.conf"), supervisor),
+            None
+        );
         assert_eq!(classify(Path::new("x/supervisord.conf"), supervisord), None);
         assert_eq!(classify(Path::new("x/empty.conf"), ""), None);
     }
