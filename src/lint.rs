@@ -244,6 +244,22 @@ pub fn check_with_overlays(
         .filter_map(|(i, p)| p.fpm.as_ref().map(|s| (s, Some(i))));
     for (set, placement) in phpfpm.sets.iter().map(|s| (s, None)).chain(placed_fpm) {
         let first = diagnostics.len();
+        let beside: Vec<&crate::nginx::Config> = if placement.is_none() {
+            nginx
+                .configs
+                .iter()
+                .chain(stack.placements.iter().filter_map(|p| {
+                    let holds_pool = p.fs.files.iter().any(|(_, host)| {
+                        set.files
+                            .iter()
+                            .any(|&f| sources.get(f).path.as_deref() == Some(host.as_path()))
+                    });
+                    p.nginx.as_ref().filter(|_| holds_pool)
+                }))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let cx = PhpFpmCx {
             sources: &sources,
             settings,
@@ -252,11 +268,7 @@ pub fn check_with_overlays(
                 stack: &stack,
                 placement,
             }),
-            nginx: if placement.is_none() {
-                &nginx.configs
-            } else {
-                &[]
-            },
+            nginx: &beside,
         };
         rules::run(&settings.rules, Check::phpfpm, &cx, &mut diagnostics);
         set.drop_context_findings(&mut diagnostics, first);

@@ -90,9 +90,10 @@ pub struct PhpFpmCx<'a> {
     pub set: &'a crate::phpfpm::PoolSet,
     /// The service the pool set runs in, in stack mode.
     pub stack: Option<StackView<'a>>,
-    /// The nginx configurations of the run that no service runs (for a pool set checked on its own:
-    /// an nginx passing to its loopback listener shows both run in one container).
-    pub nginx: &'a [crate::nginx::Config],
+    /// For a pool set checked on its own, the nginx configurations that may run beside it: those of the
+    /// run that no service runs, and those of services the pool files are placed in too (an nginx passing
+    /// to the pool's loopback listener shows both run in one container).
+    pub nginx: &'a [&'a crate::nginx::Config],
 }
 
 /// What a compose rule's check function looks at: one project, merged as compose runs it.

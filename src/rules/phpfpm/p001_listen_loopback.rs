@@ -1,12 +1,8 @@
+use super::{nginx_beside_passes, shares_network};
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
-use crate::nginx::args::{self, Host, PassKind};
-use crate::nginx::upstreams::Index;
 use crate::phpfpm::ListenAddress;
 use crate::rules::{Check, PhpFpmCx};
-use crate::source::{FileId, SourceMap};
-use crate::stack::targets::pass_targets;
-use std::path::{Path, PathBuf};
 
 declare_rule! {
     /// ## What it does
@@ -35,11 +31,13 @@ declare_rule! {
     /// ```
     /// Keep a loopback listener only when the web server runs in the same container or host network.
     ///
-    /// A pool file that no compose service mounts stays quiet when an nginx configuration checked in the
-    /// same run (and the same git repository), and run by no service, passes to that loopback address
-    /// and port (`fastcgi_pass 127.0.0.1:9000;`, directly or through an `upstream` block's `server`) or
-    /// to a template placeholder that may stand for it (`server <PHP_SOCKET>;`): nginx and php-fpm then
-    /// run in one container (an image that starts both, under supervisord or s6), as designed.
+    /// A pool file that no compose service runs as php-fpm stays quiet when an nginx configuration checked
+    /// in the same run (and the same git repository) passes to that loopback address and port
+    /// (`fastcgi_pass 127.0.0.1:9000;`, directly or through an `upstream` block's `server`) or to a
+    /// template placeholder that may stand for it (`server <PHP_SOCKET>;`), and that nginx is run by no
+    /// service or by the service the pool file is copied or mounted into too: nginx and php-fpm then run
+    /// in one container (an image that starts both, under supervisord or s6), as designed. A pool in a
+    /// service that shares its network namespace with another (`network_mode: service:…`) stays quiet too.
     pub static RULE = Rule {
         code: "P001",
         name: "listen-loopback",
@@ -56,7 +54,7 @@ fn in_stack(cx: &PhpFpmCx<'_>) -> Option<bool> {
         return Some(false);
     };
     let p = &view.stack.placements[view.placement];
-    if crate::stack::runs_nginx(p) {
+    if crate::stack::runs_nginx(p) || shares_network(cx) {
         return None;
     }
     let me = view.stack.name(view.placement);
@@ -81,74 +79,6 @@ fn in_stack(cx: &PhpFpmCx<'_>) -> Option<bool> {
 }
 
 /// The git repository a file belongs to (the nearest directory holding `.git`), if any.
-fn repository(sources: &SourceMap, file: FileId) -> Option<PathBuf> {
-    let path = crate::source::normalize(sources.get(file).path.as_deref()?);
-    path.ancestors()
-        .skip(1)
-        .find(|dir| dir.join(".git").exists())
-        .map(Path::to_path_buf)
-}
-
-/// Whether nginx reaching `host`/`port` with FastCGI may reach a pool listening on loopback `port`: a
-/// loopback address with that port, or a template placeholder (its value unknown; the placeholder may
-/// hold the port).
-fn may_reach(host: &Host, target_port: Option<u16>, port: u16) -> bool {
-    match host {
-        Host::Placeholder(_) => target_port.map_or(true, |p| p == port),
-        h => h.is_loopback() && target_port == Some(port),
-    }
-}
-
-/// Standalone: whether an nginx configuration of the run, in the pool file's repository and run by no
-/// service, passes to loopback `port` (or a placeholder): nginx then runs beside php-fpm.
-fn passed_to_by_nginx_beside(cx: &PhpFpmCx<'_>, file: FileId, port: u16) -> bool {
-    let repo = repository(cx.sources, file);
-    let configs: Vec<&crate::nginx::Config> = cx
-        .nginx
-        .iter()
-        .filter(|c| repository(cx.sources, c.main) == repo)
-        .collect();
-    // A `fastcgi_pass php;` in a snippet may name an upstream block of another file of the run (its
-    // includes point into the image, so each file is a configuration of its own).
-    let mut names = Vec::new();
-    for config in &configs {
-        for t in pass_targets(cx.sources, config) {
-            if t.kind != PassKind::FastCgi {
-                continue;
-            }
-            if may_reach(&t.host, t.port, port) {
-                return true;
-            }
-            if let (Host::Name(name), None) = (&t.host, t.port) {
-                names.push(name.to_ascii_lowercase());
-            }
-        }
-    }
-    names.sort();
-    names.dedup();
-    if names.is_empty() {
-        return false;
-    }
-    configs.iter().any(|config| {
-        // One index per configuration, asked for every name.
-        let index = Index::build(config);
-        names.iter().any(|name| {
-            let Some(upstream) = index.upstream(name, false) else {
-                return false;
-            };
-            let servers = upstream.directive.block.iter().flat_map(|b| &b.directives);
-            servers
-                .filter(|s| &*s.name.text == "server")
-                .filter_map(|s| {
-                    let addr = s.args.first()?;
-                    let params: Vec<&str> = s.args[1..].iter().map(|w| &*w.text).collect();
-                    args::parse_upstream_server(&addr.text, &params).ok()
-                })
-                .any(|server| may_reach(&server.host, server.port, port))
-        })
-    })
-}
-
 fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
     let Some(upgrade) = in_stack(cx) else {
         return;
@@ -166,8 +96,7 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                 ListenAddress::Tcp { port, .. } => port.parse::<u16>().ok(),
                 _ => None,
             };
-            if port.is_some_and(|port| passed_to_by_nginx_beside(cx, winner.value_span.file, port))
-            {
+            if port.is_some_and(|port| nginx_beside_passes(cx, winner.value_span.file, port)) {
                 continue;
             }
         }

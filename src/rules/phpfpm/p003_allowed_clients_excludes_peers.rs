@@ -1,3 +1,4 @@
+use super::{nginx_beside_passes, shares_network};
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::phpfpm::{is_loopback_host, ListenAddress};
@@ -6,7 +7,8 @@ use crate::rules::{Check, PhpFpmCx};
 declare_rule! {
     /// ## What it does
     /// Reports a pool whose effective `listen.allowed_clients` admits only loopback addresses while the
-    /// pool listens on a network address (not loopback, not a unix socket).
+    /// pool listens on a network address (not loopback, not a unix socket). As for P001, a pool that an
+    /// nginx beside it reaches over loopback (one container or one network namespace) is not reported.
     ///
     /// ## Why is this bad?
     /// The socket is reachable from other containers, but php-fpm closes every connection that does not
@@ -38,6 +40,10 @@ declare_rule! {
 }
 
 fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
+    // nginx in the same network namespace connects from loopback.
+    if shares_network(cx) {
+        return;
+    }
     for pool in &cx.set.pools {
         let Some((addr, listen)) = cx.set.listen(pool) else {
             continue;
@@ -58,6 +64,18 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
             .filter(|s| !s.is_empty())
             .collect();
         if list.is_empty() || !list.iter().all(|h| is_loopback_host(h)) {
+            continue;
+        }
+        let port = match &addr {
+            ListenAddress::AllAddresses { port } | ListenAddress::Tcp { port, .. } => {
+                port.parse::<u16>().ok()
+            }
+            ListenAddress::Unix { .. } => None,
+        };
+        if cx.stack.is_none()
+            && port
+                .is_some_and(|port| nginx_beside_passes(cx, listen.winner().value_span.file, port))
+        {
             continue;
         }
         out.push(
