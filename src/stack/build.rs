@@ -38,6 +38,8 @@ pub struct Built {
     pub cmd: Option<dockerfile::Command>,
     /// The Dockerfile.
     pub file: crate::source::FileId,
+    /// The `RUN` commands the image is built with ([`dockerfile::Dockerfile::chain_runs`]).
+    pub runs: Vec<String>,
 }
 
 /// Compose `build.args` (map or `KEY=value` list; a key without a value is left to the ARG default).
@@ -110,6 +112,11 @@ pub fn for_service(sources: &mut SourceMap, project: &Project, svc: &Service) ->
         workdir: stage.and_then(|s| s.workdir.clone()),
         cmd: df.effective_cmd(target).cloned(),
         file: id,
+        runs: df
+            .chain_runs(target)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
     })
 }
 

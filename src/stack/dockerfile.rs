@@ -60,6 +60,8 @@ pub struct Stage {
     pub cmd: Option<Command>,
     pub entrypoint: Option<Command>,
     pub user: Option<String>,
+    /// The commands of the stage's `RUN` instructions, as written (continuations joined).
+    pub runs: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1047,6 +1049,7 @@ fn instruction(
                 cmd: None,
                 entrypoint: None,
                 user: None,
+                runs: Vec::new(),
             };
             st.args.clear();
             st.shell = vec!["/bin/sh".into(), "-c".into()];
@@ -1228,7 +1231,11 @@ fn instruction(
             }
         }
         "COPY" | "ADD" => copy_instruction(df, st, lg, name_end, name == "ADD", span, problems),
-        "RUN" | "LABEL" | "MAINTAINER" | "VOLUME" | "STOPSIGNAL" | "HEALTHCHECK" | "ONBUILD" => {}
+        "RUN" => {
+            let stage = df.stages.last_mut().expect("non-empty");
+            stage.runs.push(lg.text[name_end..].trim().to_string());
+        }
+        "LABEL" | "MAINTAINER" | "VOLUME" | "STOPSIGNAL" | "HEALTHCHECK" | "ONBUILD" => {}
         _ => problem(problems, format!("unknown instruction {name}")),
     }
 }
@@ -1421,6 +1428,27 @@ impl Dockerfile {
             }
         }
         None
+    }
+
+    /// The `RUN` commands the target stage's image was built with: its own and those of the stages it is
+    /// built `FROM`.
+    pub fn chain_runs(&self, target: Option<&str>) -> Vec<&str> {
+        let mut runs = Vec::new();
+        let Some(mut stage) = self.target_stage(target) else {
+            return runs;
+        };
+        for _ in 0..=self.stages.len() {
+            runs.extend(stage.runs.iter().rev().map(String::as_str));
+            match &stage.base {
+                BaseImage::Stage(j) => match self.stages.get(*j) {
+                    Some(s) => stage = s,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        runs.reverse();
+        runs
     }
 
     /// The base image the target stage's FROM chain ends in (following `FROM stage`), e.g.

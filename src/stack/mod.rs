@@ -65,6 +65,9 @@ pub struct Placement {
     pub fpm: Option<crate::phpfpm::PoolSet>,
     /// Whether `fpm` holds the image's stock files too, so its effective values are the container's.
     pub fpm_complete: bool,
+    /// A `RUN` of the image's Dockerfile touches php-fpm's configuration (`sed -i … www.conf`, `echo … >
+    /// php-fpm.d/zz.conf`): the files the repository shows are not what php-fpm reads.
+    pub fpm_edited: bool,
 }
 
 /// Every compose project of a run with its services placed.
@@ -518,6 +521,9 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 .or_else(|| built.as_ref().and_then(|b| b.workdir.clone()));
             let image_cmd = built.as_ref().and_then(|b| b.cmd.clone());
             let dockerfile = built.as_ref().map(|b| b.file);
+            let fpm_edited = built
+                .as_ref()
+                .is_some_and(|b| b.runs.iter().any(|r| edits_fpm_config(r)));
             let image = match (&svc.image, &built) {
                 (_, Some(b)) if b.base.is_some() => b.base.clone(),
                 (Some(img), _) => Some(ImageRef::parse(&img.value, img.span, false)),
@@ -539,9 +545,13 @@ pub fn build(sources: &mut SourceMap, projects: Vec<LoadedProject>, settings: &S
                 nginx: None,
                 fpm: None,
                 fpm_complete: false,
+                fpm_edited,
             };
             place_nginx(sources, settings, &mut placement, &mut stack.diagnostics);
             place_fpm(sources, settings, &mut placement, &mut stack.diagnostics);
+            if fpm_edited {
+                placement.fpm_complete = false;
+            }
             for f in placed_repo_files(sources, &placement) {
                 stack.placed_files.insert(f);
             }
@@ -687,6 +697,19 @@ fn place_fpm(
         p.fpm_complete = main_mounted || layout_image.is_some();
         p.fpm = Some(loaded.sets.remove(0));
     }
+}
+
+/// Whether a Dockerfile `RUN` command names php-fpm's configuration files or directories.
+fn edits_fpm_config(run: &str) -> bool {
+    [
+        "php-fpm.d",
+        "php-fpm.conf",
+        "pool.d",
+        "www.conf",
+        "zz-docker.conf",
+    ]
+    .iter()
+    .any(|f| run.contains(f))
 }
 
 /// Whether the service runs php-fpm: a php-fpm image or pool files placed in it.

@@ -54,7 +54,8 @@ fn in_stack(cx: &PhpFpmCx<'_>) -> Option<bool> {
         return Some(false);
     };
     let p = &view.stack.placements[view.placement];
-    if crate::stack::runs_nginx(p) || shares_network(cx) {
+    // A `RUN` of the image edits the pool files: their listen is not known.
+    if crate::stack::runs_nginx(p) || shares_network(cx) || p.fpm_edited {
         return None;
     }
     let me = view.stack.name(view.placement);

@@ -19,8 +19,9 @@ declare_rule! {
     /// the project and no volume the two services share holds the socket: the same named volume, the same
     /// host directory, or `volumes_from`, mounted so that the socket's path in php-fpm's container is PATH in
     /// nginx's (a tmpfs or anonymous volume is never shared). Only reported when the php-fpm configuration is
-    /// known completely (an official `php:*-fpm` image, or a mounted `php-fpm.conf`); a socket path no
-    /// php-fpm in the project listens on is left alone.
+    /// known completely (an official `php:*-fpm` image, or a mounted `php-fpm.conf`, and no `RUN` of the
+    /// image's Dockerfile that names php-fpm's configuration: `sed -i … www.conf`, `echo … >
+    /// php-fpm.d/zz.conf`); a socket path no php-fpm in the project listens on is left alone.
     ///
     /// ## Why is this bad?
     /// A loopback listener accepts connections from its own container only: nginx gets
