@@ -7,7 +7,9 @@ declare_rule! {
     /// ## What it does
     /// Reports a reverse-proxy service (nginx, Caddy, Traefik, HAProxy, Envoy, Apache httpd — told by its
     /// image, build or name) that `depends_on` a backend without `condition: service_healthy`, or whose
-    /// backend defines no `healthcheck` for that condition to wait on.
+    /// backend defines no `healthcheck` for that condition to wait on. A backend whose image may have a
+    /// `HEALTHCHECK` of its own (one it builds, or one outside the Docker Official Images, which define
+    /// none) is not reported for the missing `healthcheck`: compose uses the image's.
     ///
     /// ## Why is this bad?
     /// `depends_on` alone waits only until the backend's container has started, not until the application
@@ -102,6 +104,8 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
             let name = &d.service.value;
             match (cond, backend.healthcheck) {
                 (Some("service_healthy"), Some(_)) => {}
+                // Its image's own HEALTHCHECK counts, and compose uses it.
+                (Some("service_healthy"), None) if image_may_check_health(backend) => {}
                 (Some("service_healthy"), None) => out.push(
                     RULE.diag(
                         d.service.span,
@@ -120,6 +124,9 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
                     );
                     let help = if hc.is_some() {
                         format!("wait for its health check: `depends_on: {{{name}: {{condition: service_healthy}}}}`")
+                    } else if image_may_check_health(backend) {
+                        diag = diag.with_related(backend.name.span, format!("\"{name}\" defines no `healthcheck` here; its image may have a HEALTHCHECK"));
+                        format!("wait for \"{name}\" to be healthy: `depends_on: {{{name}: {{condition: service_healthy}}}}`, with a `healthcheck` if its image has none")
                     } else {
                         diag = diag.with_related(backend.name.span, format!("\"{name}\" defines no healthcheck"));
                         format!("give \"{name}\" a `healthcheck` and wait for it: `depends_on: {{{name}: {{condition: service_healthy}}}}`")
@@ -129,4 +136,20 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// Whether the service's image may define a `HEALTHCHECK` of its own: one it builds, or one outside the
+/// Docker Official Images (which leave health checks to the user).
+fn image_may_check_health(s: &Service) -> bool {
+    s.build.is_some()
+        || s.image.as_ref().map_or(true, |i| {
+            let repo = i.value.split(['@']).next().unwrap_or(&i.value);
+            let path = match repo.rsplit_once(':') {
+                Some((p, t)) if !t.contains('/') => p,
+                _ => repo,
+            };
+            path.contains('/')
+                && !path.starts_with("library/")
+                && !path.starts_with("docker.io/library/")
+        })
 }
