@@ -199,21 +199,66 @@ pub fn parse_env_file(
         .collect())
 }
 
-/// The text of a double-quoted value up to its closing (unescaped) quote; what follows (a comment) is dropped.
-fn closing_quote(s: &str) -> Option<&str> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(&s[..i]),
-            _ => i += 1,
+/// A quoted value starting right after its opening quote `q`, as compose-go's `dotenv/parser.go` reads
+/// it: up to the first `q` not escaped by a backslash, which may be lines further. `\q` is `q`; other
+/// backslashes stay. Returns the value and the byte index of the closing quote in `s`.
+fn quoted_value(s: &str, q: char) -> Option<(String, usize)> {
+    let mut value = String::new();
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if c == q {
+            if !escaped {
+                return Some((value, i));
+            }
+            escaped = false;
+            value.push(c);
+        } else if c == '\\' && !escaped {
+            escaped = true;
+        } else {
+            if escaped {
+                escaped = false;
+                value.push('\\');
+            }
+            value.push(c);
         }
     }
     None
 }
 
-/// A variable of an env file: name, value, and the byte range of its line.
+/// The escapes of a double-quoted env file value (compose-go `expandEscapes`): `\n`, `\t`, `\\`, `\"` …
+/// as in Go, `\$` a literal `$` (written `$$` for the interpolation that follows); other backslashes stay.
+fn expand_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let escaped = match chars.peek() {
+            Some('a') => "\u{7}",
+            Some('b') => "\u{8}",
+            Some('f') => "\u{c}",
+            Some('n') => "\n",
+            Some('r') => "\r",
+            Some('t') => "\t",
+            Some('v') => "\u{b}",
+            Some('"') => "\"",
+            Some('\\') => "\\",
+            Some('$') => "$$",
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        chars.next();
+        out.push_str(escaped);
+    }
+    out
+}
+
+/// A variable of an env file: name, value, and the byte range of its line (its lines, for a quoted
+/// value that spans several).
 pub type EnvFileVar = (String, String, std::ops::Range<usize>);
 
 /// [`parse_env_file`] with the byte range of each variable's line.
@@ -223,9 +268,14 @@ pub fn parse_env_file_spanned(
 ) -> Result<Vec<EnvFileVar>, (usize, String)> {
     let mut out: Vec<EnvFileVar> = Vec::new();
     let mut offset = 0;
+    // A quoted value that goes on past its line ends here: the lines before are skipped.
+    let mut skip_to = 0;
     for raw_line in text.split_inclusive('\n') {
         let line_start = offset;
         offset += raw_line.len();
+        if line_start < skip_to {
+            continue;
+        }
         let line = raw_line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -251,11 +301,30 @@ pub fn parse_env_file_spanned(
         };
         let k = key.to_string();
         let v = line[sep + 1..].trim();
-        let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.split_once('\'')) {
-            inner.0.to_string()
+        let mut end = line_start + raw_line.trim_end().len();
+        let quoted = match v.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                // From the opening quote on: a quoted value may span lines.
+                let from = at + sep + 1 + line[sep + 1..].find(q).unwrap_or(0) + 1;
+                let Some((inner, close)) = quoted_value(&text[from..], q) else {
+                    return Err((at, format!("unterminated quoted value {v}")));
+                };
+                let close = from + close;
+                if close >= offset {
+                    skip_to = text[close..]
+                        .find('\n')
+                        .map_or(text.len(), |e| close + e + 1);
+                    end = close + 1;
+                }
+                Some((q, inner))
+            }
+            _ => None,
+        };
+        let value = if let Some(('\'', inner)) = quoted {
+            inner
         } else {
-            let raw = match v.strip_prefix('"').and_then(closing_quote) {
-                Some(inner) => inner.replace("\\n", "\n").replace("\\\"", "\""),
+            let raw = match quoted {
+                Some((_, inner)) => expand_escapes(&inner),
                 // An unquoted value ends at ` #`.
                 None => v.split(" #").next().unwrap_or("").trim_end().to_string(),
             };
@@ -269,7 +338,7 @@ pub fn parse_env_file_spanned(
                 .unwrap_or(raw)
         };
         out.retain(|(ok, _, _)| ok != &k);
-        out.push((k, value, at..line_start + raw_line.trim_end().len()));
+        out.push((k, value, at..end));
     }
     Ok(out)
 }
@@ -284,6 +353,8 @@ struct Ctx<'a> {
     unset_nodes: HashSet<Span>,
     files: Vec<FileId>,
     comments: Vec<yaml::Comment>,
+    /// Per loaded file, the directory its relative paths resolve against (see [`Project::dirs`]).
+    dirs: HashMap<FileId, PathBuf>,
 }
 
 /// Span of `range` (byte offsets into the scalar's value) in the source, when the value is written
@@ -387,10 +458,13 @@ impl Ctx<'_> {
         }
     }
 
-    /// Loads, validates and interpolates one file; resolves its `include` and `extends`.
+    /// Loads, validates and interpolates one file; resolves its `include` and `extends`. `dir` is the
+    /// working directory its relative paths resolve against: the project directory for the `-f` files,
+    /// the include's project directory for included files, its own directory for an extended file.
     fn load_file(
         &mut self,
         path: &Path,
+        dir: &Path,
         env: &HashMap<String, String>,
         depth: usize,
     ) -> Option<Node> {
@@ -411,6 +485,7 @@ impl Ctx<'_> {
         if !self.files.contains(&id) {
             self.files.push(id);
         }
+        self.dirs.entry(id).or_insert_with(|| dir.to_path_buf());
         let text = self.sources.get(id).text.clone();
         let doc = match yaml::parse(id, &text) {
             Ok(d) => d,
@@ -454,15 +529,19 @@ impl Ctx<'_> {
             self.reject(c000(Span::point(id, 0), "empty compose file"));
             return None;
         };
-        self.apply_include(&mut root, path, env, depth);
-        self.apply_extends(&mut root, path, env, depth);
+        self.apply_include(&mut root, dir, env, depth);
+        self.apply_extends(&mut root, path, dir, env, depth);
         Some(root)
     }
 
+    /// Imports the files of `include`, each entry loaded as its own project: paths, `project_directory`
+    /// and `env_file` of the entry resolve against `dir` (the including file's working directory), the
+    /// relative paths in the included files against the entry's project directory (compose-go
+    /// `loader/include.go`).
     fn apply_include(
         &mut self,
         root: &mut Node,
-        path: &Path,
+        dir: &Path,
         env: &HashMap<String, String>,
         depth: usize,
     ) {
@@ -473,7 +552,6 @@ impl Ctx<'_> {
             return;
         };
         let inc = entries.remove(pos);
-        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let Some(items) = inc.value.as_seq() else {
             return;
         };
@@ -534,7 +612,7 @@ impl Ctx<'_> {
                         .first()
                         .and_then(|f| f.parent().map(Path::to_path_buf))
                 })
-                .unwrap_or_else(|| dir.clone());
+                .unwrap_or_else(|| dir.to_path_buf());
             let mut inc_env = env.clone();
             let env_paths: Vec<PathBuf> = if env_files.is_empty() {
                 vec![inc_dir.join(".env")]
@@ -554,7 +632,7 @@ impl Ctx<'_> {
             }
             let mut merged: Option<Node> = None;
             for f in &files {
-                if let Some(n) = self.load_file(f, &inc_env, depth + 1) {
+                if let Some(n) = self.load_file(f, &inc_dir, &inc_env, depth + 1) {
                     merged = Some(match merged {
                         None => n,
                         Some(b) => merge::merge(b, n, &mut Vec::new()),
@@ -597,6 +675,10 @@ impl Ctx<'_> {
                 };
                 for r in resources {
                     if let Some(e) = existing.iter().find(|e| e.key.text == r.key.text) {
+                        // compose-go accepts a resource defined the same way on both sides.
+                        if same_value(&e.value, &r.value) {
+                            continue;
+                        }
                         let span = e.key.span;
                         self.reject(
                             c000(
@@ -621,6 +703,7 @@ impl Ctx<'_> {
         &mut self,
         root: &mut Node,
         path: &Path,
+        dir: &Path,
         env: &HashMap<String, String>,
         depth: usize,
     ) {
@@ -634,7 +717,14 @@ impl Ctx<'_> {
         let mut resolved = Vec::with_capacity(snapshot.len());
         for e in &snapshot {
             let mut visiting = Vec::new();
-            match self.resolve_service(&snapshot, &e.key.text, path, env, depth, &mut visiting) {
+            match self.resolve_service(
+                &snapshot,
+                &e.key.text,
+                (path, dir),
+                env,
+                depth,
+                &mut visiting,
+            ) {
                 Ok(n) => resolved.push(n),
                 Err((span, msg)) => {
                     self.reject(c000(span, msg));
@@ -660,11 +750,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// Service `name` of `services` (written in file `at.0`, whose working directory is `at.1`) with
+    /// its `extends` applied. `extends: {file: …}` is resolved against the working directory, and the
+    /// extended file's relative paths against its own directory (compose-go `loader/extends.go`).
     fn resolve_service(
         &mut self,
         services: &[yaml::Entry],
         name: &str,
-        path: &Path,
+        at: (&Path, &Path),
         env: &HashMap<String, String>,
         depth: usize,
         visiting: &mut Vec<(PathBuf, String)>,
@@ -685,6 +778,7 @@ impl Ctx<'_> {
         let Some(ext) = node.get("extends") else {
             return Ok(node.clone());
         };
+        let (path, dir) = at;
         let key = (normalize(path), name.to_string());
         if visiting.contains(&key) || visiting.len() > 32 {
             return Err((
@@ -718,17 +812,18 @@ impl Ctx<'_> {
                         format!("service \"{name}\" extends \"{base_name}\", which is not defined"),
                     ));
                 }
-                self.resolve_service(services, &base_name, path, env, depth, visiting)?
+                self.resolve_service(services, &base_name, at, env, depth, visiting)?
             }
             Some((f, fspan)) => {
-                let other = path.parent().unwrap_or(Path::new(".")).join(&f);
+                let other = dir.join(&f);
+                let other_dir = other.parent().unwrap_or(Path::new(".")).to_path_buf();
                 if !self.sources.exists(&other) {
                     return Err((fspan, format!("extended file \"{f}\" does not exist")));
                 }
                 if depth > 16 {
                     return Err((fspan, "extends nesting is too deep".into()));
                 }
-                let Some(other_root) = self.load_file(&other, env, depth + 1) else {
+                let Some(other_root) = self.load_file(&other, &other_dir, env, depth + 1) else {
                     return Err((fspan, format!("extended file \"{f}\" could not be loaded")));
                 };
                 let other_services = other_root
@@ -745,7 +840,7 @@ impl Ctx<'_> {
                 self.resolve_service(
                     &other_services,
                     &base_name,
-                    &other,
+                    (&other, &other_dir),
                     env,
                     depth + 1,
                     visiting,
@@ -758,6 +853,30 @@ impl Ctx<'_> {
         }
         let mut p = vec!["services".to_string(), name.to_string()];
         Ok(merge::merge(base, me, &mut p))
+    }
+}
+
+/// Whether two values are the same definition, as compose compares an imported resource with the
+/// importer's (after interpolation; mapping order does not matter, scalars compare by text). Relative
+/// paths compare as written; compose compares the included file's resolved path with the importer's
+/// written one, so it rejects some of those that pass here.
+fn same_value(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Scalar(x), Value::Scalar(y)) => {
+            a.is_null() == b.is_null() && (a.is_null() || x.text == y.text)
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|e| {
+                    y.iter()
+                        .find(|f| f.key.text == e.key.text)
+                        .is_some_and(|f| same_value(&e.value, &f.value))
+                })
+        }
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        _ => false,
     }
 }
 
@@ -826,6 +945,9 @@ pub fn load_project(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let (env, env_diags) = project_env(sources, &dir, settings);
+    // Compose stops at an env file it cannot read (C000): which variables it would have set is unknown,
+    // so none is reported as unset.
+    let env_unreadable = !env_diags.is_empty();
     let mut cx = Ctx {
         sources,
         rejected: !env_diags.is_empty(),
@@ -835,11 +957,12 @@ pub fn load_project(
         diagnostics: env_diags,
         undefined: Vec::new(),
         files: Vec::new(),
+        dirs: HashMap::new(),
     };
     let mut merged: Option<Node> = None;
     let mut syntax_failed = false;
     for f in files {
-        match cx.load_file(f, &env, 0) {
+        match cx.load_file(f, &dir, &env, 0) {
             Some(n) => {
                 merged = Some(match merged {
                     None => n,
@@ -888,20 +1011,21 @@ pub fn load_project(
         &profiles,
     );
     // Relative paths in the `-f` files resolve against the project directory (the first file's), as
-    // compose does; those in included or extended files against their own directory.
-    let top: Vec<FileId> = files
-        .iter()
-        .filter_map(|f| cx.sources.find_path(f))
-        .collect();
-    add_env_files(&mut project, cx.sources, &top);
+    // compose does; those in included or extended files against their own working directory.
+    project.dirs = std::mem::take(&mut cx.dirs);
+    add_env_files(&mut project, cx.sources);
     let fragment = is_fragment(files, &project);
-    check_model(&project, &mut cx, fragment, &top);
+    check_model(&project, &mut cx, fragment);
     let loaded = LoadedProject {
         overlay: false,
         fragment,
         comments: std::mem::take(&mut cx.comments),
         project,
-        undefined: std::mem::take(&mut cx.undefined),
+        undefined: if env_unreadable {
+            Vec::new()
+        } else {
+            std::mem::take(&mut cx.undefined)
+        },
         rejected: cx.rejected,
         rejected_by_environment: cx.env_rejected,
     };
@@ -910,15 +1034,18 @@ pub fn load_project(
 
 /// Resolves each service's `env_file`s into its environment, as compose does: the files in order, then
 /// `environment:` on top. Variables from a file point at their line in it.
-fn add_env_files(project: &mut Project, sources: &mut SourceMap, top: &[FileId]) {
+fn add_env_files(project: &mut Project, sources: &mut SourceMap) {
     for s in &mut project.services {
         if s.env_file.is_empty() {
             continue;
         }
         let mut from_files: Vec<model::EnvVar> = Vec::new();
         for f in &s.env_file {
-            let base = relative_base(sources, f.span.file, top, &project.dir);
-            let path = base.join(&f.value);
+            let path = project
+                .dirs
+                .get(&f.span.file)
+                .unwrap_or(&project.dir)
+                .join(&f.value);
             if !sources.exists(&path) || path.is_dir() {
                 continue;
             }
@@ -945,22 +1072,7 @@ fn add_env_files(project: &mut Project, sources: &mut SourceMap, top: &[FileId])
 }
 
 /// The checks compose makes on the model before it accepts a project.
-/// The directory a relative path written in `file` resolves against: the project directory for the
-/// `-f` files (`top`; `docker compose -f compose.yaml -f overrides/x.yaml` reads `overrides/x.yaml`'s
-/// `env_file: a.env` as `./a.env`), the file's own directory for included and extended files.
-fn relative_base(sources: &SourceMap, file: FileId, top: &[FileId], project_dir: &Path) -> PathBuf {
-    if top.contains(&file) {
-        return project_dir.to_path_buf();
-    }
-    sources
-        .get(file)
-        .path
-        .as_ref()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| project_dir.to_path_buf())
-}
-
-fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool, top_files: &[FileId]) {
+fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
     let top = |k: &str| -> HashSet<&str> {
         p.root
             .get(k)
@@ -1032,8 +1144,7 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool, top_files: &[FileI
                 let Some(path) = path.filter(|_| required) else {
                     continue;
                 };
-                let base = relative_base(cx.sources, item.span.file, top_files, &p.dir);
-                let full = base.join(path);
+                let full = p.dir_for(item.span).join(path);
                 if !cx.sources.exists(&full) {
                     cx.reject(
                         c000(item.head_span(), format!("env file \"{path}\" not found"))
@@ -1046,7 +1157,11 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool, top_files: &[FileI
         let extends_failed = service_nodes
             .get(svc.as_str())
             .is_some_and(|n| n.get("extends").is_some());
-        if s.image.is_none() && s.build.is_none() && !extends_failed {
+        // A `provider` service (`type: model`, …; Compose ≥ 2.36) is run by a plugin, not from an image.
+        let provider = service_nodes
+            .get(svc.as_str())
+            .is_some_and(|n| n.get("provider").is_some());
+        if s.image.is_none() && s.build.is_none() && !extends_failed && !provider {
             cx.reject(
                 c000(
                     s.name.span,
@@ -1367,6 +1482,33 @@ mod tests {
         assert_eq!(get("G"), None);
         assert!(parse_env_file("./x\n", &env).is_err());
         assert!(parse_env_file("a b=1\n", &env).is_err());
+    }
+
+    #[test]
+    fn env_file_quoted_values_span_lines_like_compose() {
+        // Values as `docker compose config` (v2.40) gives them.
+        let env = HashMap::new();
+        let text = "TAG=1.0\nMULTI=\"line1\nline2\"\nSQ='x\ny'\nB=\"p\\\"q\nr\" # c\nC='it\\'s'\n\
+                    E=\"a\\tb\\\\c\\$d\"\nF=\"q\\\\\"\nG=\"m1\n m2 # not comment\n\" # c\nH='x\\ny'\nLAST=ok\n";
+        let vars = parse_env_file_spanned(text, &env).unwrap();
+        let get = |k: &str| vars.iter().find(|v| v.0 == k).map(|v| v.1.as_str());
+        assert_eq!(get("TAG"), Some("1.0"));
+        assert_eq!(get("MULTI"), Some("line1\nline2"));
+        assert_eq!(get("SQ"), Some("x\ny"));
+        assert_eq!(get("B"), Some("p\"q\nr"));
+        assert_eq!(get("C"), Some("it's"));
+        assert_eq!(get("E"), Some("a\tb\\c$d"));
+        assert_eq!(get("F"), Some("q\\"));
+        assert_eq!(get("G"), Some("m1\n m2 # not comment\n"));
+        assert_eq!(get("H"), Some("x\\ny"));
+        assert_eq!(get("LAST"), Some("ok"));
+        assert_eq!(vars.len(), 10);
+        // A multi-line variable points at all its lines.
+        let multi = vars.iter().find(|v| v.0 == "MULTI").unwrap();
+        assert_eq!(&text[multi.2.clone()], "MULTI=\"line1\nline2\"");
+        // compose: "unterminated quoted value".
+        assert!(parse_env_file("A=\"open\nB=2\n", &env).is_err());
+        assert!(parse_env_file("A='open\nB=2\n", &env).is_err());
     }
 
     #[test]

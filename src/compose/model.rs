@@ -28,10 +28,12 @@ fn text(n: &Node) -> Option<Spanned<String>> {
     Some(Spanned::new(s.text.clone(), n.span))
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Build {
     pub context: Option<Spanned<String>>,
     pub dockerfile: Option<Spanned<String>>,
+    /// The `build` value.
+    pub span: Span,
 }
 
 /// `command`/`entrypoint`: a shell string or an exec list.
@@ -133,9 +135,21 @@ pub struct Project {
     pub root: Node,
     /// The variables interpolation used (environment over `.env`).
     pub environment: HashMap<String, String>,
+    /// Per file, the directory relative paths written in it resolve against, where it is not [`Project::dir`]:
+    /// compose resolves those of an included file against the include's project directory (the included
+    /// file's directory unless `project_directory` says otherwise) and those of a file named by
+    /// `extends: {file: …}` against that file's directory. The `-f` files use the project directory
+    /// (`docker compose -f compose.yaml -f overrides/x.yaml` reads `overrides/x.yaml`'s `./a.env` as the
+    /// project's `./a.env`).
+    pub dirs: HashMap<FileId, PathBuf>,
 }
 
 impl Project {
+    /// The directory a relative path written at `span` resolves against (see [`Project::dirs`]).
+    pub fn dir_for(&self, span: Span) -> &std::path::Path {
+        self.dirs.get(&span.file).unwrap_or(&self.dir)
+    }
+
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name.value == name)
     }
@@ -295,10 +309,12 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
         Value::Scalar(_) => Build {
             context: text(b),
             dockerfile: None,
+            span: b.span,
         },
         _ => Build {
             context: b.get("context").and_then(text),
             dockerfile: b.get("dockerfile").and_then(text),
+            span: b.span,
         },
     });
     let mut invalid = Vec::new();
@@ -331,7 +347,8 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
             .collect(),
         _ => Vec::new(),
     };
-    if networks.is_empty() && network_mode.is_none() {
+    // A `provider` service is run by a plugin, not as a container: compose joins it to no network.
+    if networks.is_empty() && network_mode.is_none() && get("provider").is_none() {
         networks.push(ServiceNetwork {
             name: Spanned::new("default".into(), name.span),
             aliases: Vec::new(),
@@ -540,5 +557,6 @@ pub fn build(
         volumes,
         root,
         environment,
+        dirs: HashMap::new(),
     }
 }

@@ -72,7 +72,7 @@ pub fn for_service(sources: &mut SourceMap, project: &Project, svc: &Service) ->
     if context.contains("://") || context.starts_with("git@") {
         return None;
     }
-    let context = super::clean(&project.dir, context);
+    let context = super::build_context(project, build);
     let dockerfile = build
         .dockerfile
         .as_ref()

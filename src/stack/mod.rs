@@ -142,6 +142,17 @@ pub fn under<'p>(path: &'p str, dir: &str) -> Option<&'p str> {
     path.strip_prefix(dir)?.strip_prefix('/')
 }
 
+/// The build context directory of `build` (relative contexts resolve against the directory of the file
+/// that wrote them, see [`Project::dir_for`]).
+pub fn build_context(project: &Project, build: &crate::compose::model::Build) -> PathBuf {
+    let (context, span) = match (&build.context, &build.dockerfile) {
+        (Some(c), _) => (c.value.as_str(), c.span),
+        (None, Some(d)) => (".", d.span),
+        (None, None) => (".", build.span),
+    };
+    clean(project.dir_for(span), context)
+}
+
 /// `dir/rel` with `.` and inner `..` removed lexically, kept relative when `dir` is (for display; compare
 /// with [`normalize`]).
 pub fn clean(dir: &Path, rel: &str) -> PathBuf {
@@ -280,7 +291,7 @@ fn service_env(
 ) -> Option<HashMap<String, String>> {
     let mut env: HashMap<String, String> = image_env.iter().cloned().collect();
     for f in &svc.env_file {
-        let path = project.dir.join(&f.value);
+        let path = project.dir_for(f.span).join(&f.value);
         let text = crate::source::read_to_string(&path).ok()?;
         for (k, v) in crate::compose::load::parse_env_file(&text, &project.environment).ok()? {
             env.insert(k, v);
@@ -387,12 +398,12 @@ fn container_fs(
                         .map(str::to_string),
                 ),
             };
-            let Some(file) = project
+            let Some((file, file_span)) = project
                 .root
                 .get(key)
                 .and_then(|c| c.get(&source))
                 .and_then(|c| c.get("file"))
-                .and_then(Node::as_str)
+                .and_then(|n| Some((n.as_str()?, n.span)))
             else {
                 continue;
             };
@@ -401,7 +412,7 @@ fn container_fs(
                 Some(t) => format!("{default_dir}{t}"),
                 None => format!("{default_dir}{source}"),
             };
-            let host = clean(&project.dir, file);
+            let host = clean(project.dir_for(file_span), file);
             b.add_file(target.clone(), host.clone());
             b.origins.push(Origin {
                 container: target,
@@ -420,7 +431,7 @@ fn container_fs(
         if src.value.starts_with('~') || !target.starts_with('/') {
             continue;
         }
-        let host = clean(&project.dir, &src.value);
+        let host = clean(project.dir_for(src.span), &src.value);
         if host.is_dir() {
             b.mount_dir(&target, &host);
         } else {

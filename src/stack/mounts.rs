@@ -47,7 +47,7 @@ fn mounts(stack: &Stack, i: usize) -> Option<Vec<Mount<'_>>> {
             source: v.source.as_ref().map(|s| s.value.as_str()),
             target: v.target.value.as_str(),
             span: v.span,
-            dir,
+            dir: v.source.as_ref().map_or(dir, |s| project.dir_for(s.span)),
         }));
         let tmpfs = project
             .root

@@ -1,3 +1,4 @@
+use crate::compose::ports::PortRange;
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Severity};
 use crate::rules::{Check, ComposeCx};
@@ -6,8 +7,11 @@ declare_rule! {
     /// ## What it does
     /// Reports a published port without a host address: Docker binds it on every interface (`0.0.0.0` and
     /// `[::]`). A warning for datastore and broker ports (PostgreSQL 5432, MySQL 3306, Redis 6379, MongoDB
-    /// 27017, Elasticsearch 9200, Memcached 11211, RabbitMQ 5672/15672 …), info for other ports. Host
-    /// ports 80 and 443 are not reported: they are the public entry point a proxy is meant to offer.
+    /// 27017, Elasticsearch 9200, Memcached 11211, RabbitMQ 5672/15672 …, over TCP), info for other ports;
+    /// a port range is one finding. Host ports 80 and 443 are not reported: they are the public entry
+    /// point a proxy is meant to offer. Nor are the ports of a service whose networks all set a loopback
+    /// default address (`driver_opts: com.docker.network.bridge.host_binding_ipv4: "127.0.0.1"`): Docker
+    /// binds them there.
     ///
     /// ## Why is this bad?
     /// Docker writes its own iptables rules for published ports, which bypass host firewalls such as ufw:
@@ -69,48 +73,83 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
         if s.network_mode.is_some() {
             continue; // C006: the ports are not published at all
         }
-        for b in &s.ports {
+        if networks_bind_loopback(cx, s) {
+            continue;
+        }
+        // A range mapping (`"10000-20000:10000-20000/udp"`) is one binding per port, all with the span
+        // of its list item: one finding for the mapping.
+        for group in s.ports.chunk_by(|a, b| a.span == b.span) {
+            let (b, last) = (&group[0], &group[group.len() - 1]);
             if !b.all_interfaces() {
                 continue;
             }
-            let public_web = b
-                .published
-                .is_some_and(|r| r.start == r.end && (r.start == 80 || r.start == 443));
-            let sensitive = SENSITIVE_PORTS.iter().find(|(p, _)| {
-                *p == b.target
-                    || b.published
-                        .is_some_and(|r| r.start == r.end && r.start == *p)
+            let public_web = group.len() == 1
+                && b.published
+                    .is_some_and(|r| r.start == r.end && (r.start == 80 || r.start == 443));
+            // Datastores and brokers listen on TCP: a UDP port with the same number is something else.
+            let sensitive = group.iter().filter(|b| b.protocol == "tcp").find_map(|b| {
+                SENSITIVE_PORTS
+                    .iter()
+                    .find(|(p, _)| {
+                        *p == b.target
+                            || b.published
+                                .is_some_and(|r| r.start == r.end && r.start == *p)
+                    })
+                    .map(|(_, what)| (b, *what))
             });
-            let host = match b.published {
+            let published = match (b.published, last.published) {
+                (Some(first), Some(end)) if group.len() > 1 => Some(PortRange {
+                    start: first.start,
+                    end: end.end,
+                }),
+                (p, _) => p,
+            };
+            let host = match published {
+                Some(p) if p.start != p.end => format!("host ports {p}"),
                 Some(p) => format!("host port {p}"),
+                None if group.len() > 1 => "random host ports".to_string(),
                 None => "a random host port".to_string(),
             };
-            let ip_prefix = match b.published {
-                Some(p) => format!("\"127.0.0.1:{p}:{}\"", b.target),
-                None => format!("\"127.0.0.1::{}\"", b.target),
+            let (ports, are) = if group.len() > 1 {
+                ("ports", "are")
+            } else {
+                ("port", "is")
+            };
+            let target = PortRange {
+                start: b.target,
+                end: last.target,
+            };
+            let proto = if b.protocol == "tcp" {
+                String::new()
+            } else {
+                format!("/{}", b.protocol)
+            };
+            let ip_prefix = match published {
+                Some(p) => format!("\"127.0.0.1:{p}:{target}{proto}\""),
+                None => format!("\"127.0.0.1::{target}{proto}\""),
             };
             if sensitive.is_none() && public_web {
                 continue;
             }
             let d = match sensitive {
-                Some((_, what)) => RULE
+                Some((sb, what)) => RULE
                     .diag(
                         b.span,
                         format!(
                             "{what} port {} of service \"{}\" is published on all interfaces ({host})",
-                            b.target, s.name.value
+                            sb.target, s.name.value
                         ),
                     )
                     .with_help(format!(
                         "Docker's rules bypass host firewalls; drop `ports` if only containers connect (they use `{}:{}`), or bind loopback: {ip_prefix}",
-                        s.name.value, b.target
+                        s.name.value, sb.target
                     )),
                 None => RULE
                     .diag(
                         b.span,
                         format!(
-                            "port {} of service \"{}\" is published on all interfaces ({host})",
-                            b.target, s.name.value
+                            "{ports} {target} of service \"{}\" {are} published on all interfaces ({host})",
+                            s.name.value
                         ),
                     )
                     .with_severity(Severity::Info)
@@ -125,6 +164,39 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
+}
+
+/// Whether every network of the service makes Docker bind ports without a host address to loopback:
+/// a bridge network defined here with `driver_opts: com.docker.network.bridge.host_binding_ipv4` set to
+/// a loopback address (Docker then binds `127.0.0.1` only, not `[::]` either). Which network decides for
+/// a service on several is Docker's choice, so all of them must.
+fn networks_bind_loopback(cx: &ComposeCx<'_>, s: &crate::compose::model::Service) -> bool {
+    let defined = cx.project.root.get("networks");
+    !s.networks.is_empty()
+        && s.networks.iter().all(|n| {
+            let Some(def) = defined.and_then(|d| d.get(&n.name.value)) else {
+                return false;
+            };
+            let external = def.get("external").is_some_and(|e| {
+                !matches!(
+                    e.resolved(),
+                    crate::compose::yaml::Resolved::Bool(false)
+                        | crate::compose::yaml::Resolved::Null
+                )
+            });
+            let bridge = def
+                .get("driver")
+                .and_then(|d| d.as_str())
+                .map_or(true, |d| d == "bridge");
+            !external
+                && bridge
+                && def
+                    .get("driver_opts")
+                    .and_then(|o| o.get("com.docker.network.bridge.host_binding_ipv4"))
+                    .and_then(|v| v.as_str())
+                    .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+                    .is_some_and(|ip| ip.is_loopback())
+        })
 }
 
 /// Binds a short-syntax mapping to loopback by writing `127.0.0.1:` in front (`127.0.0.1::` for a

@@ -462,12 +462,10 @@ fn check(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
         let project = cx.stack.project(p);
         // A file in the working directory: where the container's filesystem shows it (mounts, copies), or
         // in the build context, which `COPY . .` places there.
-        let context = svc.build.as_ref().map(|b| {
-            crate::stack::clean(
-                &project.dir,
-                b.context.as_ref().map_or(".", |c| c.value.as_str()),
-            )
-        });
+        let context = svc
+            .build
+            .as_ref()
+            .map(|b| crate::stack::build_context(project, b));
         let workdir_file = |names: &[String], test: &dyn Fn(&str) -> bool| {
             names.iter().any(|name| {
                 let in_container = p
