@@ -52,6 +52,8 @@ pub struct Config {
     pub context_guessed: bool,
     /// What each `include` directive (by its span) expands to, in nginx's order.
     pub includes: HashMap<Span, Vec<FileId>>,
+    /// The `include` directives (by span) whose content is unknown (see [`includes::Built::unread`]).
+    pub unread_includes: HashSet<Span>,
     /// The files of this configuration in load order (root first), each once.
     pub load_order: Vec<FileId>,
     pub parsed: Arc<ParsedStore>,
@@ -763,7 +765,7 @@ pub fn load(
                 loaded.files.push(*f);
             }
         }
-        kept.push((id, built.includes, built.load_order));
+        kept.push((id, built.includes, built.unread, built.load_order));
     }
     let mut files: Vec<FileId> = seen_files.iter().copied().collect();
     files.sort();
@@ -778,13 +780,14 @@ pub fn load(
         bytes,
     });
     let mut singles = Vec::new();
-    for (main, includes, load_order) in kept {
+    for (main, includes, unread_includes, load_order) in kept {
         let mut config = Config {
             main,
             roots: vec![main],
             context: Context::Main,
             context_guessed: false,
             includes,
+            unread_includes,
             load_order,
             parsed: Arc::clone(&parsed),
             table_findings: std::sync::OnceLock::new(),
@@ -829,6 +832,7 @@ fn group_http_snippets(sources: &SourceMap, configs: Vec<Config>) -> Vec<Config>
                     let g = &mut out[i];
                     g.roots.push(config.main);
                     g.includes.extend(config.includes);
+                    g.unread_includes.extend(config.unread_includes);
                     let seen = group_files.entry(i).or_default();
                     for f in config.load_order {
                         if seen.insert(f) {

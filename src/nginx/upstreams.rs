@@ -92,6 +92,8 @@ pub struct Index<'a> {
     /// Lowercase host → ports of the groups literal targets create implicitly; `[http, stream]`.
     implicit: [FxHashMap<String, Vec<u16>>; 2],
     resolvers: FxHashMap<ScopeKey, &'a Directive>,
+    /// Blocks holding an `include` whose content is unknown (it may hold a `resolver`).
+    unread_includes: FxHashSet<ScopeKey>,
     /// Blocks holding a `zone` directive (also through an include).
     zones: FxHashSet<ScopeKey>,
     definitions: FxHashMap<String, Vec<Definition<'a>>>,
@@ -131,6 +133,7 @@ impl<'a> Index<'a> {
             by_name: Default::default(),
             implicit: Default::default(),
             resolvers: Default::default(),
+            unread_includes: Default::default(),
             zones: Default::default(),
             definitions: Default::default(),
             opaque: Default::default(),
@@ -146,6 +149,7 @@ impl<'a> Index<'a> {
             Tag::Geo,
             Tag::Pass,
             Tag::OpaqueDefiner,
+            Tag::Include,
         ];
         config.walk_tagged(&tags, &mut |visit| {
             let d: &'a Directive = visit.directive;
@@ -163,6 +167,11 @@ impl<'a> Index<'a> {
                 }
                 "resolver" => {
                     index.resolvers.entry(scope_of(visit.parents)).or_insert(d);
+                }
+                "include" => {
+                    if config.unread_includes.contains(&d.span) {
+                        index.unread_includes.insert(scope_of(visit.parents));
+                    }
                 }
                 "set" if d.args.len() >= 2 => {
                     if let Some(var) = var_name(&d.args[0]) {
@@ -273,6 +282,18 @@ impl<'a> Index<'a> {
             .map(|p| key(p))
             .chain(std::iter::once(0))
             .find_map(|k| self.resolvers.get(&k).copied())
+    }
+
+    /// Whether an `include` whose content is unknown (an absolute path wirelint cannot map, such as one
+    /// generated when the container starts) sits where a `resolver` would apply to a directive with these
+    /// parents: then whether a `resolver` is in scope is unknown.
+    pub fn unread_include_in_scope(&self, parents: &[&Directive]) -> bool {
+        !self.unread_includes.is_empty()
+            && parents
+                .iter()
+                .map(|p| key(p))
+                .chain(std::iter::once(0))
+                .any(|k| self.unread_includes.contains(&k))
     }
 
     /// Whether a target evaluated at request time to this host and port is served by an upstream group

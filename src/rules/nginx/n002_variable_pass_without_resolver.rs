@@ -22,7 +22,10 @@ declare_rule! {
     /// A snippet checked on its own (no `nginx.conf` that includes it) is checked only when it belongs in
     /// http (like `conf.d/*.conf`) or stream: a server- or location-level snippet may get its `resolver`
     /// from the including file. In a snippet, a host without a port may name an `upstream` of the including
-    /// file and is not reported.
+    /// file and is not reported. An `include` wirelint cannot read in any of those blocks (an absolute path
+    /// outside the repository and not mapped with `--map`, such as linuxserver/SWAG's
+    /// `include /config/nginx/resolver.conf;`, generated when the container starts) may hold the `resolver`:
+    /// nothing is reported then.
     ///
     /// ## Why is this bad?
     /// `nginx -t` passes and nginx starts, but every request through this target fails with
@@ -108,7 +111,11 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         let Some(word) = d.args.first() else {
             return;
         };
-        if !word.has_variables() || index.resolver_in_scope(visit.parents).is_some() {
+        // An `include` wirelint cannot read (e.g. generated at container start) may hold the resolver.
+        if !word.has_variables()
+            || index.resolver_in_scope(visit.parents).is_some()
+            || index.unread_include_in_scope(visit.parents)
+        {
             return;
         }
         let Ok(target) = args::parse_target(kind, &word.text) else {
