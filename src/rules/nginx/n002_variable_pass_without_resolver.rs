@@ -17,7 +17,10 @@ declare_rule! {
     /// — makes nginx evaluate the whole target per request. The host is then first matched against the
     /// `upstream` groups (a name without a port, case-insensitive); otherwise it goes to the `resolver`.
     /// IP literals and `unix:` sockets need no lookup. When the host comes from a variable, the rule follows
-    /// `set` and `map` to its values and reports only when every value is known and one needs DNS.
+    /// `set` and `map` to its values and reports only when every value is known and one needs DNS. As the
+    /// rewrite module runs them (the server's `set`s, then the location's, in order, all before the request
+    /// is passed), an unconditional `set` in the directive's own location replaces the values set before it;
+    /// only `set`s in `if` blocks after it may still change the value.
     ///
     /// A snippet checked on its own (no `nginx.conf` that includes it) is checked only when it belongs in
     /// http (like `conf.d/*.conf`) or stream: a server- or location-level snippet may get its `resolver`
