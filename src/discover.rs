@@ -219,7 +219,8 @@ pub fn classify(path: &Path, head: &str) -> Option<Kind> {
     let name = file_name(path);
     let dirs = dir_names(path);
     let has_dir = |names: &[&str]| dirs.iter().any(|d| names.contains(&d.as_str()));
-    let shape = Shape::of(head);
+    // A UTF-8 byte order mark is not part of the first line's shape (nginx rejects it: N000 says so).
+    let shape = Shape::of(head.strip_prefix('\u{feff}').unwrap_or(head));
 
     // supervisord's INI (`[supervisord]`, `[program:php-fpm]`), often beside php-fpm's files in a
     // `docker/php/` directory.
@@ -305,7 +306,12 @@ impl Shape {
                 .find(|&i| i > 0 && t.as_bytes()[i - 1] == b' ')
                 .map_or(t, |i| &t[..i - 1]),
         );
-        if code.ends_with(';') || code.ends_with('{') || code == "}" {
+        // A line may close blocks it opened or continued: `events {}`, `location / { return 204; }`.
+        let closes = code.ends_with('}') && {
+            let rest = code.trim_end_matches(|c: char| c == '}' || c.is_ascii_whitespace());
+            rest.is_empty() || rest.ends_with(';') || rest.ends_with('{')
+        };
+        if code.ends_with(';') || code.ends_with('{') || closes {
             self.nginx_lines += 1;
             let word = trim.first_word(code);
             if matches!(
@@ -556,6 +562,25 @@ mod tests {
         );
         assert_eq!(classify(Path::new("x/supervisord.conf"), supervisord), None);
         assert_eq!(classify(Path::new("x/empty.conf"), ""), None);
+    }
+
+    #[test]
+    fn sees_through_a_bom_and_one_line_blocks() {
+        let one_line = "events {}\nhttp { server { listen 80; } }\n";
+        assert_eq!(
+            classify(Path::new("x/nginx.conf"), one_line),
+            Some(Kind::Nginx)
+        );
+        let bom = format!("\u{feff}{one_line}");
+        assert_eq!(classify(Path::new("x/nginx.conf"), &bom), Some(Kind::Nginx));
+        let bom_lines = "\u{feff}server {\n  listen 80;\n}\n";
+        assert_eq!(
+            classify(Path::new("x/site.conf"), bom_lines),
+            Some(Kind::Nginx)
+        );
+        // A value in braces is not a block.
+        let ini = "[x]\ncommand = echo ${HOME}\nuser = root\n";
+        assert_eq!(classify(Path::new("x/tool.conf"), ini), None);
     }
 
     #[test]

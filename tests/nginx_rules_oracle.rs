@@ -235,6 +235,31 @@ fn n002_matches_requests_that_fail_for_want_of_a_resolver() {
             "set $i app; if ($arg_x) { set $i api; } proxy_pass http://$i;",
             true,
         ),
+        // A later unconditional `set` replaces an earlier one, also the server's; `set`s run before the
+        // content phase wherever they are written.
+        (
+            "set $j localhost:{B}; set $j api; proxy_pass http://$j;",
+            false,
+        ),
+        (
+            "set $k api; set $k localhost:{B}; proxy_pass http://$k;",
+            true,
+        ),
+        ("set $s 127.0.0.1:{B}; proxy_pass http://$s;", false),
+        ("proxy_pass http://$s;", true),
+        ("proxy_pass http://$l; set $l api;", false),
+        (
+            "set $o api; proxy_pass http://$o; set $o localhost:{B};",
+            true,
+        ),
+        (
+            "if ($arg_x) { set $q localhost:{B}; } set $q api; proxy_pass http://$q;",
+            false,
+        ),
+        (
+            "set $r api; if ($uri) { set $r localhost:{B}; } proxy_pass http://$r;",
+            true,
+        ),
     ];
     let mut locations = String::new();
     for (i, (body, _)) in cases.iter().enumerate() {
@@ -258,6 +283,7 @@ fn n002_matches_requests_that_fail_for_want_of_a_resolver() {
          server {{ listen 127.0.0.1:{back2}; location / {{ return 200 ok; }} }}\n\
          server {{\n\
          listen 127.0.0.1:{front};\n\
+         set $s localhost:{back};\n\
          {locations}\
          }}\n\
          }}\n"

@@ -172,6 +172,13 @@ fn index() -> &'static FxHashMap<&'static str, (u16, u16)> {
     INDEX.get_or_init(|| NAMES.iter().map(|&(n, a, b)| (n, (a, b))).collect())
 }
 
+/// Whether the body of block directive `name` belongs to a module whose contexts wirelint does not
+/// model: RTMP's `rtmp {}` (libnginx-mod-rtmp) holds its own `server`, `listen`, `application`, `live` …
+/// The block itself is known (in the table); what is inside is not checked.
+pub fn is_foreign_block(name: &str) -> bool {
+    name == "rtmp"
+}
+
 /// All definitions of `name` (several modules may define it), empty if unknown.
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
     match index().get(name) {

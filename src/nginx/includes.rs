@@ -45,6 +45,10 @@ const CONTAINER_PREFIXES: &[&str] = &[
 #[derive(Debug, Default)]
 pub struct Built {
     pub includes: HashMap<Span, Vec<FileId>>,
+    /// `include` directives whose content is unknown: an absolute path wirelint cannot map, a template,
+    /// a path not found where it may exist at run time (a snippet's guessed prefix, a container path
+    /// the repository does not show). What they add (a `resolver`, an `upstream` …) cannot be ruled out.
+    pub unread: HashSet<Span>,
     pub load_order: Vec<FileId>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -81,8 +85,9 @@ struct Builder<'s, 'f> {
     out: Built,
     visited: HashSet<FileId>,
     /// Include paths already resolved to files in this configuration (a large configuration repeats
-    /// `include fastcgi_params;` thousands of times; each resolution costs several `stat` calls).
-    resolved: HashMap<String, Vec<FileId>>,
+    /// `include fastcgi_params;` thousands of times; each resolution costs several `stat` calls); `None`
+    /// when the content is unknown.
+    resolved: HashMap<String, Option<Vec<FileId>>>,
 }
 
 /// Loads `root` and everything it includes. `is_main` tells a full configuration from a snippet: a
@@ -174,6 +179,11 @@ impl Builder<'_, '_> {
                     t
                 }
             };
+            let Some(targets) = targets else {
+                self.out.unread.insert(span);
+                self.out.includes.insert(span, Vec::new());
+                continue;
+            };
             // The files a glob matched are parsed together (in parallel when there is much text) before
             // they are visited in order.
             if targets.len() > 1 {
@@ -262,21 +272,29 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn resolve(&mut self, span: Span, arg_span: Span, path: &str, chain: &[Span]) -> Vec<FileId> {
+    /// The files `path` names; `None` when what it holds is unknown (see [`Built::unread`]).
+    fn resolve(
+        &mut self,
+        span: Span,
+        arg_span: Span,
+        path: &str,
+        chain: &[Span],
+    ) -> Option<Vec<FileId>> {
         // Templates (`${VAR}` for envsubst, `@@NAME@@` placeholders) are rendered before nginx runs;
         // anywhere else nginx takes a `$` in an include path literally.
         let template = super::has_env_placeholder(path)
             || path.contains("@@")
             || (path.contains('$') && super::is_template_file(self.sources, span.file));
-        if template || path.is_empty() {
-            return Vec::new();
+        if template {
+            return None;
+        }
+        if path.is_empty() {
+            return Some(Vec::new());
         }
         if let Some(fs) = &self.settings.nginx.container {
             return self.resolve_in_container(fs, span, arg_span, path, chain);
         }
-        let Some(cands) = self.candidates(path) else {
-            return Vec::new();
-        };
+        let cands = self.candidates(path)?;
         if is_glob(path) {
             for base in &cands.paths {
                 let matches = glob_sorted(base);
@@ -284,20 +302,27 @@ impl Builder<'_, '_> {
                     if matches.len() >= READ_AHEAD_FILES {
                         self.sources.read_ahead(&matches);
                     }
-                    return matches
-                        .iter()
-                        .filter_map(|m| self.load(m, span, chain))
-                        .collect();
+                    return Some(
+                        matches
+                            .iter()
+                            .filter_map(|m| self.load(m, span, chain))
+                            .collect(),
+                    );
                 }
             }
-            return Vec::new();
+            // Matching nothing where the prefix is known is an empty include.
+            return cands.certain.then(Vec::new);
         }
         for cand in &cands.paths {
             if self.sources.exists(cand) || cand.is_symlink() {
-                return self.load(cand, span, chain).into_iter().collect();
+                return Some(self.load(cand, span, chain).into_iter().collect());
             }
         }
-        if cands.certain && !is_stock(path) {
+        if is_stock(path) {
+            // Shipped with nginx; none of them holds anything the rules look for.
+            return Some(Vec::new());
+        }
+        if cands.certain {
             let shown = cands
                 .paths
                 .first()
@@ -310,8 +335,9 @@ impl Builder<'_, '_> {
                 chain,
             );
             self.out.diagnostics.push(d);
+            return Some(Vec::new());
         }
-        Vec::new()
+        None
     }
 }
 
@@ -324,7 +350,7 @@ impl Builder<'_, '_> {
         arg_span: Span,
         path: &str,
         chain: &[Span],
-    ) -> Vec<FileId> {
+    ) -> Option<Vec<FileId>> {
         let full = if path.starts_with('/') {
             path.to_string()
         } else {
@@ -332,7 +358,7 @@ impl Builder<'_, '_> {
         };
         if is_glob(&full) {
             let Ok(pattern) = glob::Pattern::new(&full.replace("**", "*")) else {
-                return Vec::new();
+                return None;
             };
             let opts = glob::MatchOptions {
                 case_sensitive: true,
@@ -345,15 +371,24 @@ impl Builder<'_, '_> {
                 .filter(|(c, _)| pattern.matches_with(c, opts))
                 .map(|(_, h)| h.clone())
                 .collect();
-            return hosts
-                .iter()
-                .filter_map(|h| self.load(h, span, chain))
-                .collect();
+            // Matching nothing in a directory the repository shows completely is an empty include.
+            if hosts.is_empty() && !fs.is_complete(&full) {
+                return None;
+            }
+            return Some(
+                hosts
+                    .iter()
+                    .filter_map(|h| self.load(h, span, chain))
+                    .collect(),
+            );
         }
         if let Some(host) = fs.get(&full).map(Path::to_path_buf) {
-            return self.load(&host, span, chain).into_iter().collect();
+            return Some(self.load(&host, span, chain).into_iter().collect());
         }
-        if fs.is_complete(&full) && !is_stock(path) {
+        if is_stock(path) {
+            return Some(Vec::new());
+        }
+        if fs.is_complete(&full) {
             let d = self.n004(
                 arg_span,
                 format!("included file `{path}` does not exist in the container (`{full}` is not in the mounted directory)"),
@@ -361,8 +396,9 @@ impl Builder<'_, '_> {
                 chain,
             );
             self.out.diagnostics.push(d);
+            return Some(Vec::new());
         }
-        Vec::new()
+        None
     }
 }
 

@@ -52,6 +52,8 @@ pub struct Config {
     pub context_guessed: bool,
     /// What each `include` directive (by its span) expands to, in nginx's order.
     pub includes: HashMap<Span, Vec<FileId>>,
+    /// The `include` directives (by span) whose content is unknown (see [`includes::Built::unread`]).
+    pub unread_includes: HashSet<Span>,
     /// The files of this configuration in load order (root first), each once.
     pub load_order: Vec<FileId>,
     pub parsed: Arc<ParsedStore>,
@@ -525,14 +527,60 @@ fn misfits(config: &Config) -> usize {
     let mut n = 0;
     config.walk_tree(&mut |v| {
         let name: &str = &v.directive.name.text;
-        if v.context_known
-            && !directives::lookup(name).is_empty()
-            && directives::lookup_in(name, v.context).is_none()
-        {
-            n += 1;
+        let specs = directives::lookup(name);
+        if !v.context_known || specs.is_empty() {
+            return;
+        }
+        // Not allowed here, or allowed here only in the other form while another context takes it as
+        // written (`server {…}` read in `upstream`, where `server` ends with `;`). A form no context
+        // takes (`worker_processes … {`) is the file's own error, the same in every reading.
+        let block = v.directive.block.is_some();
+        match directives::lookup_in(name, v.context) {
+            None => n += 1,
+            Some(spec) if spec.block != block && specs.iter().any(|s| s.block == block) => n += 1,
+            Some(_) => {}
         }
     });
     n
+}
+
+/// Whether a snippet's top level can only be read in `http`: every top-level directive is allowed there,
+/// and a top-level `server` block holds a directive that exists only in http's contexts (`location`,
+/// `if`, `root` …), so it is no stream, mail or upstream `server`.
+fn http_for_sure(config: &Config) -> bool {
+    use Context::*;
+    let Some(root) = config.file(config.main) else {
+        return false;
+    };
+    let http_only = |name: &str| {
+        let specs = directives::lookup(name);
+        !specs.is_empty()
+            && directives::lookup_in(name, Server).is_some()
+            && specs.iter().all(|s| {
+                !s.contexts.is_any()
+                    && [
+                        Main,
+                        Events,
+                        Mail,
+                        MailServer,
+                        Stream,
+                        StreamServer,
+                        StreamUpstream,
+                    ]
+                    .iter()
+                    .all(|c| !s.contexts.contains(*c))
+            })
+    };
+    let fits = |d: &Directive| {
+        directives::lookup_in(&d.name.text, Http).is_some_and(|s| s.block == d.block.is_some())
+    };
+    root.directives.iter().all(fits)
+        && root.directives.iter().any(|d| {
+            &*d.name.text == "server"
+                && d.block
+                    .as_ref()
+                    .is_some_and(|b| b.directives.iter().any(|c| http_only(&c.name.text)))
+        })
 }
 
 /// Sets the top-level context of a root nothing includes.
@@ -544,7 +592,9 @@ fn misfits(config: &Config) -> usize {
 /// and included files too) would be rejected, preferring `http`, then `server`, `location`, `main`,
 /// `stream`, … on ties: the most permissive reading, so context checks do not fire on a snippet that is
 /// valid somewhere. When even the best context rejects some directive, [`Config::context_guessed`] is
-/// set and checks stay quiet at the snippet's top level.
+/// set and checks stay quiet at the snippet's top level — unless the top level can only be http's
+/// (`server { … location … }` blocks, see [`http_for_sure`]): then what does not fit there is reported
+/// as nginx would when the file is included in http.
 pub fn infer_context(config: &mut Config) {
     use Context::*;
     config.context_guessed = false;
@@ -577,6 +627,9 @@ pub fn infer_context(config: &mut Config) {
                 break;
             }
         }
+    }
+    if best.1 > 0 && http_for_sure(config) {
+        best = (Http, 0);
     }
     config.context = best.0;
     config.context_guessed = best.1 > 0;
@@ -763,7 +816,7 @@ pub fn load(
                 loaded.files.push(*f);
             }
         }
-        kept.push((id, built.includes, built.load_order));
+        kept.push((id, built.includes, built.unread, built.load_order));
     }
     let mut files: Vec<FileId> = seen_files.iter().copied().collect();
     files.sort();
@@ -778,13 +831,14 @@ pub fn load(
         bytes,
     });
     let mut singles = Vec::new();
-    for (main, includes, load_order) in kept {
+    for (main, includes, unread_includes, load_order) in kept {
         let mut config = Config {
             main,
             roots: vec![main],
             context: Context::Main,
             context_guessed: false,
             includes,
+            unread_includes,
             load_order,
             parsed: Arc::clone(&parsed),
             table_findings: std::sync::OnceLock::new(),
@@ -829,6 +883,7 @@ fn group_http_snippets(sources: &SourceMap, configs: Vec<Config>) -> Vec<Config>
                     let g = &mut out[i];
                     g.roots.push(config.main);
                     g.includes.extend(config.includes);
+                    g.unread_includes.extend(config.unread_includes);
                     let seen = group_files.entry(i).or_default();
                     for f in config.load_order {
                         if seen.insert(f) {

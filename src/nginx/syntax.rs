@@ -185,7 +185,7 @@ pub struct Block {
     /// The body is not nginx syntax (`content_by_lua_block { … }`): it was skipped as a whole.
     pub raw: bool,
     /// The body is a table whose lines are entries, not directives (`map`, `geo`, `types`,
-    /// `split_clients`, `charset_map`, `match`): no directive checks apply inside.
+    /// `split_clients`, `charset_map`, `match`, `geoip2`): no directive checks apply inside.
     /// [`super::Config::walk`] does not visit them.
     pub entries: bool,
 }
@@ -249,11 +249,12 @@ fn template_marker(bytes: &[u8], at: usize) -> Option<&'static str> {
         .then_some("{VAR}")
 }
 
-/// Whether a block directive's body is a table of entries rather than directives.
+/// Whether a block directive's body is a table of entries rather than directives. `geoip2 FILE { … }`
+/// (leev/ngx_http_geoip2_module) holds `$variable … ;` entries and `auto_reload`.
 pub fn is_entries_block(name: &str) -> bool {
     matches!(
         name,
-        "map" | "geo" | "types" | "split_clients" | "charset_map" | "match"
+        "map" | "geo" | "types" | "split_clients" | "charset_map" | "match" | "geoip2"
     )
 }
 

@@ -72,6 +72,8 @@ pub struct Definition<'a> {
     /// The block a `set` runs in (`if` blocks count as their enclosing block); `None` for `map`, which
     /// applies everywhere.
     scope: Option<ScopeKey>,
+    /// A `set` inside an `if`: it runs only when the condition holds.
+    conditional: bool,
 }
 
 /// The possible values of a target, after substituting variables whose values are known.
@@ -92,6 +94,8 @@ pub struct Index<'a> {
     /// Lowercase host → ports of the groups literal targets create implicitly; `[http, stream]`.
     implicit: [FxHashMap<String, Vec<u16>>; 2],
     resolvers: FxHashMap<ScopeKey, &'a Directive>,
+    /// Blocks holding an `include` whose content is unknown (it may hold a `resolver`).
+    unread_includes: FxHashSet<ScopeKey>,
     /// Blocks holding a `zone` directive (also through an include).
     zones: FxHashSet<ScopeKey>,
     definitions: FxHashMap<String, Vec<Definition<'a>>>,
@@ -131,6 +135,7 @@ impl<'a> Index<'a> {
             by_name: Default::default(),
             implicit: Default::default(),
             resolvers: Default::default(),
+            unread_includes: Default::default(),
             zones: Default::default(),
             definitions: Default::default(),
             opaque: Default::default(),
@@ -146,6 +151,7 @@ impl<'a> Index<'a> {
             Tag::Geo,
             Tag::Pass,
             Tag::OpaqueDefiner,
+            Tag::Include,
         ];
         config.walk_tagged(&tags, &mut |visit| {
             let d: &'a Directive = visit.directive;
@@ -164,6 +170,11 @@ impl<'a> Index<'a> {
                 "resolver" => {
                     index.resolvers.entry(scope_of(visit.parents)).or_insert(d);
                 }
+                "include" => {
+                    if config.unread_includes.contains(&d.span) {
+                        index.unread_includes.insert(scope_of(visit.parents));
+                    }
+                }
                 "set" if d.args.len() >= 2 => {
                     if let Some(var) = var_name(&d.args[0]) {
                         // `set` inside `if` runs as part of the enclosing location or server.
@@ -173,10 +184,13 @@ impl<'a> Index<'a> {
                             .rev()
                             .find(|p| &*p.name.text != "if")
                             .map_or(0, |p| key(p));
+                        let conditional =
+                            visit.parents.last().is_some_and(|p| &*p.name.text == "if");
                         index.definitions.entry(var).or_default().push(Definition {
                             directive: d,
                             value: &d.args[1],
                             scope: Some(scope),
+                            conditional,
                         });
                     }
                 }
@@ -194,6 +208,7 @@ impl<'a> Index<'a> {
                                             directive: entry,
                                             value,
                                             scope: None,
+                                            conditional: false,
                                         },
                                     );
                                 }
@@ -275,6 +290,18 @@ impl<'a> Index<'a> {
             .find_map(|k| self.resolvers.get(&k).copied())
     }
 
+    /// Whether an `include` whose content is unknown (an absolute path wirelint cannot map, such as one
+    /// generated when the container starts) sits where a `resolver` would apply to a directive with these
+    /// parents: then whether a `resolver` is in scope is unknown.
+    pub fn unread_include_in_scope(&self, parents: &[&Directive]) -> bool {
+        !self.unread_includes.is_empty()
+            && parents
+                .iter()
+                .map(|p| key(p))
+                .chain(std::iter::once(0))
+                .any(|k| self.unread_includes.contains(&k))
+    }
+
     /// Whether a target evaluated at request time to this host and port is served by an upstream group
     /// (an explicit block when no port is given, or an implicit group of a literal target).
     pub fn runtime_match(&self, target: &UpstreamTarget, stream: bool) -> bool {
@@ -304,6 +331,12 @@ impl<'a> Index<'a> {
     /// The definitions of `$var` that apply to a directive with these parents: the `set`s on its path
     /// (its server and location blocks and the `if`s in them) and every `map`. Falls back to every `set`
     /// in the configuration when none is on the path (`global` = true then). `None`: unknown.
+    ///
+    /// The rewrite module runs the server's `set`s, then the location's, each block's in order, all
+    /// before the content phase (where the pass directive is evaluated, wherever it is written): an
+    /// unconditional `set` in the directive's own block replaces every value set before it (the
+    /// `set`s of enclosing blocks and earlier ones of its block); only the `set`s inside `if`s after it
+    /// may still change the value.
     fn values(&self, var: &str, parents: &[&Directive]) -> Option<(Vec<Definition<'a>>, bool)> {
         if self.opaque.contains(var) {
             return None;
@@ -311,11 +344,29 @@ impl<'a> Index<'a> {
         let defs = self.definitions.get(var)?;
         // The path is a handful of blocks: a scan beats building a set.
         let on_path_scope = |s: ScopeKey| s == 0 || parents.iter().any(|p| key(p) == s);
-        let on_path: Vec<_> = defs
+        let mut on_path: Vec<_> = defs
             .iter()
             .filter(|d| d.scope.map_or(true, on_path_scope))
             .copied()
             .collect();
+        // The directive's own block (an `if` counts as its enclosing block, as for `set`).
+        let own = parents
+            .iter()
+            .rev()
+            .find(|p| &*p.name.text != "if")
+            .map_or(0, |p| key(p));
+        // Definitions are in load order, which is the rewrite module's order within one block.
+        if let Some(last) = on_path
+            .iter()
+            .rposition(|d| d.scope == Some(own) && !d.conditional)
+        {
+            // What stays: every `map`, that `set` and the `if`s' `set`s after it in the same block.
+            let mut i = 0;
+            on_path.retain(|d| {
+                i += 1;
+                d.scope.is_none() || (i > last && d.scope == Some(own))
+            });
+        }
         if on_path.iter().any(|d| d.scope.is_some()) {
             Some((on_path, false))
         } else {

@@ -138,11 +138,11 @@ fn visit<'a>(
     let name: &str = &d.name.text;
     let specs = table.lookup_text(&d.name.text);
     if specs.is_empty() {
-        // Inside a block wirelint does not know, any name may be that module's business.
-        if v.parents
-            .iter()
-            .any(|p| table.lookup_text(&p.name.text).is_empty())
-        {
+        // Inside a block wirelint does not know (or does not model), any name may be that module's
+        // business.
+        if v.parents.iter().any(|p| {
+            table.lookup_text(&p.name.text).is_empty() || directives::is_foreign_block(&p.name.text)
+        }) {
             return;
         }
         // Template placeholders are rendered before nginx sees the file; a BOM is reported as N000.

@@ -16,6 +16,11 @@ declare_rule! {
     /// on its own (no `nginx.conf` that includes it), a target without a port may name an `upstream` block
     /// of the including file and is not reported.
     ///
+    /// Checked together with a compose file (stack mode), a host that is a compose service (by its name,
+    /// network alias, container name or `links` alias) is reported as an error, not a warning: the
+    /// service's container gets a new IP each time it is recreated, so the stale address is a matter of
+    /// time. A name the stack does not define is left to S001.
+    ///
     /// ## Why is this bad?
     /// nginx resolves such a name once, when it loads the configuration, and keeps that address until the
     /// next reload. When the host gets a new address — a container recreated by `docker compose up`, a

@@ -17,12 +17,18 @@ declare_rule! {
     /// — makes nginx evaluate the whole target per request. The host is then first matched against the
     /// `upstream` groups (a name without a port, case-insensitive); otherwise it goes to the `resolver`.
     /// IP literals and `unix:` sockets need no lookup. When the host comes from a variable, the rule follows
-    /// `set` and `map` to its values and reports only when every value is known and one needs DNS.
+    /// `set` and `map` to its values and reports only when every value is known and one needs DNS. As the
+    /// rewrite module runs them (the server's `set`s, then the location's, in order, all before the request
+    /// is passed), an unconditional `set` in the directive's own location replaces the values set before it;
+    /// only `set`s in `if` blocks after it may still change the value.
     ///
     /// A snippet checked on its own (no `nginx.conf` that includes it) is checked only when it belongs in
     /// http (like `conf.d/*.conf`) or stream: a server- or location-level snippet may get its `resolver`
     /// from the including file. In a snippet, a host without a port may name an `upstream` of the including
-    /// file and is not reported.
+    /// file and is not reported. An `include` wirelint cannot read in any of those blocks (an absolute path
+    /// outside the repository and not mapped with `--map`, such as linuxserver/SWAG's
+    /// `include /config/nginx/resolver.conf;`, generated when the container starts) may hold the `resolver`:
+    /// nothing is reported then.
     ///
     /// ## Why is this bad?
     /// `nginx -t` passes and nginx starts, but every request through this target fails with
@@ -108,7 +114,11 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         let Some(word) = d.args.first() else {
             return;
         };
-        if !word.has_variables() || index.resolver_in_scope(visit.parents).is_some() {
+        // An `include` wirelint cannot read (e.g. generated at container start) may hold the resolver.
+        if !word.has_variables()
+            || index.resolver_in_scope(visit.parents).is_some()
+            || index.unread_include_in_scope(visit.parents)
+        {
             return;
         }
         let Ok(target) = args::parse_target(kind, &word.text) else {

@@ -13,7 +13,8 @@ declare_rule! {
     /// `zone`, no `resolver` is in scope (in the upstream block or in http — for stream upstreams, in
     /// stream), or the nginx in use (`--nginx-version`) is older than 1.27.3, the first open-source release
     /// with `resolve`. A snippet checked on its own is not reported for a missing `resolver`, which the
-    /// including file's http block may hold.
+    /// including file's http block may hold; nor is a configuration with an `include` wirelint cannot read
+    /// (an absolute path outside the repository, not mapped with `--map`) in the upstream block or in http.
     ///
     /// ## Why is this bad?
     /// nginx refuses the configuration: `resolving names at run time requires upstream "php" … to be in
@@ -94,7 +95,10 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         }
         let zone = index.has_zone(upstream);
         // A snippet's `resolver` may sit in the http block of the file that includes it.
-        let resolver = index.resolver_in_scope(visit.parents).is_some() || is_snippet(cx.config);
+        // So may an `include` wirelint cannot read.
+        let resolver = index.resolver_in_scope(visit.parents).is_some()
+            || index.unread_include_in_scope(visit.parents)
+            || is_snippet(cx.config);
         let module = if is_stream(visit.context) {
             "stream"
         } else {

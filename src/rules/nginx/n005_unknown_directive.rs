@@ -8,7 +8,8 @@ declare_rule! {
     /// you mean"), or a name no module could define (such as `2}$`, left over from an unquoted regular
     /// expression with `{n}`). Other unknown names stay quiet, since they may belong to a third-party
     /// module; so do directives inside blocks wirelint does not know, and the entries of `map`, `geo`,
-    /// `types`, `split_clients`, `charset_map` and `match` blocks and of `*_by_lua_block` bodies.
+    /// `types`, `split_clients`, `charset_map`, `match` and `geoip2` blocks and of `*_by_lua_block` bodies,
+    /// and the directives inside `rtmp {}` (the RTMP module's own contexts).
     ///
     /// ## Why is this bad?
     /// nginx refuses the whole configuration: `unknown directive "proxy_pas"`; the server does not start or

@@ -8,7 +8,9 @@ declare_rule! {
     /// `server` or `listen` in `location`. Contexts follow includes: a file included inside `server` is
     /// checked as `server` content. A file nothing includes is checked as a full configuration when it has
     /// a top-level `http`, `events`, `stream` or `mail` block, and otherwise in the context where it fits
-    /// best (usually `http`, as the official image includes `conf.d/*.conf` there).
+    /// best (usually `http`, as the official image includes `conf.d/*.conf` there). When it fits no
+    /// context cleanly, only a file whose `server` blocks hold http-only directives (`location`, `if`,
+    /// `root` …) is checked, as http content; otherwise its context is unknown and nothing is reported.
     ///
     /// ## Why is this bad?
     /// nginx refuses the whole configuration: `"proxy_pass" directive is not allowed here`; the server

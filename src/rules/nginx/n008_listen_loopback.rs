@@ -10,6 +10,9 @@ declare_rule! {
     /// ## What it does
     /// Reports a `listen` on a loopback address: `127.0.0.1` (any of 127.0.0.0/8), `[::1]` or `localhost`.
     ///
+    /// Checked together with a compose file (stack mode), it is an error, not information, when nginx's
+    /// service publishes that port (`ports:`): the published port reaches nothing.
+    ///
     /// ## Why is this bad?
     /// Only clients on the same host can connect — inside a container, only that container. A port
     /// published with compose `ports:` or a proxy in another container gets `connection refused` or an empty
@@ -72,9 +75,14 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_help(format!(
-                "if other hosts or containers must reach this server, listen on the port alone (`listen {};`) or \
+                "if other hosts or containers must reach this server, listen on the port alone (`listen {}{};`) or \
                  on a non-loopback address",
-                listen.port.unwrap_or(80)
+                listen.port.unwrap_or(80),
+                // The other parameters (`ssl`, `default_server` …) as written.
+                d.args[1..]
+                    .iter()
+                    .map(|w| [" ", cx.sources.text(w.span)].concat())
+                    .collect::<String>()
             ));
         // Stack mode: a port the container publishes is unreachable through the publication.
         if let (Some(view), Some(port)) = (cx.stack, listen.port) {
