@@ -3,8 +3,9 @@
 //!
 //! Load order follows php-fpm (`fpm_conf_load_ini_file`): a main `php-fpm.conf`, each `include=` expanded
 //! where it stands (glob results byte-sorted, relative patterns against the prefix), sections with the same
-//! name merged case-insensitively, later values winning. The current section carries across files, as it
-//! does in php-fpm: a file without a section header continues the includer's section.
+//! name merged case-insensitively, later values winning (for array entries such as `php_value[…]`, the
+//! first). The current section carries across files, as it does in php-fpm: a file without a section
+//! header continues the includer's section.
 
 pub mod directives;
 pub mod explain;
@@ -45,7 +46,8 @@ impl Assignment {
     }
 }
 
-/// A directive after every file: the last assignment wins; earlier ones are what it overrode.
+/// A directive after every file: the assignment in effect ([`winner`](Self::winner)) and the ones it
+/// overrode.
 #[derive(Clone, Debug)]
 pub struct EffectiveDirective {
     /// The key as php-fpm's table names it (`listen`), or `php_value[memory_limit]` for arrays.
@@ -55,14 +57,32 @@ pub struct EffectiveDirective {
 }
 
 impl EffectiveDirective {
-    pub fn winner(&self) -> &Assignment {
-        self.assignments
-            .last()
-            .expect("a directive has an assignment")
+    /// Whether the first assignment is the one in effect. A plain directive is overwritten, so the last
+    /// one wins; an array entry (`php_value[…]`, `php_admin_value[…]`, `php_flag[…]`, `php_admin_flag[…]`,
+    /// `env[…]`) is prepended to a list (`fpm_conf_set_array`) that the worker applies from its head, each
+    /// entry overwriting the one before (`fpm_env_init_child`, `fpm_php_apply_defines`), so the first line
+    /// in load order wins (measured with PHP 8.2's php-fpm: `php_value[x]` in `www.conf` beats the same key
+    /// in `zz-prod.conf`).
+    pub fn first_wins(&self) -> bool {
+        self.key.contains('[')
     }
 
+    pub fn winner(&self) -> &Assignment {
+        let a = if self.first_wins() {
+            self.assignments.first()
+        } else {
+            self.assignments.last()
+        };
+        a.expect("a directive has an assignment")
+    }
+
+    /// The assignments without effect, in load order.
     pub fn overridden(&self) -> &[Assignment] {
-        &self.assignments[..self.assignments.len() - 1]
+        if self.first_wins() {
+            &self.assignments[1..]
+        } else {
+            &self.assignments[..self.assignments.len() - 1]
+        }
     }
 }
 
@@ -993,7 +1013,13 @@ impl<'a> SetLoader<'a> {
             Some(i) => &mut self.set.pools[i].directives,
             None => &mut self.set.global,
         };
-        match list.iter_mut().find(|d| d.key == key) {
+        // `access.suppress_path[]` entries do not replace each other: php-fpm keeps every one.
+        let existing = if e.key == "access.suppress_path" {
+            None
+        } else {
+            list.iter_mut().find(|d| d.key == key)
+        };
+        match existing {
             Some(d) => d.assignments.push(assignment),
             None => list.push(EffectiveDirective {
                 key,
