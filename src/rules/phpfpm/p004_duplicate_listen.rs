@@ -57,7 +57,7 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
         let first = bucket
             .iter()
             .map(|&j| &pools[j])
-            .find(|(_, a, l)| collide((a, &l.winner().shown()), (addr, &listen.winner().shown())));
+            .find(|(_, a, l)| collide((a, l.winner().shown()), (addr, listen.winner().shown())));
         bucket.push(i);
         if let Some((first, _, first_listen)) = first {
             out.push(
