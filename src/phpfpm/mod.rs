@@ -25,6 +25,10 @@ use syntax::{LineKind, Parsed};
 /// The environment php-fpm starts with (`${VAR}` reads it).
 pub type Env = HashMap<String, String>;
 
+/// The value of an [`Env`] variable that is set but whose value is not known (Docker's `HOSTNAME`, the
+/// image's `PHP_VERSION`): `${VAR}` reads an unknown value. A real value cannot hold a NUL byte.
+pub const UNKNOWN_VALUE: &str = "\0";
+
 /// One `key = value` that php-fpm applied.
 #[derive(Clone, Debug)]
 pub struct Assignment {

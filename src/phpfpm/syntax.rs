@@ -78,8 +78,9 @@ impl Value {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Env { name, .. } => match env {
-                    Some(env) => out.push_str(env.get(name).map(String::as_str).unwrap_or("")),
+                Part::Env { name, .. } => match env.map(|e| e.get(name)) {
+                    Some(Some(v)) if v == crate::phpfpm::UNKNOWN_VALUE => return None,
+                    Some(v) => out.push_str(v.map(String::as_str).unwrap_or("")),
                     None => return None,
                 },
             }
@@ -436,10 +437,13 @@ mod tests {
         let p = parse(FileId(0), line);
         assert!(p.errors.is_empty(), "{line}: {:?}", p.errors);
         match &p.lines[0].kind {
-            LineKind::Entry(e) => e.value.resolve(Some(&crate::phpfpm::Env::from([(
-                "HOME".to_string(),
-                "/home/h".to_string(),
-            )]))),
+            LineKind::Entry(e) => e.value.resolve(Some(&crate::phpfpm::Env::from([
+                ("HOME".to_string(), "/home/h".to_string()),
+                (
+                    "HOSTNAME".to_string(),
+                    crate::phpfpm::UNKNOWN_VALUE.to_string(),
+                ),
+            ]))),
             _ => panic!(),
         }
     }
@@ -456,6 +460,9 @@ mod tests {
     #[test]
     fn values_as_php_fpm_reads_them() {
         assert_eq!(value("listen = a ; c").unwrap(), "a");
+        // Set, value unknown: the value is unknown, not empty.
+        assert_eq!(value("listen = ${HOSTNAME}:9000"), None);
+        assert_eq!(value("listen = ${UNSET}9000").unwrap(), "9000");
         assert_eq!(value("listen = a # c").unwrap(), "a # c");
         assert_eq!(value("listen = ${HOME}/x").unwrap(), "/home/h/x");
         assert_eq!(value(r#"listen = "a\"b""#).unwrap(), "a\"b");
