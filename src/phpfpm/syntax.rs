@@ -98,7 +98,9 @@ impl Value {
 
 pub fn parse(file: FileId, text: &str) -> Parsed {
     let mut out = Parsed::default();
-    let mut start = 0;
+    // A UTF-8 byte order mark is skipped (`php-fpm8.2 -tt` reads `\u{feff}[www]` as `[www]`); spans stay
+    // offsets into the text as given.
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let bytes = text.as_bytes();
     while start <= text.len() {
         let end = memchr(b'\n', &bytes[start..]).map_or(text.len(), |i| start + i);
@@ -446,6 +448,23 @@ mod tests {
             ]))),
             _ => panic!(),
         }
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let text = "\u{feff}[www]\nlisten = 9000\n";
+        let p = parse(FileId(0), text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        match &p.lines[0].kind {
+            LineKind::Section { name, name_span } => {
+                assert_eq!(name, "www");
+                assert_eq!(&text[name_span.start as usize..name_span.end as usize], "www");
+            }
+            _ => panic!(),
+        }
+        let p = parse(FileId(0), "\u{feff}pm = static");
+        assert!(p.errors.is_empty());
+        assert!(matches!(&p.lines[0].kind, LineKind::Entry(e) if e.key == "pm"));
     }
 
     fn error(line: &str) -> String {
