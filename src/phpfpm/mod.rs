@@ -802,6 +802,9 @@ struct SetLoader<'a> {
     included_dirs: HashSet<String>,
     /// The files are php-fpm's whole configuration (a `php-fpm.conf`, or an image's).
     complete: bool,
+    /// An include reads files wirelint cannot see (an absolute container path not in the repository, a
+    /// pattern from an unknown variable): they may set any pool's directives.
+    unseen_include: bool,
 }
 
 impl<'a> SetLoader<'a> {
@@ -827,14 +830,16 @@ impl<'a> SetLoader<'a> {
             container_prefix: false,
             included_dirs: HashSet::new(),
             complete: false,
+            unseen_include: false,
             pool_index: HashMap::new(),
             loaded_files: HashSet::new(),
         }
     }
 
     fn finish(mut self) -> PoolSet {
-        // With the main config known, the set is complete: php-fpm's post-processing checks apply.
-        if self.complete {
+        // With the main config known, the set is complete: php-fpm's post-processing checks apply. Not when
+        // an include reads files wirelint cannot see: they may complete any pool.
+        if self.complete && !self.unseen_include {
             let problems: Vec<(Span, String)> =
                 self.set.pools.iter().flat_map(pool_problems).collect();
             for (span, message) in problems {
@@ -1081,6 +1086,7 @@ impl<'a> SetLoader<'a> {
 
     fn include(&mut self, e: &syntax::Entry, depth: usize) {
         let Some(pattern) = e.value.resolve(self.env) else {
+            self.unseen_include = true;
             return;
         };
         if pattern.is_empty() {
@@ -1132,6 +1138,7 @@ impl<'a> SetLoader<'a> {
             // glob(3) returns a directory marked with `/`, which php-fpm skips: not missing.
             missing: !is_glob && matches.is_empty() && checkable && !resolved.is_dir(),
         });
+        self.unseen_include |= matches.is_empty() && !checkable;
         for path in matches {
             let name = crate::source::display_name(&path);
             match self.sources.load(&path, name) {
@@ -1220,6 +1227,7 @@ impl SetLoader<'_> {
                 && !view_dir
                 && !(host.is_some() && resolved.is_dir()),
         });
+        self.unseen_include |= found.is_empty() && !complete && host.is_none() && !view_dir;
         for c in found.keys() {
             let c = String::from_utf8_lossy(c);
             if let Some((dir, _)) = c.rsplit_once('/') {
