@@ -3,8 +3,9 @@
 //!
 //! Load order follows php-fpm (`fpm_conf_load_ini_file`): a main `php-fpm.conf`, each `include=` expanded
 //! where it stands (glob results byte-sorted, relative patterns against the prefix), sections with the same
-//! name merged case-insensitively, later values winning. The current section carries across files, as it
-//! does in php-fpm: a file without a section header continues the includer's section.
+//! name merged case-insensitively, later values winning (for array entries such as `php_value[…]`, the
+//! first). The current section carries across files, as it does in php-fpm: a file without a section
+//! header continues the includer's section.
 
 pub mod directives;
 pub mod explain;
@@ -23,6 +24,10 @@ use syntax::{LineKind, Parsed};
 
 /// The environment php-fpm starts with (`${VAR}` reads it).
 pub type Env = HashMap<String, String>;
+
+/// The value of an [`Env`] variable that is set but whose value is not known (Docker's `HOSTNAME`, the
+/// image's `PHP_VERSION`): `${VAR}` reads an unknown value. A real value cannot hold a NUL byte.
+pub const UNKNOWN_VALUE: &str = "\0";
 
 /// One `key = value` that php-fpm applied.
 #[derive(Clone, Debug)]
@@ -45,7 +50,8 @@ impl Assignment {
     }
 }
 
-/// A directive after every file: the last assignment wins; earlier ones are what it overrode.
+/// A directive after every file: the assignment in effect ([`winner`](Self::winner)) and the ones it
+/// overrode.
 #[derive(Clone, Debug)]
 pub struct EffectiveDirective {
     /// The key as php-fpm's table names it (`listen`), or `php_value[memory_limit]` for arrays.
@@ -55,14 +61,32 @@ pub struct EffectiveDirective {
 }
 
 impl EffectiveDirective {
-    pub fn winner(&self) -> &Assignment {
-        self.assignments
-            .last()
-            .expect("a directive has an assignment")
+    /// Whether the first assignment is the one in effect. A plain directive is overwritten, so the last
+    /// one wins; an array entry (`php_value[…]`, `php_admin_value[…]`, `php_flag[…]`, `php_admin_flag[…]`,
+    /// `env[…]`) is prepended to a list (`fpm_conf_set_array`) that the worker applies from its head, each
+    /// entry overwriting the one before (`fpm_env_init_child`, `fpm_php_apply_defines`), so the first line
+    /// in load order wins (measured with PHP 8.2's php-fpm: `php_value[x]` in `www.conf` beats the same key
+    /// in `zz-prod.conf`).
+    pub fn first_wins(&self) -> bool {
+        self.key.contains('[')
     }
 
+    pub fn winner(&self) -> &Assignment {
+        let a = if self.first_wins() {
+            self.assignments.first()
+        } else {
+            self.assignments.last()
+        };
+        a.expect("a directive has an assignment")
+    }
+
+    /// The assignments without effect, in load order.
     pub fn overridden(&self) -> &[Assignment] {
-        &self.assignments[..self.assignments.len() - 1]
+        if self.first_wins() {
+            &self.assignments[1..]
+        } else {
+            &self.assignments[..self.assignments.len() - 1]
+        }
     }
 }
 
@@ -778,6 +802,9 @@ struct SetLoader<'a> {
     included_dirs: HashSet<String>,
     /// The files are php-fpm's whole configuration (a `php-fpm.conf`, or an image's).
     complete: bool,
+    /// An include reads files wirelint cannot see (an absolute container path not in the repository, a
+    /// pattern from an unknown variable): they may set any pool's directives.
+    unseen_include: bool,
 }
 
 impl<'a> SetLoader<'a> {
@@ -803,14 +830,16 @@ impl<'a> SetLoader<'a> {
             container_prefix: false,
             included_dirs: HashSet::new(),
             complete: false,
+            unseen_include: false,
             pool_index: HashMap::new(),
             loaded_files: HashSet::new(),
         }
     }
 
     fn finish(mut self) -> PoolSet {
-        // With the main config known, the set is complete: php-fpm's post-processing checks apply.
-        if self.complete {
+        // With the main config known, the set is complete: php-fpm's post-processing checks apply. Not when
+        // an include reads files wirelint cannot see: they may complete any pool.
+        if self.complete && !self.unseen_include {
             let problems: Vec<(Span, String)> =
                 self.set.pools.iter().flat_map(pool_problems).collect();
             for (span, message) in problems {
@@ -993,7 +1022,13 @@ impl<'a> SetLoader<'a> {
             Some(i) => &mut self.set.pools[i].directives,
             None => &mut self.set.global,
         };
-        match list.iter_mut().find(|d| d.key == key) {
+        // `access.suppress_path[]` entries do not replace each other: php-fpm keeps every one.
+        let existing = if e.key == "access.suppress_path" {
+            None
+        } else {
+            list.iter_mut().find(|d| d.key == key)
+        };
+        match existing {
             Some(d) => d.assignments.push(assignment),
             None => list.push(EffectiveDirective {
                 key,
@@ -1051,6 +1086,7 @@ impl<'a> SetLoader<'a> {
 
     fn include(&mut self, e: &syntax::Entry, depth: usize) {
         let Some(pattern) = e.value.resolve(self.env) else {
+            self.unseen_include = true;
             return;
         };
         if pattern.is_empty() {
@@ -1102,6 +1138,7 @@ impl<'a> SetLoader<'a> {
             // glob(3) returns a directory marked with `/`, which php-fpm skips: not missing.
             missing: !is_glob && matches.is_empty() && checkable && !resolved.is_dir(),
         });
+        self.unseen_include |= matches.is_empty() && !checkable;
         for path in matches {
             let name = crate::source::display_name(&path);
             match self.sources.load(&path, name) {
@@ -1190,6 +1227,7 @@ impl SetLoader<'_> {
                 && !view_dir
                 && !(host.is_some() && resolved.is_dir()),
         });
+        self.unseen_include |= found.is_empty() && !complete && host.is_none() && !view_dir;
         for c in found.keys() {
             let c = String::from_utf8_lossy(c);
             if let Some((dir, _)) = c.rsplit_once('/') {

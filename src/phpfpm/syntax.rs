@@ -78,8 +78,9 @@ impl Value {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Env { name, .. } => match env {
-                    Some(env) => out.push_str(env.get(name).map(String::as_str).unwrap_or("")),
+                Part::Env { name, .. } => match env.map(|e| e.get(name)) {
+                    Some(Some(v)) if v == crate::phpfpm::UNKNOWN_VALUE => return None,
+                    Some(v) => out.push_str(v.map(String::as_str).unwrap_or("")),
                     None => return None,
                 },
             }
@@ -97,7 +98,9 @@ impl Value {
 
 pub fn parse(file: FileId, text: &str) -> Parsed {
     let mut out = Parsed::default();
-    let mut start = 0;
+    // A UTF-8 byte order mark is skipped (`php-fpm8.2 -tt` reads `\u{feff}[www]` as `[www]`); spans stay
+    // offsets into the text as given.
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let bytes = text.as_bytes();
     while start <= text.len() {
         let end = memchr(b'\n', &bytes[start..]).map_or(text.len(), |i| start + i);
@@ -436,12 +439,32 @@ mod tests {
         let p = parse(FileId(0), line);
         assert!(p.errors.is_empty(), "{line}: {:?}", p.errors);
         match &p.lines[0].kind {
-            LineKind::Entry(e) => e.value.resolve(Some(&crate::phpfpm::Env::from([(
-                "HOME".to_string(),
-                "/home/h".to_string(),
-            )]))),
+            LineKind::Entry(e) => e.value.resolve(Some(&crate::phpfpm::Env::from([
+                ("HOME".to_string(), "/home/h".to_string()),
+                (
+                    "HOSTNAME".to_string(),
+                    crate::phpfpm::UNKNOWN_VALUE.to_string(),
+                ),
+            ]))),
             _ => panic!(),
         }
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let text = "\u{feff}[www]\nlisten = 9000\n";
+        let p = parse(FileId(0), text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        match &p.lines[0].kind {
+            LineKind::Section { name, name_span } => {
+                assert_eq!(name, "www");
+                assert_eq!(&text[name_span.start as usize..name_span.end as usize], "www");
+            }
+            _ => panic!(),
+        }
+        let p = parse(FileId(0), "\u{feff}pm = static");
+        assert!(p.errors.is_empty());
+        assert!(matches!(&p.lines[0].kind, LineKind::Entry(e) if e.key == "pm"));
     }
 
     fn error(line: &str) -> String {
@@ -456,6 +479,9 @@ mod tests {
     #[test]
     fn values_as_php_fpm_reads_them() {
         assert_eq!(value("listen = a ; c").unwrap(), "a");
+        // Set, value unknown: the value is unknown, not empty.
+        assert_eq!(value("listen = ${HOSTNAME}:9000"), None);
+        assert_eq!(value("listen = ${UNSET}9000").unwrap(), "9000");
         assert_eq!(value("listen = a # c").unwrap(), "a # c");
         assert_eq!(value("listen = ${HOME}/x").unwrap(), "/home/h/x");
         assert_eq!(value(r#"listen = "a\"b""#).unwrap(), "a\"b");

@@ -93,6 +93,31 @@ impl ImageRef {
         self.official && (BASE_IMAGES.contains(&self.repo.as_str()) || self.ports_row().is_some())
     }
 
+    /// The variables every container of this image starts with although no file of the repository sets
+    /// them: Docker's own (`PATH`, `HOSTNAME`, `HOME`: `createDaemonEnvironment`) and, for the official
+    /// `php` image, its Dockerfile's `ENV` (docker-library/php `Dockerfile-linux.template`). With the value
+    /// when it is the same in every tag, else `None` (set, value unknown).
+    pub fn own_env(&self) -> Vec<(&'static str, Option<&'static str>)> {
+        let mut out = vec![("PATH", None), ("HOSTNAME", None), ("HOME", None)];
+        if self.official && self.repo == "php" {
+            out.push(("PHP_INI_DIR", Some("/usr/local/etc/php")));
+            for name in [
+                "PHPIZE_DEPS",
+                "PHP_CFLAGS",
+                "PHP_CPPFLAGS",
+                "PHP_LDFLAGS",
+                "GPG_KEYS",
+                "PHP_VERSION",
+                "PHP_URL",
+                "PHP_ASC_URL",
+                "PHP_SHA256",
+            ] {
+                out.push((name, None));
+            }
+        }
+        out
+    }
+
     /// The image's row of `ports.tsv`: ports, config paths, environment variables. Only for official
     /// images: `bitnami/nginx` or `cgr.dev/chainguard/nginx` share the name, not the ports (8080).
     fn ports_row(&self) -> Option<[&'static str; 3]> {
@@ -243,6 +268,22 @@ mod tests {
         assert!(!known("ghcr.io/acme/api:1.4"));
         assert!(!known("wodby/php:8.3"));
         assert!(!known("myapp"));
+    }
+
+    #[test]
+    fn own_environment() {
+        let s = Span::point(FileId(0), 0);
+        let names = |r: &str| -> Vec<&str> {
+            ImageRef::parse(r, s, false)
+                .own_env()
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        assert!(names("php:8.3-fpm").contains(&"PHP_INI_DIR"));
+        assert!(names("php:8.3-fpm").contains(&"HOSTNAME"));
+        assert!(!names("wodby/php:8.3").contains(&"PHP_INI_DIR"));
+        assert_eq!(names("nginx:1.27"), ["PATH", "HOSTNAME", "HOME"]);
     }
 
     #[test]

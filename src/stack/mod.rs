@@ -669,7 +669,14 @@ fn place_fpm(
     let main_mounted = p.fs.get(FPM_MAIN).is_some_and(is_repo_file);
     s.phpfpm.image = layout_image.clone();
     // A variable the environment may hold but the repository does not show is not known to be unset.
-    s.phpfpm.env = p.env.clone().filter(|_| p.env_complete);
+    // Docker's own variables and the image's `ENV` are set although no file shows them.
+    s.phpfpm.env = p.env.clone().filter(|_| p.env_complete).map(|mut env| {
+        for (name, value) in p.image.as_ref().map(ImageRef::own_env).unwrap_or_default() {
+            env.entry(name.to_string())
+                .or_insert_with(|| value.unwrap_or(crate::phpfpm::UNKNOWN_VALUE).to_string());
+        }
+        env
+    });
     let loaded = if main_mounted || layout_image.is_some() {
         // php-fpm's main config is known (mounted, or the image's): its includes are evaluated against the
         // container's files, the image's stock files where no mount replaces or hides them.

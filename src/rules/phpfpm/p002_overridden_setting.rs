@@ -5,8 +5,10 @@ use crate::rules::{Check, PhpFpmCx};
 
 declare_rule! {
     /// ## What it does
-    /// Reports a pool directive that one file sets and a file php-fpm loads later sets again to a different
-    /// value. The finding points at the line that has no effect and names the line that wins.
+    /// Reports a pool directive that two files php-fpm loads set to different values. The finding points at
+    /// the line that has no effect and names the line that wins: for a plain directive (`listen`) the one
+    /// loaded last, for an array entry (`php_value[…]`, `php_admin_value[…]`, `php_flag[…]`,
+    /// `php_admin_flag[…]`, `env[…]`) the one loaded first.
     ///
     /// Lines in an image's built-in stock files (with `--php-image`) are not reported: overriding them is
     /// what user files are for.
@@ -15,7 +17,9 @@ declare_rule! {
     /// The file you read is not the file that counts. php-fpm loads `include=` globs in byte order
     /// (`zz-docker.conf` after `www.conf`, `10-a.conf` before `9-a.conf`) and the last value wins, so an
     /// edit to the earlier file silently does nothing — the classic "`www.conf` says `127.0.0.1:9000` but
-    /// php-fpm listens on `9000`" confusion.
+    /// php-fpm listens on `9000`" confusion. Array entries work the other way round: php-fpm collects them
+    /// in a list it prepends to and applies in order, so the first value loaded stays in effect and a
+    /// `php_admin_value[memory_limit]` in a later `zz-prod.conf` does nothing.
     ///
     /// ## Example
     /// ```ini
@@ -50,9 +54,21 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                 if a.line.file == winner.line.file || a.shown() == winner.shown() || built_in {
                     continue;
                 }
-                out.push(
-                    RULE.diag(
-                        a.key_span.to(a.value_span),
+                let (message, related) = if directive.first_wins() {
+                    (
+                        format!(
+                            "`{} = {}` in pool `{}` has no effect: {} sets it earlier to `{}`, and php-fpm \
+                             keeps the first value of an array entry",
+                            directive.key,
+                            a.shown(),
+                            pool.name,
+                            place(cx.sources, winner),
+                            winner.shown()
+                        ),
+                        "this earlier value wins",
+                    )
+                } else {
+                    (
                         format!(
                             "`{} = {}` in pool `{}` has no effect: {} sets it to `{}` later",
                             directive.key,
@@ -61,14 +77,18 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                             place(cx.sources, winner),
                             winner.shown()
                         ),
+                        "this later value wins",
                     )
+                };
+                out.push(
+                    RULE.diag(a.key_span.to(a.value_span), message)
                     .with_help(format!(
                         "php-fpm uses `{} = {}`; remove this line or change the winning one, so one file says \
                          what php-fpm does",
                         directive.key,
                         winner.shown()
                     ))
-                    .with_related(winner.key_span.to(winner.value_span), "this later value wins"),
+                    .with_related(winner.key_span.to(winner.value_span), related),
                 );
             }
         }

@@ -8,6 +8,8 @@ declare_rule! {
     /// Reports a key php-fpm does not know in the section where it stands — typically a typo
     /// (`pm.max_childs`), or a pool directive in `[global]` (or a global one in a pool), and says which
     /// key was probably meant. Keys come from php-src's `fpm_conf.c` (`grammar/phpfpm/directives.tsv`).
+    /// A line "commented out" with `#` (`#listen = …`) is such a key too: php-fpm has no `#` comments
+    /// (PHP 7 removed them from INI files).
     ///
     /// ## Why is this bad?
     /// php-fpm refuses the whole configuration ("unknown entry 'pm.max_childs'") and does not start.
@@ -50,7 +52,15 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
             _ => directives::find(Section::Global, &u.key)
                 .map(|_| "it is a global directive: move it under `[global]`".to_string()),
         };
-        let help = other.or_else(|| {
+        // `#listen = …`: a line meant as commented out. PHP 7 removed `#` comments from INI files.
+        let hash = u.key.starts_with('#').then(|| {
+            format!(
+                "`#` does not start a comment in php-fpm files: php-fpm reads `{}` as a key and refuses \
+                 it; comment the line out with `;`",
+                u.key
+            )
+        });
+        let help = hash.or(other).or_else(|| {
             directives::suggest(u.section, &u.key).map(|s| format!("did you mean `{s}`?"))
         });
         let mut d = RULE.diag(

@@ -7,8 +7,10 @@ declare_rule! {
     /// Reports a `${VAR}` in a php-fpm file when the environment php-fpm starts with is known and `VAR` is
     /// not set in it. The environment is known when it is given (`--php-env FILE`), or in stack mode when
     /// the service runs an official image (or builds on one) whose own `ENV` is known: then it is that
-    /// image's Dockerfile `ENV`, `env_file` and `environment`. Otherwise (`wodby/php`, an image built
-    /// elsewhere) the rule stays quiet.
+    /// image's Dockerfile `ENV`, `env_file` and `environment`, plus what every such container has without a
+    /// file saying so — the official `php` image's own `ENV` (`PHP_INI_DIR`, `PHP_VERSION`, `PHPIZE_DEPS`,
+    /// …) and Docker's `PATH`, `HOSTNAME` and `HOME`. Otherwise (`wodby/php`, an image built elsewhere) the
+    /// rule stays quiet.
     ///
     /// ## Why is this bad?
     /// php-fpm substitutes an empty string: `listen = ${FPM_PORT}` becomes no address at all and php-fpm
