@@ -458,7 +458,10 @@ mod tests {
         match &p.lines[0].kind {
             LineKind::Section { name, name_span } => {
                 assert_eq!(name, "www");
-                assert_eq!(&text[name_span.start as usize..name_span.end as usize], "www");
+                assert_eq!(
+                    &text[name_span.start as usize..name_span.end as usize],
+                    "www"
+                );
             }
             _ => panic!(),
         }
