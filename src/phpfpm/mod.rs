@@ -650,7 +650,11 @@ fn load_inner(
                         .to_string_lossy()
                         .into_owned(),
                 );
+                // No main config: what includes these files, and which files php-fpm loads before each, is
+                // unknown, so lines before a file's first section header belong to an unknown section (a
+                // header-less fragment continues whatever section the file before it ended in).
                 for (_, id) in &files {
+                    l.section_unknown = true;
                     l.load_file(*id, 1);
                 }
             }
@@ -794,6 +798,9 @@ struct SetLoader<'a> {
     loaded_files: HashSet<FileId>,
     /// The pool the next entry belongs to (`current_wp`); `None` is `[global]`.
     current: Option<usize>,
+    /// The section the next entry belongs to is unknown (a file without a header whose including order is
+    /// unknown): its entries are not placed, nor judged by section.
+    section_unknown: bool,
     /// The container's files, when php-fpm runs in a container: absolute includes are evaluated against it.
     view: Option<View>,
     /// The prefix is a path in the container (the image's), not in the repository.
@@ -826,6 +833,7 @@ impl<'a> SetLoader<'a> {
                 ..PoolSet::default()
             },
             current: None,
+            section_unknown: false,
             view: None,
             container_prefix: false,
             included_dirs: HashSet::new(),
@@ -879,6 +887,7 @@ impl<'a> SetLoader<'a> {
                 LineKind::Section { name, name_span } => {
                     if name.eq_ignore_ascii_case("global") {
                         self.current = None;
+                        self.section_unknown = false;
                         continue;
                     }
                     let pools = &mut self.set.pools;
@@ -895,6 +904,7 @@ impl<'a> SetLoader<'a> {
                         });
                     self.set.pools[i].sections.push(*name_span);
                     self.current = Some(i);
+                    self.section_unknown = false;
                 }
                 LineKind::Entry(entry) => {
                     for (name, span) in entry.value.env_refs() {
@@ -914,6 +924,9 @@ impl<'a> SetLoader<'a> {
     }
 
     fn entry(&mut self, line: Span, e: &syntax::Entry) {
+        if self.section_unknown {
+            return;
+        }
         let mut value = if e.value.expression || is_templated(&e.value.raw) {
             None
         } else {

@@ -91,13 +91,14 @@ pub fn backing(stack: &Stack, i: usize, path: &str) -> (Backing, Option<Span>) {
     let Some(ms) = mounts(stack, i) else {
         return (Backing::Unknown, None);
     };
-    let mut best: Option<(usize, &Mount<'_>, &str)> = None;
+    let path = run_dir(path);
+    let mut best: Option<(usize, &Mount<'_>, String)> = None;
     for m in &ms {
-        let target = m.target;
+        let target = run_dir(m.target);
         if !target.starts_with('/') {
             continue;
         }
-        let Some(rel) = under(path, target) else {
+        let Some(rel) = under(&path, &target).map(str::to_string) else {
             continue;
         };
         let len = target.trim_end_matches('/').len();
@@ -111,7 +112,7 @@ pub fn backing(stack: &Stack, i: usize, path: &str) -> (Backing, Option<Span>) {
     };
     let span = Some(m.span);
     let b = match (&m.kind, m.source) {
-        (MountKind::Volume, Some(s)) => Backing::Volume(s.to_string(), rel.to_string()),
+        (MountKind::Volume, Some(s)) => Backing::Volume(s.to_string(), rel),
         (MountKind::Bind, Some(s)) if !s.starts_with('~') && !s.contains('$') => {
             let host = clean(m.dir, s);
             let host = if rel.is_empty() { host } else { host.join(rel) };
@@ -121,4 +122,13 @@ pub fn backing(stack: &Stack, i: usize, path: &str) -> (Backing, Option<Span>) {
         _ => Backing::Unknown,
     };
     (b, span)
+}
+
+/// `/var/run` is a symlink to `/run` in Debian, Ubuntu and Alpine based images (`base-files`,
+/// `alpine-baselayout`), and Docker resolves a mount target through it: both spell one directory.
+pub fn run_dir(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/var/run") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("/run{rest}").into(),
+        _ => path.into(),
+    }
 }

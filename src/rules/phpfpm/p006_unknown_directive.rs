@@ -9,7 +9,9 @@ declare_rule! {
     /// (`pm.max_childs`), or a pool directive in `[global]` (or a global one in a pool), and says which
     /// key was probably meant. Keys come from php-src's `fpm_conf.c` (`grammar/phpfpm/directives.tsv`).
     /// A line "commented out" with `#` (`#listen = …`) is such a key too: php-fpm has no `#` comments
-    /// (PHP 7 removed them from INI files).
+    /// (PHP 7 removed them from INI files). Lines before a file's first section header are judged only
+    /// when wirelint knows what php-fpm loads before that file (its `php-fpm.conf`, or the image's): such a
+    /// fragment continues the section the previous file ended in.
     ///
     /// ## Why is this bad?
     /// php-fpm refuses the whole configuration ("unknown entry 'pm.max_childs'") and does not start.

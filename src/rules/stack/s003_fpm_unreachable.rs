@@ -5,7 +5,7 @@ use crate::nginx::args::{Host, PassKind};
 use crate::phpfpm::ListenAddress;
 use crate::rules::{Check, StackCx};
 use crate::source::Span;
-use crate::stack::mounts::{backing, Backing};
+use crate::stack::mounts::{backing, run_dir, Backing};
 use crate::stack::resolve::Resolution;
 use crate::stack::targets::pass_targets;
 
@@ -18,9 +18,10 @@ declare_rule! {
     /// `upstream` `server unix:PATH`) where PATH is the effective `listen` of php-fpm in *another* service of
     /// the project and no volume the two services share holds the socket: the same named volume, the same
     /// host directory, or `volumes_from`, mounted so that the socket's path in php-fpm's container is PATH in
-    /// nginx's (a tmpfs or anonymous volume is never shared). Only reported when the php-fpm configuration is
-    /// known completely (an official `php:*-fpm` image, or a mounted `php-fpm.conf`, and no `RUN` of the
-    /// image's Dockerfile that names php-fpm's configuration: `sed -i … www.conf`, `echo … >
+    /// nginx's (a tmpfs or anonymous volume is never shared; `/var/run/…` and `/run/…` are one path, as
+    /// `/var/run` links to `/run` in Debian and Alpine based images). Only reported when the php-fpm
+    /// configuration is known completely (an official `php:*-fpm` image, or a mounted `php-fpm.conf`, and no
+    /// `RUN` of the image's Dockerfile that names php-fpm's configuration: `sed -i … www.conf`, `echo … >
     /// php-fpm.d/zz.conf`); a socket path no php-fpm in the project listens on is left alone.
     ///
     /// ## Why is this bad?
@@ -238,7 +239,8 @@ fn check_unix_sockets(cx: &StackCx<'_>, out: &mut Vec<Diagnostic>) {
                     let Some((ListenAddress::Unix { path: l }, d)) = set.listen(pool) else {
                         continue;
                     };
-                    if l != *path {
+                    // `/var/run/x.sock` and `/run/x.sock` are one file (`/var/run` → `/run`).
+                    if run_dir(&l) != run_dir(path) {
                         continue;
                     }
                     if b == a || shares(cx, a, path, b, &l) {
