@@ -1413,42 +1413,27 @@ impl Dockerfile {
     /// sets an `ENTRYPOINT` (which resets an inherited `CMD` and runs it through a program this file does
     /// not show).
     pub fn effective_cmd(&self, target: Option<&str>) -> Option<&Command> {
-        let mut stage = self.target_stage(target)?;
         let mut cmd = None;
-        for _ in 0..=self.stages.len() {
+        for stage in self.stage_chain(target) {
             if stage.entrypoint.is_some() {
                 return None;
             }
             if cmd.is_none() {
                 cmd = stage.cmd.as_ref();
             }
-            match &stage.base {
-                BaseImage::Stage(j) => stage = self.stages.get(*j)?,
-                _ => return cmd,
-            }
         }
-        None
+        cmd
     }
 
     /// The `RUN` commands the target stage's image was built with: its own and those of the stages it is
-    /// built `FROM`.
+    /// built `FROM`, in build order.
     pub fn chain_runs(&self, target: Option<&str>) -> Vec<&str> {
-        let mut runs = Vec::new();
-        let Some(mut stage) = self.target_stage(target) else {
-            return runs;
-        };
-        for _ in 0..=self.stages.len() {
-            runs.extend(stage.runs.iter().rev().map(String::as_str));
-            match &stage.base {
-                BaseImage::Stage(j) => match self.stages.get(*j) {
-                    Some(s) => stage = s,
-                    None => break,
-                },
-                _ => break,
-            }
-        }
-        runs.reverse();
-        runs
+        let chain: Vec<&Stage> = self.stage_chain(target).collect();
+        chain
+            .iter()
+            .rev()
+            .flat_map(|s| s.runs.iter().map(String::as_str))
+            .collect()
     }
 
     /// The base image the target stage's FROM chain ends in (following `FROM stage`), e.g.
@@ -1463,15 +1448,18 @@ impl Dockerfile {
     /// The stage whose `FROM` names the image [`Dockerfile::final_base`] returns (its `from_span` is where
     /// the image is named). `None` when the chain ends in scratch, an unresolvable reference or no stage.
     pub fn final_base_stage(&self, target: Option<&str>) -> Option<&Stage> {
-        let mut stage = self.target_stage(target)?;
-        for _ in 0..=self.stages.len() {
-            match &stage.base {
-                BaseImage::Image { .. } => return Some(stage),
-                BaseImage::Stage(j) => stage = self.stages.get(*j)?,
-                BaseImage::Scratch | BaseImage::Unknown(_) => return None,
-            }
-        }
-        None
+        self.stage_chain(target)
+            .last()
+            .filter(|s| matches!(s.base, BaseImage::Image { .. }))
+    }
+
+    /// The target stage, then each stage it is built `FROM`, up to the one built from an image (or
+    /// scratch, or an unknown reference). A stage's `FROM` names an earlier stage only, so the chain ends.
+    fn stage_chain(&self, target: Option<&str>) -> impl Iterator<Item = &Stage> {
+        std::iter::successors(self.target_stage(target), |s| match s.base {
+            BaseImage::Stage(j) if j < s.index => self.stages.get(j),
+            _ => None,
+        })
     }
 
     /// Indices of the stages the target stage needs (its FROM chain and `COPY --from` stages, transitively),
