@@ -46,6 +46,16 @@ fn key(d: &Directive) -> ScopeKey {
     d as *const Directive as usize
 }
 
+/// The blocks whose directives a directive with these parents inherits (`resolver` and the like):
+/// innermost first, then the configuration's top level (key 0).
+fn inherited_scopes<'p>(parents: &'p [&Directive]) -> impl Iterator<Item = ScopeKey> + 'p {
+    parents
+        .iter()
+        .rev()
+        .map(|p| key(p))
+        .chain(std::iter::once(0))
+}
+
 fn scope_of(parents: &[&Directive]) -> ScopeKey {
     parents.last().map_or(0, |p| key(p))
 }
@@ -282,12 +292,7 @@ impl<'a> Index<'a> {
     /// The `resolver` that applies to a directive with these parents: the innermost enclosing block's,
     /// inherited outwards (location → server → http; for upstreams: upstream → http).
     pub fn resolver_in_scope(&self, parents: &[&Directive]) -> Option<&'a Directive> {
-        parents
-            .iter()
-            .rev()
-            .map(|p| key(p))
-            .chain(std::iter::once(0))
-            .find_map(|k| self.resolvers.get(&k).copied())
+        inherited_scopes(parents).find_map(|k| self.resolvers.get(&k).copied())
     }
 
     /// Whether an `include` whose content is unknown (an absolute path wirelint cannot map, such as one
@@ -295,11 +300,7 @@ impl<'a> Index<'a> {
     /// parents: then whether a `resolver` is in scope is unknown.
     pub fn unread_include_in_scope(&self, parents: &[&Directive]) -> bool {
         !self.unread_includes.is_empty()
-            && parents
-                .iter()
-                .map(|p| key(p))
-                .chain(std::iter::once(0))
-                .any(|k| self.unread_includes.contains(&k))
+            && inherited_scopes(parents).any(|k| self.unread_includes.contains(&k))
     }
 
     /// Whether a target evaluated at request time to this host and port is served by an upstream group
