@@ -197,8 +197,17 @@ fn vite_sets_host(text: &str) -> bool {
 }
 
 /// Whether an address (`HOST:PORT` or `HOST`) is on loopback.
+/// Whether a `HOST:PORT` (or `[IPV6]:PORT`, or a bare host) address names loopback.
 fn is_loopback_addr(a: &str) -> bool {
-    a.starts_with("127.") || a.starts_with("localhost") || a.starts_with("[::1]")
+    let host = if let Some(rest) = a.strip_prefix('[') {
+        rest.split_once(']').map_or(rest, |(h, _)| h)
+    } else {
+        match a.rsplit_once(':') {
+            Some((h, port)) if !h.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => a,
+        }
+    };
+    crate::phpfpm::is_loopback_host(host)
 }
 
 /// Whether a YAML file sets the top-level `key` to something other than a loopback address (a value
@@ -524,6 +533,31 @@ mod tests {
     /// A server with no variable set and nothing in its working directory.
     fn fires(cmd: &str) -> bool {
         fires_with(cmd, &[], &[])
+    }
+
+    #[test]
+    fn loopback_addresses() {
+        for a in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "[::1]:8000",
+            "127.0.0.2",
+            "::1",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback_addr(a), "{a}");
+        }
+        for a in [
+            "0.0.0.0:8000",
+            "localhost.example.com:8000",
+            "[::]:8000",
+            "127x:1",
+            ":8000",
+        ] {
+            assert!(!is_loopback_addr(a), "{a}");
+        }
+        assert!(fires("mkdocs serve -a localhost:8000"));
+        assert!(!fires("mkdocs serve -a localhost.example.com:8000"));
     }
 
     #[test]
