@@ -1134,10 +1134,7 @@ fn check_model(p: &Project, cx: &mut Ctx<'_>, fragment: bool) {
                 let (path, required) = match &item.value {
                     Value::Map(_) => (
                         item.get("path").and_then(Node::as_str),
-                        !matches!(
-                            item.get("required").map(Node::resolved),
-                            Some(yaml::Resolved::Bool(false))
-                        ),
+                        item.get("required").and_then(Node::compose_bool) != Some(false),
                     ),
                     _ => (item.as_str(), true),
                 };

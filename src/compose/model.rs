@@ -264,10 +264,7 @@ fn volume(item: &Node) -> Option<VolumeMount> {
                     .get("target")
                     .and_then(text)
                     .unwrap_or_else(|| Spanned::new(String::new(), item.head_span())),
-                read_only: matches!(
-                    item.get("read_only").map(Node::resolved),
-                    Some(Resolved::Bool(true))
-                ) || item.get("read_only").and_then(Node::as_str) == Some("true"),
+                read_only: item.get("read_only").and_then(Node::compose_bool) == Some(true),
                 span: item.head_span(),
             })
         }
@@ -404,18 +401,15 @@ fn service(name: Spanned<String>, n: &Node, active_profiles: &[String]) -> Servi
         }
     }
     let healthcheck = n.entry("healthcheck").and_then(|e| {
-        let disabled = matches!(
-            e.value.get("disable").map(Node::resolved),
-            Some(Resolved::Bool(true))
-        ) || e
-            .value
-            .get("test")
-            .and_then(|t| match &t.value {
-                Value::Seq(items) => items.first().and_then(Node::as_str).map(|s| s == "NONE"),
-                Value::Scalar(_) => Some(t.as_str() == Some("NONE")),
-                _ => None,
-            })
-            .unwrap_or(false);
+        let disabled = e.value.get("disable").and_then(Node::compose_bool) == Some(true)
+            || e.value
+                .get("test")
+                .and_then(|t| match &t.value {
+                    Value::Seq(items) => items.first().and_then(Node::as_str).map(|s| s == "NONE"),
+                    Value::Scalar(_) => Some(t.as_str() == Some("NONE")),
+                    _ => None,
+                })
+                .unwrap_or(false);
         let has_test = e.value.get("test").is_some();
         (!disabled && has_test).then_some(e.key.span)
     });

@@ -114,6 +114,18 @@ impl Node {
         }
     }
 
+    /// The boolean compose reads from a field of boolean type: a YAML bool, or a string it casts as
+    /// compose-go's `toBoolean` does (`y`, `yes`, `true`, `on`, `n`, `no`, `false`, `off`, in any case;
+    /// `external: "false"` is false). `None` for anything else (compose rejects it).
+    pub fn compose_bool(&self) -> Option<bool> {
+        let text = self.as_str()?;
+        match text.to_ascii_lowercase().as_str() {
+            "y" | "yes" | "true" | "on" => Some(true),
+            "n" | "no" | "false" | "off" => Some(false),
+            _ => None,
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.as_map()?
             .iter()

@@ -64,7 +64,8 @@ pub fn is_external(p: &Project, network: &str) -> bool {
         return false;
     };
     match n.get("external") {
-        Some(e) => e.as_str() != Some("false") && !e.is_null(),
+        // A mapping (`external: {name: …}`, the old form) is external too.
+        Some(e) => e.compose_bool() != Some(false) && !e.is_null(),
         None => false,
     }
 }

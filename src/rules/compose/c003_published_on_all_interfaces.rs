@@ -177,13 +177,9 @@ fn networks_bind_loopback(cx: &ComposeCx<'_>, s: &crate::compose::model::Service
             let Some(def) = defined.and_then(|d| d.get(&n.name.value)) else {
                 return false;
             };
-            let external = def.get("external").is_some_and(|e| {
-                !matches!(
-                    e.resolved(),
-                    crate::compose::yaml::Resolved::Bool(false)
-                        | crate::compose::yaml::Resolved::Null
-                )
-            });
+            let external = def
+                .get("external")
+                .is_some_and(|e| e.compose_bool() != Some(false) && !e.is_null());
             let bridge = def
                 .get("driver")
                 .and_then(|d| d.as_str())
