@@ -70,11 +70,15 @@ impl ImageRef {
             "php" if tag.contains("fpm") => Family::PhpFpm,
             _ => Family::Other,
         };
-        // Only the official images' layouts are known; other namespaces may differ.
-        let official = !repo_path.contains('/')
-            || repo_path.starts_with("library/")
-            || repo_path.starts_with("docker.io/library/")
-            || repo_path == "nginxinc/nginx-unprivileged";
+        // Only the official images' layouts are known; other namespaces may differ. Docker Hub's
+        // official images are also named with the registry (`docker.io/nginx`, `index.docker.io/…`).
+        let hub_path = ["docker.io/", "index.docker.io/", "registry-1.docker.io/"]
+            .iter()
+            .find_map(|r| repo_path.strip_prefix(r))
+            .unwrap_or(repo_path);
+        let official = !hub_path.contains('/')
+            || hub_path.starts_with("library/")
+            || hub_path == "nginxinc/nginx-unprivileged";
         ImageRef {
             reference: reference.to_string(),
             repo,
@@ -235,10 +239,19 @@ mod tests {
             ImageRef::parse("postgres:16", s, false).default_ports(),
             vec![5432]
         );
-        assert_eq!(
-            ImageRef::parse("docker.io/library/nginx", s, false).family,
-            Family::Nginx
-        );
+        for official in [
+            "docker.io/library/nginx",
+            "docker.io/nginx:1.27",
+            "index.docker.io/library/nginx",
+        ] {
+            assert_eq!(
+                ImageRef::parse(official, s, false).family,
+                Family::Nginx,
+                "{official}"
+            );
+        }
+        assert!(!ImageRef::parse("docker.io/bitnami/nginx", s, false).official);
+        assert!(!ImageRef::parse("ghcr.io/nginx", s, false).official);
         // Another namespace's image of the same name listens elsewhere (bitnami/nginx: 8080).
         assert!(ImageRef::parse("bitnami/nginx:1.27", s, false)
             .default_ports()
