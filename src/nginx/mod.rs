@@ -10,6 +10,7 @@ pub mod directives;
 mod fxhash;
 pub mod includes;
 pub mod lexer;
+pub mod refusals;
 pub mod syntax;
 // Also compiled by build.rs; outside tests the library uses only its context names.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -163,6 +164,7 @@ pub enum Tag {
     OpaqueDefiner,
     Include,
     Root,
+    Location,
     FastcgiParam,
 }
 
@@ -181,6 +183,7 @@ impl Tag {
             "listen" => Tag::Listen,
             "include" => Tag::Include,
             "root" => Tag::Root,
+            "location" => Tag::Location,
             "fastcgi_param" => Tag::FastcgiParam,
             // The names come from the tables the rules use, so a tag never misses one of them.
             _ if args::PassKind::from_directive(name, false).is_some() => Tag::Pass,
