@@ -10,6 +10,7 @@ pub mod directives;
 mod fxhash;
 pub mod includes;
 pub mod lexer;
+pub mod refusals;
 pub mod syntax;
 // Also compiled by build.rs; outside tests the library uses only its context names.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -163,6 +164,7 @@ pub enum Tag {
     OpaqueDefiner,
     Include,
     Root,
+    Location,
     FastcgiParam,
 }
 
@@ -181,6 +183,7 @@ impl Tag {
             "listen" => Tag::Listen,
             "include" => Tag::Include,
             "root" => Tag::Root,
+            "location" => Tag::Location,
             "fastcgi_param" => Tag::FastcgiParam,
             // The names come from the tables the rules use, so a tag never misses one of them.
             _ if args::PassKind::from_directive(name, false).is_some() => Tag::Pass,
@@ -788,11 +791,12 @@ pub fn load(
         reached_by_other.extend(built.load_order.iter().copied().filter(|f| *f != id));
         candidates.push((id, built));
     }
+    let aliased = aliased_roots(sources, &candidates);
     // Inputs reached only through a cycle of inputs become roots in turn, so every input is checked.
-    let mut covered: HashSet<FileId> = HashSet::new();
+    let mut covered: HashSet<FileId> = aliased.iter().copied().collect();
     let mut keep = vec![false; candidates.len()];
     for (i, (id, ..)) in candidates.iter().enumerate() {
-        if !reached_by_other.contains(id) {
+        if !reached_by_other.contains(id) && !aliased.contains(id) {
             keep[i] = true;
             covered.extend(candidates[i].1.load_order.iter().copied());
         }
@@ -850,6 +854,41 @@ pub fn load(
     loaded.configs = group_http_snippets(sources, singles);
     crate::timing::interval("includes, roots", start);
     Ok(loaded)
+}
+
+/// Candidate roots that are the same file as a symlink read under another path: Debian's
+/// `sites-enabled/default` links to `../sites-available/default`, and nginx reads the file through the
+/// link (by `include sites-enabled/*`), so the file is checked once, under the link's path, and not again
+/// as a root of its own. Costs one `lstat` per file, and a `realpath` per symlink (and per root when
+/// there is one).
+fn aliased_roots(sources: &SourceMap, candidates: &[(FileId, includes::Built)]) -> Vec<FileId> {
+    let mut targets: HashMap<std::path::PathBuf, FileId> = HashMap::new();
+    for (_, built) in candidates {
+        for f in &built.load_order {
+            let Some(path) = &sources.get(*f).path else {
+                continue;
+            };
+            if path.is_symlink() {
+                if let Ok(real) = std::fs::canonicalize(path) {
+                    targets.entry(real).or_insert(*f);
+                }
+            }
+        }
+    }
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    candidates
+        .iter()
+        .filter_map(|(id, _)| {
+            let path = sources.get(*id).path.as_ref()?;
+            if path.is_symlink() {
+                return None;
+            }
+            let real = std::fs::canonicalize(path).ok()?;
+            targets.get(&real).filter(|f| **f != *id).map(|_| *id)
+        })
+        .collect()
 }
 
 /// Directories whose `*.conf` files nginx images include together inside `http`: `conf.d/` (official

@@ -10,6 +10,13 @@ declare_rule! {
     /// exactly as nginx reads them: `#` starts a comment only at the start of a word, `{` ends an unquoted
     /// word (so a regular expression with `{n}` must be quoted), `}` does not.
     ///
+    /// Also what nginx refuses while it builds the configuration, with nginx's own message: a `*_pass`
+    /// target with a port whose host names an `upstream` block (`upstream "app" may not have port 8080`),
+    /// two `upstream` blocks of one name, two exact or two prefix `location`s of one path at one level
+    /// (`duplicate location "/api"`), a server listening twice on one address, socket options or
+    /// `default_server` on two `listen`s of one address and port, and a `proxy_pass` with a URI part in
+    /// a regular expression or named location, an `if` or a `limit_except` block.
+    ///
     /// ## Why is this bad?
     /// `nginx -t` fails and the server does not start or reload; the previous configuration stays live.
     ///
@@ -39,7 +46,8 @@ declare_rule! {
 }
 
 /// The parser's findings come from the loader; this adds the block/`;` mismatches that need the
-/// directive table.
+/// directive table and what nginx refuses while building the configuration ([`crate::nginx::refusals`]).
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
     crate::nginx::validate::check(cx.config, cx.sources, "N000", out);
+    crate::nginx::refusals::check(cx.config, cx.sources, out);
 }
