@@ -20,7 +20,7 @@ use directives::Section;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use syntax::{LineKind, Parsed};
+use syntax::{EnvDefaults, LineKind, Parsed};
 
 /// The environment php-fpm starts with (`${VAR}` reads it).
 pub type Env = HashMap<String, String>;
@@ -177,8 +177,11 @@ pub struct IncludeSite {
 /// A `${VAR}` reference.
 #[derive(Clone, Debug)]
 pub struct EnvRef {
+    /// Everything between the braces (`VAR:-x` for `${VAR:-x}`).
     pub name: String,
     pub span: Span,
+    /// It has a `:-` default (PHP 8.3 and later read it; see [`PoolSet::env_defaults`]).
+    pub default: bool,
 }
 
 /// A key php-fpm does not know where it stands.
@@ -214,6 +217,8 @@ pub struct PoolSet {
     pub unknown: Vec<UnknownKey>,
     /// Whether the environment is known (`${VAR}` can be checked).
     pub env: Option<Env>,
+    /// Whether the php-fpm of this set reads `${VAR:-default}`: from the image's PHP version.
+    pub env_defaults: syntax::EnvDefaults,
     /// Files loaded only because php-fpm would load them with the given ones (same pool directory): their
     /// values count, their own findings are not reported.
     pub context: HashSet<FileId>,
@@ -346,6 +351,7 @@ pub fn load_container(
         Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
         None => None,
     };
+    let env_defaults = image.map_or(EnvDefaults::Unknown, image::env_defaults);
     let hidden = |c: &str| {
         tree.complete_dirs.iter().any(|d| {
             c.strip_prefix(d.as_str())
@@ -392,7 +398,14 @@ pub fn load_container(
         }
     };
     let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
-    let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+    let mut l = SetLoader::new(
+        sources,
+        settings,
+        env,
+        env_defaults,
+        &mut parsed,
+        &mut loaded.diagnostics,
+    );
     l.set.label = l.sources.get(main).name.clone();
     l.set.main = Some(main);
     l.set.prefix = settings
@@ -460,6 +473,7 @@ fn load_inner(
         Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
         None => None,
     };
+    let env_defaults = image.map_or(EnvDefaults::Unknown, image::env_defaults);
     let mut loaded = Loaded::default();
     let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
     let mut ids = Vec::new();
@@ -508,7 +522,14 @@ fn load_inner(
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| default_prefix(path));
-        let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        let mut l = SetLoader::new(
+            sources,
+            settings,
+            env,
+            env_defaults,
+            &mut parsed,
+            &mut loaded.diagnostics,
+        );
         l.set.label = crate::source::display_name(path);
         l.set.main = Some(*id);
         // A pool file that merely includes another is not known to be the whole configuration.
@@ -636,7 +657,14 @@ fn load_inner(
             }
         }
         files.sort_by_key(|f| name_of(&f.0, f.1));
-        let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        let mut l = SetLoader::new(
+            sources,
+            settings,
+            env,
+            env_defaults,
+            &mut parsed,
+            &mut loaded.diagnostics,
+        );
         l.set.context = context;
         l.set.label = format!("{}/", crate::source::display_name(&dir));
         match &layout {
@@ -819,6 +847,7 @@ impl<'a> SetLoader<'a> {
         sources: &'a mut SourceMap,
         settings: &'a Settings,
         env: Option<&'a Env>,
+        env_defaults: EnvDefaults,
         parsed: &'a mut HashMap<FileId, Rc<Parsed>>,
         diagnostics: &'a mut Vec<Diagnostic>,
     ) -> SetLoader<'a> {
@@ -830,6 +859,7 @@ impl<'a> SetLoader<'a> {
             diagnostics,
             set: PoolSet {
                 env: env.cloned(),
+                env_defaults,
                 ..PoolSet::default()
             },
             current: None,
@@ -907,10 +937,25 @@ impl<'a> SetLoader<'a> {
                     self.section_unknown = false;
                 }
                 LineKind::Entry(entry) => {
-                    for (name, span) in entry.value.env_refs() {
+                    for (name, span, default) in entry.value.env_refs() {
+                        // Before PHP 8.3 the scanner reads a variable's name up to the `}`: a `$` in it
+                        // is a syntax error.
+                        if default
+                            && name.contains("${")
+                            && self.set.env_defaults == EnvDefaults::NotRead
+                        {
+                            self.p000(
+                                span,
+                                format!(
+                                    "php-fpm before PHP 8.3 cannot read `${{{name}}}`: a `${{` inside `${{…}}` is a syntax error"
+                                ),
+                                Some("`${VAR:-default}` needs PHP 8.3 or later: write the value literally".into()),
+                            );
+                        }
                         self.set.env_refs.push(EnvRef {
                             name: name.to_string(),
                             span,
+                            default,
                         });
                     }
                     if entry.key == "include" && entry.index.is_none() {
@@ -930,7 +975,7 @@ impl<'a> SetLoader<'a> {
         let mut value = if e.value.expression || is_templated(&e.value.raw) {
             None
         } else {
-            e.value.resolve(self.env)
+            e.value.resolve(self.env, self.set.env_defaults)
         };
         if let Some(v) = &value {
             if v.contains("$pool") {
@@ -1098,7 +1143,7 @@ impl<'a> SetLoader<'a> {
     }
 
     fn include(&mut self, e: &syntax::Entry, depth: usize) {
-        let Some(pattern) = e.value.resolve(self.env) else {
+        let Some(pattern) = e.value.resolve(self.env, self.set.env_defaults) else {
             self.unseen_include = true;
             return;
         };
