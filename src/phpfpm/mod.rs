@@ -1084,7 +1084,8 @@ impl<'a> SetLoader<'a> {
         let existing = if e.key == "access.suppress_path" {
             None
         } else {
-            list.iter_mut().find(|d| d.key == key)
+            list.iter_mut()
+                .find(|d| same_list(&d.key) == same_list(&key))
         };
         match existing {
             Some(d) => d.assignments.push(assignment),
@@ -1378,6 +1379,17 @@ enum ViewFile {
     Loaded(FileId),
     /// A repository file, read when an include reaches it.
     Host(PathBuf),
+}
+
+/// The key of the list an array entry goes to: `php_flag[…]` shares `php_value[…]`'s list and
+/// `php_admin_flag[…]` `php_admin_value[…]`'s (`fpm_conf.c`; measured with php-fpm 8.2 through FastCGI: of
+/// `php_value[display_errors] = stderr` then `php_flag[display_errors] = off`, the first line wins).
+fn same_list(key: &str) -> std::borrow::Cow<'_, str> {
+    match key.split_once('[') {
+        Some(("php_flag", rest)) => format!("php_value[{rest}").into(),
+        Some(("php_admin_flag", rest)) => format!("php_admin_value[{rest}").into(),
+        _ => key.into(),
+    }
 }
 
 /// What `fpm_conf_process_all_pools` refuses in a pool whose values are known, in php-fpm's words.
