@@ -247,7 +247,16 @@ impl PoolSet {
         &self,
         pool: &'p EffectivePool,
     ) -> Option<(ListenAddress, &'p EffectiveDirective)> {
-        let d = pool.get("listen")?;
+        self.address(pool, "listen")
+    }
+
+    /// The effective address of a pool's `listen` or `pm.status_listen`.
+    pub fn address<'p>(
+        &self,
+        pool: &'p EffectivePool,
+        key: &str,
+    ) -> Option<(ListenAddress, &'p EffectiveDirective)> {
+        let d = pool.get(key)?;
         let value = d.winner().value.as_deref()?;
         let prefix = pool
             .get("prefix")
