@@ -172,6 +172,18 @@ pub struct IncludeSite {
     pub resolved: PathBuf,
     /// A literal path (no glob characters) that does not exist.
     pub missing: bool,
+    /// A glob whose literal directory does not exist: glob(3) with `GLOB_ERR` aborts and php-fpm refuses to
+    /// start ("Unable to globalize … (ret=2)"; measured with php-fpm 8.2). A glob matching nothing in an
+    /// existing directory only warns.
+    pub missing_dir: bool,
+}
+
+/// Whether a pattern globs only its last component (`dir/*.conf`): its directory is opened as written.
+fn glob_in_literal_dir(pattern: &str) -> bool {
+    match pattern.rsplit_once('/') {
+        Some((dir, last)) => !dir.contains(['*', '?', '[']) && last.contains(['*', '?', '[']),
+        None => false,
+    }
 }
 
 /// A `${VAR}` reference.
@@ -1190,6 +1202,7 @@ impl<'a> SetLoader<'a> {
         let checkable = mapped.is_some()
             || (!pattern.starts_with('/') && !self.container_prefix)
             || Path::new(&joined).parent().is_some_and(Path::is_dir);
+        let is_mapped = mapped.is_some();
         let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
         let is_glob = pattern.contains(['*', '?', '[']);
         let mut matches = self.host_matches(&resolved, is_glob);
@@ -1199,12 +1212,31 @@ impl<'a> SetLoader<'a> {
                 .as_encoded_bytes()
                 .cmp(b.as_os_str().as_encoded_bytes())
         });
+        // A glob's directory is known to be missing only where the repository is known to mirror the
+        // container: through `--map`, or relative to a prefix that is given or laid out as php-fpm's
+        // (`prefix/etc/php-fpm.conf`). A copy of the image's php-fpm.conf kept elsewhere runs with the
+        // image's prefix, where the directory exists.
+        let main_in_etc = self
+            .set
+            .main
+            .and_then(|m| self.sources.get(m).path.as_deref())
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "etc");
+        let dir_checkable = is_mapped
+            || (!pattern.starts_with('/')
+                && !self.container_prefix
+                && (self.settings.phpfpm.prefix.is_some() || main_in_etc));
+        let missing_dir = glob_in_literal_dir(&pattern)
+            && dir_checkable
+            && resolved.parent().is_some_and(|d| !d.exists());
         self.set.includes.push(IncludeSite {
             value_span: e.value_span,
             pattern: pattern.clone(),
             resolved: resolved.clone(),
             // glob(3) returns a directory marked with `/`, which php-fpm skips: not missing.
             missing: !is_glob && matches.is_empty() && checkable && !resolved.is_dir(),
+            missing_dir,
         });
         self.unseen_include |= matches.is_empty() && !checkable;
         for path in matches {
@@ -1285,6 +1317,16 @@ impl SetLoader<'_> {
                 }
             }
         }
+        // A glob's directory under a bind-mounted directory exists exactly when the repository has it.
+        let missing_dir = glob_in_literal_dir(&pattern)
+            && complete
+            && host.is_some()
+            && !view.files.iter().any(|(c, _)| under(literal_dir, c))
+            && !view
+                .complete_dirs
+                .iter()
+                .any(|d| d == literal_dir || under(literal_dir, d))
+            && resolved.parent().is_some_and(|d| !d.exists());
         self.set.includes.push(IncludeSite {
             value_span: e.value_span,
             pattern,
@@ -1294,6 +1336,7 @@ impl SetLoader<'_> {
                 && (complete || host.is_some())
                 && !view_dir
                 && !(host.is_some() && resolved.is_dir()),
+            missing_dir,
         });
         self.unseen_include |= found.is_empty() && !complete && host.is_none() && !view_dir;
         for c in found.keys() {
