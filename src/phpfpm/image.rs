@@ -129,6 +129,72 @@ fn describe(o: Official) -> &'static str {
     }
 }
 
+/// Whether the php-fpm of an image reads `${VAR:-default}` (PHP 8.3 and later), from the PHP version its
+/// name gives: `php:8.3-fpm`, `php:8.2.20-fpm-alpine`, `debian:php8.2`, `alpine:php83`; the floating
+/// `php:fpm…` and `php:8-fpm…` follow the newest release. Unknown for any other name and for 8.3.0
+/// pre-releases.
+pub fn env_defaults(image: &str) -> super::syntax::EnvDefaults {
+    use super::syntax::EnvDefaults;
+    let image = image.split('@').next().unwrap_or(image);
+    let (repo, tag) = match image.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => (r, t),
+        _ => (image, "latest"),
+    };
+    let repo_name = repo.rsplit('/').next().unwrap_or(repo);
+    let version: Option<(u32, Option<u32>)> = match repo_name {
+        "php" if tag.starts_with("fpm") => Some((8, None)),
+        "php" => {
+            let v: String = tag
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let rest = tag[v.len()..].to_ascii_lowercase();
+            let nums: Vec<u32> = v.split('.').map_while(|n| n.parse().ok()).collect();
+            let pre = ["rc", "alpha", "beta"].iter().any(|p| rest.starts_with(p));
+            match nums.as_slice() {
+                [8, 3, 0, ..] if pre => None,
+                [major] if rest.starts_with('-') => Some((*major, None)),
+                [major, minor, ..] => Some((*major, Some(*minor))),
+                _ => None,
+            }
+        }
+        "debian" | "ubuntu" => {
+            let v = tag.trim_start_matches("php").trim_end_matches("-fpm");
+            match v.split_once('.') {
+                Some((a, b)) => a.parse().ok().zip(b.parse().ok().map(Some)),
+                None => None,
+            }
+        }
+        "alpine" => {
+            let v = tag.trim_start_matches("php").trim_end_matches("-fpm");
+            let mut digits = v.chars().map(|c| c.to_digit(10));
+            match (digits.next(), digits.next(), digits.next()) {
+                (Some(Some(a)), Some(Some(b)), None) => Some((a, Some(b))),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    match version {
+        None => EnvDefaults::Unknown,
+        // The newest release of a major: PHP 8 is past 8.3, PHP 7 and before never had it.
+        Some((major, None)) => {
+            if major >= 8 {
+                EnvDefaults::Read
+            } else {
+                EnvDefaults::NotRead
+            }
+        }
+        Some((major, Some(minor))) => {
+            if (major, minor) >= (8, 3) {
+                EnvDefaults::Read
+            } else {
+                EnvDefaults::NotRead
+            }
+        }
+    }
+}
+
 /// The layout for `--php-image`: `php:TAG` (any registry prefix, `library/php`), or the package layouts
 /// `debian:php8.2` and `alpine:php83`.
 pub fn layout_for(image: &str) -> Result<Layout, String> {
@@ -252,6 +318,33 @@ mod tests {
         assert_eq!(o("8-fpm"), Official::Post2026);
         assert_eq!(o("8.6.0RC1-fpm"), Official::Post2026);
         assert!(official_for_tag("8.3-fpm").1.contains("floating"));
+    }
+
+    #[test]
+    fn env_defaults_by_version() {
+        use crate::phpfpm::syntax::EnvDefaults::*;
+        for (image, want) in [
+            ("php:8.3-fpm", Read),
+            ("php:8.4-fpm-alpine", Read),
+            ("php:fpm", Read),
+            ("php:fpm-alpine", Read),
+            ("php:8-fpm", Read),
+            ("docker.io/library/php:8.3.1-fpm", Read),
+            ("php:8.2-fpm", NotRead),
+            ("php:8.2.20-fpm", NotRead),
+            ("php:7.4-fpm", NotRead),
+            ("php:7-fpm", NotRead),
+            ("php:8.3.0RC1-fpm", Unknown),
+            ("php:8.3-fpm@sha256:0123", Read),
+            ("php@sha256:0123", Unknown),
+            ("debian:php8.2", NotRead),
+            ("debian:php8.3", Read),
+            ("alpine:php83", Read),
+            ("alpine:php82", NotRead),
+            ("nginx:1.27", Unknown),
+        ] {
+            assert_eq!(env_defaults(image), want, "{image}");
+        }
     }
 
     #[test]

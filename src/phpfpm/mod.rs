@@ -20,7 +20,7 @@ use directives::Section;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use syntax::{LineKind, Parsed};
+use syntax::{EnvDefaults, LineKind, Parsed};
 
 /// The environment php-fpm starts with (`${VAR}` reads it).
 pub type Env = HashMap<String, String>;
@@ -172,13 +172,28 @@ pub struct IncludeSite {
     pub resolved: PathBuf,
     /// A literal path (no glob characters) that does not exist.
     pub missing: bool,
+    /// A glob whose literal directory does not exist: glob(3) with `GLOB_ERR` aborts and php-fpm refuses to
+    /// start ("Unable to globalize … (ret=2)"; measured with php-fpm 8.2). A glob matching nothing in an
+    /// existing directory only warns.
+    pub missing_dir: bool,
+}
+
+/// Whether a pattern globs only its last component (`dir/*.conf`): its directory is opened as written.
+fn glob_in_literal_dir(pattern: &str) -> bool {
+    match pattern.rsplit_once('/') {
+        Some((dir, last)) => !dir.contains(['*', '?', '[']) && last.contains(['*', '?', '[']),
+        None => false,
+    }
 }
 
 /// A `${VAR}` reference.
 #[derive(Clone, Debug)]
 pub struct EnvRef {
+    /// Everything between the braces (`VAR:-x` for `${VAR:-x}`).
     pub name: String,
     pub span: Span,
+    /// It has a `:-` default (PHP 8.3 and later read it; see [`PoolSet::env_defaults`]).
+    pub default: bool,
 }
 
 /// A key php-fpm does not know where it stands.
@@ -214,6 +229,8 @@ pub struct PoolSet {
     pub unknown: Vec<UnknownKey>,
     /// Whether the environment is known (`${VAR}` can be checked).
     pub env: Option<Env>,
+    /// Whether the php-fpm of this set reads `${VAR:-default}`: from the image's PHP version.
+    pub env_defaults: syntax::EnvDefaults,
     /// Files loaded only because php-fpm would load them with the given ones (same pool directory): their
     /// values count, their own findings are not reported.
     pub context: HashSet<FileId>,
@@ -242,7 +259,16 @@ impl PoolSet {
         &self,
         pool: &'p EffectivePool,
     ) -> Option<(ListenAddress, &'p EffectiveDirective)> {
-        let d = pool.get("listen")?;
+        self.address(pool, "listen")
+    }
+
+    /// The effective address of a pool's `listen` or `pm.status_listen`.
+    pub fn address<'p>(
+        &self,
+        pool: &'p EffectivePool,
+        key: &str,
+    ) -> Option<(ListenAddress, &'p EffectiveDirective)> {
+        let d = pool.get(key)?;
         let value = d.winner().value.as_deref()?;
         let prefix = pool
             .get("prefix")
@@ -346,6 +372,7 @@ pub fn load_container(
         Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
         None => None,
     };
+    let env_defaults = image.map_or(EnvDefaults::Unknown, image::env_defaults);
     let hidden = |c: &str| {
         tree.complete_dirs.iter().any(|d| {
             c.strip_prefix(d.as_str())
@@ -392,7 +419,14 @@ pub fn load_container(
         }
     };
     let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
-    let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+    let mut l = SetLoader::new(
+        sources,
+        settings,
+        env,
+        env_defaults,
+        &mut parsed,
+        &mut loaded.diagnostics,
+    );
     l.set.label = l.sources.get(main).name.clone();
     l.set.main = Some(main);
     l.set.prefix = settings
@@ -460,6 +494,7 @@ fn load_inner(
         Some(image) => Some(image::layout_for(image).map_err(LoadFailure::Image)?),
         None => None,
     };
+    let env_defaults = image.map_or(EnvDefaults::Unknown, image::env_defaults);
     let mut loaded = Loaded::default();
     let mut parsed: HashMap<FileId, Rc<Parsed>> = HashMap::new();
     let mut ids = Vec::new();
@@ -508,7 +543,14 @@ fn load_inner(
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| default_prefix(path));
-        let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        let mut l = SetLoader::new(
+            sources,
+            settings,
+            env,
+            env_defaults,
+            &mut parsed,
+            &mut loaded.diagnostics,
+        );
         l.set.label = crate::source::display_name(path);
         l.set.main = Some(*id);
         // A pool file that merely includes another is not known to be the whole configuration.
@@ -636,7 +678,14 @@ fn load_inner(
             }
         }
         files.sort_by_key(|f| name_of(&f.0, f.1));
-        let mut l = SetLoader::new(sources, settings, env, &mut parsed, &mut loaded.diagnostics);
+        let mut l = SetLoader::new(
+            sources,
+            settings,
+            env,
+            env_defaults,
+            &mut parsed,
+            &mut loaded.diagnostics,
+        );
         l.set.context = context;
         l.set.label = format!("{}/", crate::source::display_name(&dir));
         match &layout {
@@ -819,6 +868,7 @@ impl<'a> SetLoader<'a> {
         sources: &'a mut SourceMap,
         settings: &'a Settings,
         env: Option<&'a Env>,
+        env_defaults: EnvDefaults,
         parsed: &'a mut HashMap<FileId, Rc<Parsed>>,
         diagnostics: &'a mut Vec<Diagnostic>,
     ) -> SetLoader<'a> {
@@ -830,6 +880,7 @@ impl<'a> SetLoader<'a> {
             diagnostics,
             set: PoolSet {
                 env: env.cloned(),
+                env_defaults,
                 ..PoolSet::default()
             },
             current: None,
@@ -907,10 +958,25 @@ impl<'a> SetLoader<'a> {
                     self.section_unknown = false;
                 }
                 LineKind::Entry(entry) => {
-                    for (name, span) in entry.value.env_refs() {
+                    for (name, span, default) in entry.value.env_refs() {
+                        // Before PHP 8.3 the scanner reads a variable's name up to the `}`: a `$` in it
+                        // is a syntax error.
+                        if default
+                            && name.contains("${")
+                            && self.set.env_defaults == EnvDefaults::NotRead
+                        {
+                            self.p000(
+                                span,
+                                format!(
+                                    "php-fpm before PHP 8.3 cannot read `${{{name}}}`: a `${{` inside `${{…}}` is a syntax error"
+                                ),
+                                Some("`${VAR:-default}` needs PHP 8.3 or later: write the value literally".into()),
+                            );
+                        }
                         self.set.env_refs.push(EnvRef {
                             name: name.to_string(),
                             span,
+                            default,
                         });
                     }
                     if entry.key == "include" && entry.index.is_none() {
@@ -930,7 +996,7 @@ impl<'a> SetLoader<'a> {
         let mut value = if e.value.expression || is_templated(&e.value.raw) {
             None
         } else {
-            e.value.resolve(self.env)
+            e.value.resolve(self.env, self.set.env_defaults)
         };
         if let Some(v) = &value {
             if v.contains("$pool") {
@@ -1039,7 +1105,8 @@ impl<'a> SetLoader<'a> {
         let existing = if e.key == "access.suppress_path" {
             None
         } else {
-            list.iter_mut().find(|d| d.key == key)
+            list.iter_mut()
+                .find(|d| same_list(&d.key) == same_list(&key))
         };
         match existing {
             Some(d) => d.assignments.push(assignment),
@@ -1098,7 +1165,7 @@ impl<'a> SetLoader<'a> {
     }
 
     fn include(&mut self, e: &syntax::Entry, depth: usize) {
-        let Some(pattern) = e.value.resolve(self.env) else {
+        let Some(pattern) = e.value.resolve(self.env, self.set.env_defaults) else {
             self.unseen_include = true;
             return;
         };
@@ -1135,6 +1202,7 @@ impl<'a> SetLoader<'a> {
         let checkable = mapped.is_some()
             || (!pattern.starts_with('/') && !self.container_prefix)
             || Path::new(&joined).parent().is_some_and(Path::is_dir);
+        let is_mapped = mapped.is_some();
         let resolved = mapped.unwrap_or_else(|| PathBuf::from(&joined));
         let is_glob = pattern.contains(['*', '?', '[']);
         let mut matches = self.host_matches(&resolved, is_glob);
@@ -1144,12 +1212,31 @@ impl<'a> SetLoader<'a> {
                 .as_encoded_bytes()
                 .cmp(b.as_os_str().as_encoded_bytes())
         });
+        // A glob's directory is known to be missing only where the repository is known to mirror the
+        // container: through `--map`, or relative to a prefix that is given or laid out as php-fpm's
+        // (`prefix/etc/php-fpm.conf`). A copy of the image's php-fpm.conf kept elsewhere runs with the
+        // image's prefix, where the directory exists.
+        let main_in_etc = self
+            .set
+            .main
+            .and_then(|m| self.sources.get(m).path.as_deref())
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "etc");
+        let dir_checkable = is_mapped
+            || (!pattern.starts_with('/')
+                && !self.container_prefix
+                && (self.settings.phpfpm.prefix.is_some() || main_in_etc));
+        let missing_dir = glob_in_literal_dir(&pattern)
+            && dir_checkable
+            && resolved.parent().is_some_and(|d| !d.exists());
         self.set.includes.push(IncludeSite {
             value_span: e.value_span,
             pattern: pattern.clone(),
             resolved: resolved.clone(),
             // glob(3) returns a directory marked with `/`, which php-fpm skips: not missing.
             missing: !is_glob && matches.is_empty() && checkable && !resolved.is_dir(),
+            missing_dir,
         });
         self.unseen_include |= matches.is_empty() && !checkable;
         for path in matches {
@@ -1230,6 +1317,16 @@ impl SetLoader<'_> {
                 }
             }
         }
+        // A glob's directory under a bind-mounted directory exists exactly when the repository has it.
+        let missing_dir = glob_in_literal_dir(&pattern)
+            && complete
+            && host.is_some()
+            && !view.files.iter().any(|(c, _)| under(literal_dir, c))
+            && !view
+                .complete_dirs
+                .iter()
+                .any(|d| d == literal_dir || under(literal_dir, d))
+            && resolved.parent().is_some_and(|d| !d.exists());
         self.set.includes.push(IncludeSite {
             value_span: e.value_span,
             pattern,
@@ -1239,6 +1336,7 @@ impl SetLoader<'_> {
                 && (complete || host.is_some())
                 && !view_dir
                 && !(host.is_some() && resolved.is_dir()),
+            missing_dir,
         });
         self.unseen_include |= found.is_empty() && !complete && host.is_none() && !view_dir;
         for c in found.keys() {
@@ -1333,6 +1431,17 @@ enum ViewFile {
     Loaded(FileId),
     /// A repository file, read when an include reaches it.
     Host(PathBuf),
+}
+
+/// The key of the list an array entry goes to: `php_flag[…]` shares `php_value[…]`'s list and
+/// `php_admin_flag[…]` `php_admin_value[…]`'s (`fpm_conf.c`; measured with php-fpm 8.2 through FastCGI: of
+/// `php_value[display_errors] = stderr` then `php_flag[display_errors] = off`, the first line wins).
+fn same_list(key: &str) -> std::borrow::Cow<'_, str> {
+    match key.split_once('[') {
+        Some(("php_flag", rest)) => format!("php_value[{rest}").into(),
+        Some(("php_admin_flag", rest)) => format!("php_admin_value[{rest}").into(),
+        _ => key.into(),
+    }
 }
 
 /// What `fpm_conf_process_all_pools` refuses in a pool whose values are known, in php-fpm's words.

@@ -52,9 +52,36 @@ pub enum Part {
     Text(String),
     /// `${NAME}`.
     Env {
+        /// Everything between the braces: the name php-fpm before PHP 8.3 looks up (`VAR:-x` for
+        /// `${VAR:-x}`).
         name: String,
         span: Span,
+        /// `${VAR:-default}` as PHP 8.3 and later read it.
+        fallback: Option<Fallback>,
     },
+}
+
+/// The `:-` form of a variable (php-src `bc8b9aedf`/`a48b977d3`, PHP 8.3): the default applies when the
+/// variable is not set at all; a variable set to an empty string stays empty (`zend_ini_get_var`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fallback {
+    /// The name before `:-`, blanks trimmed.
+    pub name: String,
+    /// The default as php-fpm substitutes it; `None` when wirelint does not evaluate it (a nested
+    /// `${…}`, quotes or escapes, or a bare word that may name a PHP constant such as `E_ALL`).
+    pub value: Option<String>,
+}
+
+/// Whether the php-fpm that reads the file knows `${VAR:-default}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnvDefaults {
+    /// The PHP version is not known: a `${VAR:-default}` has no known value and is not reported.
+    #[default]
+    Unknown,
+    /// PHP 8.3 or later: the default applies when `VAR` is not set.
+    Read,
+    /// Before PHP 8.3: `VAR:-default` is the whole name, never set, so the value is empty.
+    NotRead,
 }
 
 /// A line php-fpm would refuse.
@@ -73,24 +100,45 @@ pub struct Parsed {
 
 impl Value {
     /// The value php-fpm sees, given the environment; `None` when it reads a variable whose value is unknown.
-    pub fn resolve(&self, env: Option<&crate::phpfpm::Env>) -> Option<String> {
+    pub fn resolve(
+        &self,
+        env: Option<&crate::phpfpm::Env>,
+        defaults: EnvDefaults,
+    ) -> Option<String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Env { name, .. } => match env.map(|e| e.get(name)) {
-                    Some(Some(v)) if v == crate::phpfpm::UNKNOWN_VALUE => return None,
-                    Some(v) => out.push_str(v.map(String::as_str).unwrap_or("")),
-                    None => return None,
-                },
+                Part::Env { name, fallback, .. } => {
+                    let (name, default) = match (fallback, defaults) {
+                        (Some(f), EnvDefaults::Read) => (&f.name, Some(&f.value)),
+                        (Some(_), EnvDefaults::Unknown) => return None,
+                        _ => (name, None),
+                    };
+                    match env.map(|e| e.get(name)) {
+                        Some(Some(v)) if v == crate::phpfpm::UNKNOWN_VALUE => return None,
+                        Some(Some(v)) => out.push_str(v),
+                        Some(None) => match default {
+                            Some(Some(d)) => out.push_str(d),
+                            Some(None) => return None,
+                            None => {}
+                        },
+                        None => return None,
+                    }
+                }
             }
         }
         Some(out)
     }
 
-    pub fn env_refs(&self) -> impl Iterator<Item = (&str, Span)> {
+    /// Every `${…}`: the name php-fpm before PHP 8.3 reads, its place, and whether it has a `:-` default.
+    pub fn env_refs(&self) -> impl Iterator<Item = (&str, Span, bool)> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Env { name, span } => Some((name.as_str(), *span)),
+            Part::Env {
+                name,
+                span,
+                fallback,
+            } => Some((name.as_str(), *span, fallback.is_some())),
             Part::Text(_) => None,
         })
     }
@@ -115,6 +163,73 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
         start = end + 1;
     }
     out
+}
+
+/// The `${…}` at `i` (before `end`): the part and the offset after its `}`. A `:-` default may hold nested
+/// `${…}` (PHP 8.3's scanner pushes a state per `${`), so its `}` is the one that balances.
+fn env_ref(file: FileId, text: &str, i: usize, end: usize) -> Option<(Part, usize)> {
+    let first = i + text[i..end].find('}')?;
+    let inner = &text[i + 2..first];
+    let Some(sep) = inner.find(":-") else {
+        return Some((
+            Part::Env {
+                name: inner.to_string(),
+                span: Span::new(file, i, first + 1),
+                fallback: None,
+            },
+            first + 1,
+        ));
+    };
+    let start = i + 2 + sep + 2;
+    let b = text.as_bytes();
+    let (mut j, mut depth) = (start, 0usize);
+    let close = loop {
+        if j >= end {
+            return None;
+        }
+        match b[j] {
+            b'$' if j + 1 < end && b[j + 1] == b'{' => {
+                depth += 1;
+                j += 2;
+                continue;
+            }
+            b'}' if depth == 0 => break j,
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        j += 1;
+    };
+    let default = &text[start..close];
+    let name = inner[..sep].trim_matches([' ', '\t']).to_string();
+    let is_word = default
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && default
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let value = if default.contains(['$', '"', '\'', '\\', ';']) {
+        None
+    } else if is_word {
+        // A bare word is looked up as a constant (`zend_ini_get_constant`): `true` reads `1`, `false` and
+        // `null` read empty; another name with a capital may be one (`E_ALL`).
+        match default.to_ascii_lowercase().as_str() {
+            "true" => Some("1".to_string()),
+            "false" | "null" => Some(String::new()),
+            _ if default.chars().any(|c| c.is_ascii_uppercase()) => None,
+            _ => Some(default.to_string()),
+        }
+    } else {
+        Some(default.to_string())
+    };
+    Some((
+        Part::Env {
+            name: text[i + 2..close].to_string(),
+            span: Span::new(file, i, close + 1),
+            fallback: (!name.is_empty()).then_some(Fallback { name, value }),
+        },
+        close + 1,
+    ))
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
@@ -306,18 +421,15 @@ fn parse_line(file: FileId, text: &str, start: usize, end: usize, out: &mut Pars
                             i += 2;
                         }
                         b'$' if i + 1 < end && b[i + 1] == b'{' => {
-                            let Some(close) = text[i..end].find('}').map(|c| i + c) else {
+                            let Some((part, next)) = env_ref(file, text, i, end) else {
                                 err(out, i, end, "`${` has no closing `}`".into(), None);
                                 return;
                             };
                             if !s.is_empty() {
                                 parts.push(Part::Text(std::mem::take(&mut s)));
                             }
-                            parts.push(Part::Env {
-                                name: text[i + 2..close].to_string(),
-                                span: span(i, close + 1),
-                            });
-                            i = close + 1;
+                            parts.push(part);
+                            i = next;
                         }
                         _ => {
                             let ch = text[i..end].chars().next().unwrap_or(' ');
@@ -365,15 +477,12 @@ fn parse_line(file: FileId, text: &str, start: usize, end: usize, out: &mut Pars
             b'$' if i + 1 < end && b[i + 1] == b'{' => {
                 flush(&mut run, &mut parts);
                 run_start = None;
-                let Some(close) = text[i..end].find('}').map(|c| i + c) else {
+                let Some((part, next)) = env_ref(file, text, i, end) else {
                     err(out, i, end, "`${` has no closing `}`".into(), None);
                     return;
                 };
-                parts.push(Part::Env {
-                    name: text[i + 2..close].to_string(),
-                    span: span(i, close + 1),
-                });
-                i = close + 1;
+                parts.push(part);
+                i = next;
                 value_end = i;
             }
             b'=' => {
@@ -436,16 +545,24 @@ mod tests {
     use super::*;
 
     fn value(line: &str) -> Option<String> {
+        value_as(line, EnvDefaults::NotRead)
+    }
+
+    fn value_as(line: &str, defaults: EnvDefaults) -> Option<String> {
         let p = parse(FileId(0), line);
         assert!(p.errors.is_empty(), "{line}: {:?}", p.errors);
         match &p.lines[0].kind {
-            LineKind::Entry(e) => e.value.resolve(Some(&crate::phpfpm::Env::from([
-                ("HOME".to_string(), "/home/h".to_string()),
-                (
-                    "HOSTNAME".to_string(),
-                    crate::phpfpm::UNKNOWN_VALUE.to_string(),
-                ),
-            ]))),
+            LineKind::Entry(e) => e.value.resolve(
+                Some(&crate::phpfpm::Env::from([
+                    ("HOME".to_string(), "/home/h".to_string()),
+                    ("EMPTY".to_string(), String::new()),
+                    (
+                        "HOSTNAME".to_string(),
+                        crate::phpfpm::UNKNOWN_VALUE.to_string(),
+                    ),
+                ])),
+                defaults,
+            ),
             _ => panic!(),
         }
     }
@@ -502,6 +619,51 @@ mod tests {
             "/run/$pool.sock"
         );
         assert_eq!(value("listen = \"yes\"").unwrap(), "yes");
+    }
+
+    /// PHP 8.3's `zend_ini_get_var`: the default only when the variable is not set; before 8.3 the whole
+    /// `VAR:-default` is a name that is never set (measured with `php-fpm8.2 -tt`: an empty value).
+    #[test]
+    fn defaults_by_php_version() {
+        let read = |l: &str| value_as(l, EnvDefaults::Read);
+        assert_eq!(read("listen = ${PORT:-9000}").unwrap(), "9000");
+        assert_eq!(read("listen = ${HOME:-/x}/s").unwrap(), "/home/h/s");
+        assert_eq!(read("listen = ${EMPTY:-9000}").unwrap(), "");
+        assert_eq!(read("listen = ${ PORT :-9000}").unwrap(), "9000");
+        assert_eq!(read("listen = ${PORT:-}").unwrap(), "");
+        assert_eq!(
+            read("listen = \"${PORT:-127.0.0.1:9000}\"").unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(read("listen = ${PORT:-true}").unwrap(), "1");
+        assert_eq!(read("user = ${U:-www-data}").unwrap(), "www-data");
+        assert_eq!(read("user = ${U:-nobody}").unwrap(), "nobody");
+        assert_eq!(read("listen = ${HOSTNAME:-9000}"), None);
+        assert_eq!(read("listen = ${A:-${HOME}}"), None);
+        assert_eq!(read("x = ${A:-E_ALL}"), None);
+        assert_eq!(read("listen = ${A-9000}").unwrap(), "");
+        assert_eq!(
+            value_as("listen = ${PORT:-9000}", EnvDefaults::Unknown),
+            None
+        );
+        assert_eq!(
+            value_as("listen = ${PORT}9000", EnvDefaults::Unknown).unwrap(),
+            "9000"
+        );
+        assert_eq!(value("listen = ${PORT:-9000}").unwrap(), "");
+        assert_eq!(value("listen = ${HOME:-9000}").unwrap(), "");
+        let p = parse(FileId(0), "listen = ${A:-${B}}x");
+        assert!(p.errors.is_empty());
+        match &p.lines[0].kind {
+            LineKind::Entry(e) => {
+                let refs: Vec<_> = e.value.env_refs().collect();
+                assert_eq!(refs.len(), 1);
+                assert_eq!(refs[0].0, "A:-${B}");
+                assert!(refs[0].2);
+                assert_eq!(refs[0].1.end, "listen = ${A:-${B}}".len() as u32);
+            }
+            _ => panic!(),
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ declare_rule! {
     /// Reports a pool directive that two files php-fpm loads set to different values. The finding points at
     /// the line that has no effect and names the line that wins: for a plain directive (`listen`) the one
     /// loaded last, for an array entry (`php_value[…]`, `php_admin_value[…]`, `php_flag[…]`,
-    /// `php_admin_flag[…]`, `env[…]`) the one loaded first.
+    /// `php_admin_flag[…]`, `env[…]`) the one loaded first. `php_flag[x]` and `php_value[x]` are one
+    /// entry (php-fpm keeps both in one list), as are `php_admin_flag[x]` and `php_admin_value[x]`.
     ///
     /// Lines in an image's built-in stock files (with `--php-image`) are not reported: overriding them is
     /// what user files are for.
@@ -48,7 +49,9 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
     for pool in &cx.set.pools {
         for directive in &pool.directives {
             let winner = directive.winner();
+            let winner_key = written_key(cx, winner, &directive.key);
             for a in directive.overridden() {
+                let key = written_key(cx, a, &directive.key);
                 let built_in = cx.sources.get(a.line.file).path.is_none()
                     && cx.sources.get(a.line.file).name.starts_with('<');
                 if a.line.file == winner.line.file || a.shown() == winner.shown() || built_in {
@@ -59,7 +62,7 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                         format!(
                             "`{} = {}` in pool `{}` has no effect: {} sets it earlier to `{}`, and php-fpm \
                              keeps the first value of an array entry",
-                            directive.key,
+                            key,
                             a.shown(),
                             pool.name,
                             place(cx.sources, winner),
@@ -71,7 +74,7 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                     (
                         format!(
                             "`{} = {}` in pool `{}` has no effect: {} sets it to `{}` later",
-                            directive.key,
+                            key,
                             a.shown(),
                             pool.name,
                             place(cx.sources, winner),
@@ -85,12 +88,20 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                     .with_help(format!(
                         "php-fpm uses `{} = {}`; remove this line or change the winning one, so one file says \
                          what php-fpm does",
-                        directive.key,
+                        winner_key,
                         winner.shown()
                     ))
                     .with_related(winner.key_span.to(winner.value_span), related),
                 );
             }
         }
+    }
+}
+
+/// The key as the line writes it: `php_flag[x]` for a line of the `php_value[x]` entry.
+fn written_key(cx: &PhpFpmCx<'_>, a: &crate::phpfpm::Assignment, key: &str) -> String {
+    match key.find('[') {
+        Some(i) => format!("{}{}", cx.sources.text(a.key_span), &key[i..]),
+        None => key.to_string(),
     }
 }

@@ -9,6 +9,9 @@ declare_rule! {
     /// (or the same unix socket path), or two different addresses on one port where one of them covers the
     /// other. `9000` binds `[::]:9000`, every IPv6 and IPv4 address; `0.0.0.0:9000` every IPv4 address.
     ///
+    /// A pool's `pm.status_listen` counts as one more listener: it must not collide with any pool's
+    /// `listen` (its own included) or another `pm.status_listen`.
+    ///
     /// Two different values for the same address (`9000` and `[::]:9000`, `localhost:9000` and
     /// `127.0.0.1:9000`) are not reported: php-fpm opens one socket and shares it between the pools, and
     /// starts.
@@ -44,12 +47,24 @@ declare_rule! {
 }
 
 fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
-    let pools: Vec<_> = cx
-        .set
-        .pools
-        .iter()
-        .filter_map(|p| cx.set.listen(p).map(|(a, d)| (p, a, d)))
+    // `pm.status_listen` opens a pool of its own (`NAME_status`) after every configured pool
+    // (`fpm_conf_process_all_pools`): it collides like a `listen`.
+    let pools: Vec<_> = ["listen", "pm.status_listen"]
+        .into_iter()
+        .flat_map(|key| {
+            cx.set
+                .pools
+                .iter()
+                .filter_map(move |p| cx.set.address(p, key).map(|(a, d)| (p, a, d)))
+        })
         .collect();
+    let what = |d: &crate::phpfpm::EffectiveDirective| {
+        if d.key == "listen" {
+            String::new()
+        } else {
+            format!("'s `{}`", d.key)
+        }
+    };
     // Only addresses on the same port (or the same socket path) can collide: bucket by that.
     let mut buckets: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
     for (i, (pool, addr, listen)) in pools.iter().enumerate() {
@@ -64,17 +79,21 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                 RULE.diag(
                     listen.winner().value_span,
                     format!(
-                        "pool `{}` listens on `{}`, which collides with pool `{}` on `{}`",
+                        "pool `{}`{} listens on `{}`, which collides with pool `{}`{} on `{}`",
                         pool.name,
+                        what(listen),
                         listen.winner().shown(),
                         first.name,
+                        what(first_listen),
                         first_listen.winner().shown()
                     ),
                 )
-                .with_help("give each pool its own port or unix socket")
+                .with_help(
+                    "give each pool (and each pool's status page) its own port or unix socket",
+                )
                 .with_related(
                     first_listen.winner().value_span,
-                    format!("pool `{}` listens here", first.name),
+                    format!("pool `{}`{} listens here", first.name, what(first_listen)),
                 ),
             );
         }

@@ -13,6 +13,10 @@ declare_rule! {
     /// when wirelint knows what php-fpm loads before that file (its `php-fpm.conf`, or the image's): such a
     /// fragment continues the section the previous file ended in.
     ///
+    /// `listen.setfib` exists only where php-fpm is built with `SO_SETFIB` (FreeBSD): it is reported where
+    /// php-fpm runs on Linux, as in a compose service or an image (`--php-image`), not in a file checked on
+    /// its own.
+    ///
     /// ## Why is this bad?
     /// php-fpm refuses the whole configuration ("unknown entry 'pm.max_childs'") and does not start.
     ///
@@ -38,6 +42,24 @@ declare_rule! {
 }
 
 fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
+    // php-fpm on Linux (every container) refuses it: "unknown entry 'listen.setfib'" (php-fpm 8.2 -tt).
+    if cx.stack.is_some() || cx.set.image.is_some() {
+        for pool in &cx.set.pools {
+            for a in pool
+                .get("listen.setfib")
+                .iter()
+                .flat_map(|d| &d.assignments)
+            {
+                out.push(
+                    RULE.diag(
+                        a.key_span,
+                        "php-fpm on Linux does not know `listen.setfib`: it is FreeBSD-only (SO_SETFIB)",
+                    )
+                    .with_help("remove the line: php-fpm on Linux refuses it (\"unknown entry 'listen.setfib'\")"),
+                );
+            }
+        }
+    }
     for u in &cx.set.unknown {
         let here = match u.section {
             Section::Global => "the global section",

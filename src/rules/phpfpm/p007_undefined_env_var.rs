@@ -1,5 +1,6 @@
 use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
+use crate::phpfpm::syntax::EnvDefaults;
 use crate::rules::{Check, PhpFpmCx};
 
 declare_rule! {
@@ -15,7 +16,13 @@ declare_rule! {
     /// ## Why is this bad?
     /// php-fpm substitutes an empty string: `listen = ${FPM_PORT}` becomes no address at all and php-fpm
     /// refuses to start; `user = ${FPM_USER}` fails; a `php_value` silently falls back to its default.
-    /// PHP 8.2's php-fpm does not understand `${VAR:-default}` either.
+    ///
+    /// `${VAR:-default}` depends on the PHP version, which wirelint takes from the image (`php:8.3-fpm`,
+    /// a Dockerfile's `FROM php:8.2-fpm`, `--php-image`). From PHP 8.3 php-fpm substitutes the default
+    /// when `VAR` is not set (a variable set to an empty string stays empty): not reported. Before 8.3
+    /// the whole `VAR:-default` is read as the variable's name, which is never set, so the value is
+    /// empty: reported. When the version is not known (a standalone pool file, an image other than the
+    /// official `php` one) such a reference is not reported.
     ///
     /// ## Example
     /// ```ini
@@ -48,12 +55,29 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
         if env.contains_key(&r.name) {
             continue;
         }
-        let help = if r.name.contains(":-") {
-            "PHP 8.2's php-fpm has no `${VAR:-default}`: set the variable, or write the value literally"
+        let d = if r.default {
+            if cx.set.env_defaults != EnvDefaults::NotRead {
+                continue;
+            }
+            let image = cx
+                .set
+                .image
+                .as_ref()
+                .map(|i| format!(" (this php-fpm runs `{}`)", i.image))
+                .unwrap_or_default();
+            RULE.diag(
+                r.span,
+                format!(
+                    "php-fpm before PHP 8.3 has no `${{VAR:-default}}`: it reads a variable named `{}`, \
+                     which is never set, so the value is an empty string",
+                    r.name
+                ),
+            )
+            .with_help(format!(
+                "defaults in `${{…}}` need PHP 8.3 or later{image}: set the variable, write the value \
+                 literally, or use a PHP 8.3+ image"
+            ))
         } else {
-            "set it in the environment php-fpm starts with, or write the value literally"
-        };
-        out.push(
             RULE.diag(
                 r.span,
                 format!(
@@ -61,7 +85,10 @@ fn check(cx: &PhpFpmCx<'_>, out: &mut Vec<Diagnostic>) {
                     r.name
                 ),
             )
-            .with_help(help),
-        );
+            .with_help(
+                "set it in the environment php-fpm starts with, or write the value literally",
+            )
+        };
+        out.push(d);
     }
 }
