@@ -23,7 +23,7 @@
 use super::args::{self, Host, ListenAddr, PassKind};
 use super::directives::Context;
 use super::fxhash::FxHashMap;
-use super::upstreams::{is_snippet, is_stream, sub_span};
+use super::upstreams::{is_snippet, is_stream, lowercase, sub_span};
 use super::{Config, Directive, Tag};
 use crate::diagnostic::Diagnostic;
 use crate::rules::nginx::n000_syntax_error::RULE;
@@ -31,21 +31,45 @@ use crate::source::{SourceMap, Span};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The first literal target naming a host, in one module.
-struct FirstTarget {
-    /// The port as written and its span, when the target has one.
-    port: Option<(u16, Span)>,
-    host: String,
+struct FirstTarget<'a> {
+    word: &'a super::Word,
+    /// The port and where it is in the word's value, when the target has one.
+    port: Option<(u16, std::ops::Range<usize>)>,
+    /// The host as written.
+    host: &'a str,
+}
+
+/// The host part of a `*_pass` target, cut without parsing it: after `scheme://` if there is one, up
+/// to the first `:`, `/` or `?`. When [`args::parse_target`] reads a host name, this is that name, so
+/// a target whose cut host names no `upstream` block need not be parsed (a large configuration has
+/// tens of thousands of targets and a few `upstream` names).
+fn quick_host(text: &str) -> &str {
+    // One pass over the bytes (`str::find` with a pattern cost more than the rest of the check).
+    let b = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b':' if start == 0 && b[i + 1..].starts_with(b"//") => {
+                i += 3;
+                start = i;
+            }
+            b':' | b'/' | b'?' => break,
+            _ => i += 1,
+        }
+    }
+    &text[start..i]
 }
 
 /// What one address and port has seen so far (`listen` checks).
 #[derive(Default)]
-struct Address {
-    /// The servers listening on it (by directive address) with their first `listen` of it.
-    servers: Vec<(usize, Span)>,
+struct Address<'a> {
+    /// The servers listening on it (by directive address) with the address word of their first `listen`
+    /// of it.
+    servers: Vec<(usize, &'a super::Word)>,
     /// The first `listen` of it with socket options.
-    options: Option<Span>,
+    options: Option<&'a super::Word>,
     /// The first `listen … default_server` of it.
-    default: Option<Span>,
+    default: Option<&'a super::Word>,
 }
 
 /// `listen` parameters that set socket options (`lsopt->set` in ngx_http_core_listen).
@@ -109,9 +133,18 @@ pub fn check(config: &Config, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     // Per module ([http, stream]), by lowercase name.
     let mut blocks: [FxHashMap<String, &Directive>; 2] = Default::default();
     let mut first_targets: [FxHashMap<String, FirstTarget>; 2] = Default::default();
+    // Every `upstream` block name (lowercase, both modules): a target whose host is none of them can
+    // neither name a block nor be the first target of one.
+    let mut names: super::fxhash::FxHashSet<String> = Default::default();
+    config.walk_tagged(&[Tag::Upstream], &mut |v| {
+        let d = v.directive;
+        if let (true, Some(name), Some(_)) = (v.context_known, d.args.first(), &d.block) {
+            names.insert(name.text.to_ascii_lowercase());
+        }
+    });
     // (enclosing block, path) → first exact and first prefix location.
     let mut locations: FxHashMap<(usize, &str), [Option<Span>; 2]> = FxHashMap::default();
-    let mut addresses: FxHashMap<(String, bool), Address> = FxHashMap::default();
+    let mut addresses: FxHashMap<AddrKey, Address> = FxHashMap::default();
     let tags = [Tag::Upstream, Tag::Pass, Tag::Listen, Tag::Location];
     config.walk_tagged(&tags, &mut |v| {
         if !v.context_known {
@@ -136,12 +169,13 @@ pub fn check(config: &Config, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                 }
                 blocks[m].insert(key.clone(), d);
                 if let Some(FirstTarget {
-                    port: Some((port, span)),
+                    word,
+                    port: Some((port, range)),
                     host,
                 }) = first_targets[m].get(&key).filter(|_| whole)
                 {
                     out.push(
-                        RULE.diag(*span, format!("upstream \"{host}\" may not have port {port}"))
+                        RULE.diag(sub_span(sources, word, range.clone()), format!("upstream \"{host}\" may not have port {port}"))
                             .with_help(format!(
                                 "`{host}` names an `upstream` block: drop the port here and give it on the block's `server` lines"
                             ))
@@ -184,42 +218,64 @@ pub fn check(config: &Config, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                 let Some(word) = d.args.first().filter(|w| !w.has_variables()) else {
                     return;
                 };
+                let uri_checked = kind == PassKind::Proxy && uri_refused_in(v.parents).is_some();
+                if !uri_checked && !names.contains(&*lowercase(quick_host(&word.text))) {
+                    return;
+                }
                 let Ok(t) = args::parse_target(kind, &word.text) else {
                     return;
                 };
-                if kind == PassKind::Proxy {
+                if uri_checked {
                     proxy_uri(v.parents, word, &t, sources, out);
                 }
-                let Host::Name(host) = &t.host else { return };
-                let key = host.to_ascii_lowercase();
-                let port = t
-                    .port
-                    .zip(t.port_span.clone())
-                    .map(|(p, r)| (p, sub_span(sources, word, r)));
-                if let (Some(block), Some((port, span))) = (blocks[m].get(&key), &port) {
+                let Host::Name(_) = &t.host else { return };
+                let host = &word.text[t.host_span.clone()];
+                let key = lowercase(host);
+                if !names.contains(&*key) {
+                    return;
+                }
+                let port = t.port.zip(t.port_span.clone());
+                if let (Some(block), Some((port, range))) = (blocks[m].get(&*key), &port) {
                     out.push(
-                        RULE.diag(*span, format!("upstream \"{host}\" may not have port {port}"))
+                        RULE.diag(sub_span(sources, word, range.clone()), format!("upstream \"{host}\" may not have port {port}"))
                             .with_help(format!(
                                 "`{host}` names an `upstream` block: drop the port here and give it on the block's `server` lines"
                             ))
                             .with_related(block.args[0].span, "the `upstream` block of this name"),
                     );
                 }
-                first_targets[m].entry(key).or_insert(FirstTarget {
-                    port,
-                    host: host.clone(),
-                });
+                if whole && !first_targets[m].contains_key(&*key) {
+                    first_targets[m].insert(key.into_owned(), FirstTarget { word, port, host });
+                }
             }
         }
     });
 }
 
+/// An address and port as `ngx_http_add_addresses` compares them, and whether it is a QUIC (UDP) one.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum AddrKey {
+    Ip(IpAddr, u16, bool),
+    Unix(String, bool),
+}
+
+impl std::fmt::Display for AddrKey {
+    /// As nginx prints it: `0.0.0.0:80`, `[::1]:80`, `unix:/path`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddrKey::Ip(IpAddr::V4(ip), port, _) => write!(f, "{ip}:{port}"),
+            AddrKey::Ip(IpAddr::V6(ip), port, _) => write!(f, "[{ip}]:{port}"),
+            AddrKey::Unix(path, _) => write!(f, "unix:{path}"),
+        }
+    }
+}
+
 /// The `listen` checks of `ngx_http_add_addresses`.
-fn listen(
+fn listen<'a>(
     parents: &[&Directive],
-    d: &Directive,
+    d: &'a Directive,
     sources: &SourceMap,
-    addresses: &mut FxHashMap<(String, bool), Address>,
+    addresses: &mut FxHashMap<AddrKey, Address<'a>>,
     out: &mut Vec<Diagnostic>,
 ) {
     let (Some(server), Some(word)) = (parents.last(), d.args.first()) else {
@@ -232,55 +288,80 @@ fn listen(
     let Ok(l) = args::parse_listen(&word.text, &params) else {
         return;
     };
-    // The address as nginx prints it (`0.0.0.0:80`, `[::1]:80`, `unix:/path`); a host name may stand for
-    // several addresses and is left alone.
-    let text = match (&l.addr, l.port) {
-        (ListenAddr::Port | ListenAddr::Any, Some(port)) => {
-            format!("{}:{port}", Ipv4Addr::UNSPECIFIED)
-        }
-        (ListenAddr::Ip(IpAddr::V4(ip)), Some(port)) => format!("{ip}:{port}"),
-        (ListenAddr::Ip(IpAddr::V6(ip)), Some(port)) => format!("[{ip}]:{port}"),
-        (ListenAddr::Unix(path), _) => format!("unix:{path}"),
-        _ => return,
-    };
-    let span = sub_span(sources, word, 0..word.text.len());
     // A QUIC listener (nginx 1.25: `quic`, earlier patches: `http3`) is a UDP socket, apart from TCP ones.
     let udp = l.has("quic") || l.has("http3");
-    let a = addresses.entry((text.clone(), udp)).or_default();
+    // A host name may stand for several addresses and is left alone.
+    let key = match (&l.addr, l.port) {
+        (ListenAddr::Port | ListenAddr::Any, Some(port)) => {
+            AddrKey::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port, udp)
+        }
+        (ListenAddr::Ip(ip), Some(port)) => AddrKey::Ip(*ip, port, udp),
+        (ListenAddr::Unix(path), _) => AddrKey::Unix(path.clone(), udp),
+        _ => return,
+    };
+    // Spans and the address text are made only for a finding.
+    let span = |w: &super::Word| sub_span(sources, w, 0..w.text.len());
+    let report = |message: &str, help: &str, first: &super::Word, note: &str, key: &AddrKey| {
+        RULE.diag(span(word), format!("{message} {key}"))
+            .with_help(help)
+            .with_related(span(first), note)
+    };
+    let a = addresses.entry(key.clone()).or_default();
     if let Some((_, first)) = a.servers.iter().find(|(s, _)| *s == addr_key(server)) {
-        out.push(
-            RULE.diag(span, format!("a duplicate listen {text}"))
-                .with_help("remove one of the two `listen`s of this address in the server")
-                .with_related(*first, "first listen of this address in this server"),
-        );
+        out.push(report(
+            "a duplicate listen",
+            "remove one of the two `listen`s of this address in the server",
+            first,
+            "first listen of this address in this server",
+            &key,
+        ));
         return;
     }
-    a.servers.push((addr_key(server), span));
+    a.servers.push((addr_key(server), word));
     if l.params
         .iter()
         .any(|p| SOCKET_OPTIONS.contains(&p.name.as_str()))
     {
         match a.options {
             Some(first) => {
-                out.push(
-                    RULE.diag(span, format!("duplicate listen options for {text}"))
-                        .with_help("socket options (`backlog=`, `reuseport`, `bind`, …) may be given on only one `listen` of an address and port: remove them here")
-                        .with_related(first, "options first given here"),
-                );
+                out.push(report(
+                    "duplicate listen options for",
+                    "socket options (`backlog=`, `reuseport`, `bind`, …) may be given on only one `listen` of an address and port: remove them here",
+                    first,
+                    "options first given here",
+                    &key,
+                ));
                 return;
             }
-            None => a.options = Some(span),
+            None => a.options = Some(word),
         }
     }
     if l.default_server() {
         match a.default {
-            Some(first) => out.push(
-                RULE.diag(span, format!("a duplicate default server for {text}"))
-                    .with_help("only one server may be `default_server` for an address and port: remove it here or there")
-                    .with_related(first, "first default server of this address"),
-            ),
-            None => a.default = Some(span),
+            Some(first) => out.push(report(
+                "a duplicate default server for",
+                "only one server may be `default_server` for an address and port: remove it here or there",
+                first,
+                "first default server of this address",
+                &key,
+            )),
+            None => a.default = Some(word),
         }
+    }
+}
+
+/// Where a `proxy_pass` with these enclosing blocks may have no URI part, as nginx words it.
+fn uri_refused_in(parents: &[&Directive]) -> Option<&'static str> {
+    let parent = parents.last()?;
+    match &*parent.name.text {
+        "if" => Some("inside \"if\" statement"),
+        "limit_except" => Some("inside \"limit_except\" block"),
+        "location" => match location_kind(parent) {
+            Some(LocationKind::Regex) => Some("in location given by regular expression"),
+            Some(LocationKind::Named) => Some("inside named location"),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -295,16 +376,8 @@ fn proxy_uri(
     let Some(range) = t.uri_span.clone().filter(|r| !r.is_empty()) else {
         return;
     };
-    let Some(parent) = parents.last() else { return };
-    let place = match &*parent.name.text {
-        "if" => "inside \"if\" statement",
-        "limit_except" => "inside \"limit_except\" block",
-        "location" => match location_kind(parent) {
-            Some(LocationKind::Regex) => "in location given by regular expression",
-            Some(LocationKind::Named) => "inside named location",
-            _ => return,
-        },
-        _ => return,
+    let Some(place) = uri_refused_in(parents) else {
+        return;
     };
     let uri = &word.text[range.clone()];
     out.push(
@@ -321,6 +394,42 @@ fn proxy_uri(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A target whose host `parse_target` reads as a name is found by `quick_host` (the filter that
+    /// spares parsing the others), and its host span holds that name.
+    #[test]
+    fn quick_host_finds_every_named_host() {
+        let cases = [
+            (PassKind::Proxy, "http://Backend"),
+            (PassKind::Proxy, "https://backend:8443/api/?x=1"),
+            (PassKind::Proxy, "HTTP://backend.internal.:80"),
+            (PassKind::Proxy, "http://backend?x"),
+            (PassKind::Proxy, "http://back_end-1/"),
+            (PassKind::FastCgi, "backend:9000"),
+            (PassKind::FastCgi, "Backend"),
+            (PassKind::Grpc, "grpcs://backend:50051"),
+            (PassKind::Grpc, "backend:50051"),
+            (PassKind::Uwsgi, "suwsgi://backend:3031"),
+            (PassKind::Scgi, "backend:4000"),
+            (PassKind::Memcached, "backend:11211"),
+            (PassKind::StreamProxy, "backend:5432"),
+            (PassKind::StreamProxy, "Backend.example"),
+            (PassKind::Proxy, "http://1backend:80"),
+            (PassKind::Proxy, "http://xn--bcher-kva.example:80/"),
+        ];
+        for (kind, text) in cases {
+            let t = args::parse_target(kind, text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            let Host::Name(name) = &t.host else {
+                panic!("{text}: {:?}", t.host)
+            };
+            assert_eq!(&text[t.host_span.clone()], name.as_str(), "{text}");
+            assert_eq!(
+                quick_host(text).to_ascii_lowercase(),
+                name.to_ascii_lowercase(),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn location_kinds() {

@@ -141,9 +141,8 @@ impl Word {
     /// Whether the value contains an nginx variable (`$name` or `${name}`).
     pub fn has_variables(&self) -> bool {
         let b = self.text.as_bytes();
-        b.iter().enumerate().any(|(i, &c)| {
-            c == b'$'
-                && matches!(b.get(i + 1), Some(&n) if n == b'{' || n == b'_' || n.is_ascii_alphanumeric())
+        memchr::memchr_iter(b'$', b).any(|i| {
+            matches!(b.get(i + 1), Some(&n) if n == b'{' || n == b'_' || n.is_ascii_alphanumeric())
         })
     }
 }

@@ -16,7 +16,7 @@ use super::{Config, Directive, Word};
 use crate::source::{SourceMap, Span};
 
 /// `name` in lower case, borrowed when it has no upper-case letter (as nearly every name is).
-fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(name.to_ascii_lowercase())
     } else {
