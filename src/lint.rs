@@ -51,11 +51,14 @@ pub fn check_compose(
     settings: &Settings,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<FileId> {
-    check_compose_projects(sources, paths, settings, diagnostics).0
+    let (files, projects) = load_compose_projects(sources, paths, settings, diagnostics);
+    run_compose_rules(sources, settings, &projects, None, diagnostics);
+    files
 }
 
-/// [`check_compose`], also returning the loaded projects (for the stack).
-pub fn check_compose_projects(
+/// Loads the compose projects among `paths` (or the `-f` files), with their loader findings: the projects'
+/// files and the projects (for the stack, then [`run_compose_rules`]).
+pub fn load_compose_projects(
     sources: &mut SourceMap,
     paths: &[PathBuf],
     settings: &Settings,
@@ -65,15 +68,32 @@ pub fn check_compose_projects(
         return (Vec::new(), Vec::new());
     }
     let compose = crate::compose::load(sources, paths, settings);
-    let start = diagnostics.len();
     diagnostics.extend(compose.diagnostics.iter().cloned());
+    let files = compose
+        .projects
+        .iter()
+        .flat_map(|p| p.project.files.iter().copied())
+        .collect();
+    (files, compose.projects)
+}
+
+/// Runs the compose rules on each project; `stack`, when given, holds `projects` placed (in that order).
+pub fn run_compose_rules(
+    sources: &SourceMap,
+    settings: &Settings,
+    projects: &[crate::compose::LoadedProject],
+    stack: Option<&crate::stack::Stack>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let start = diagnostics.len();
     let mut of_overlays = Vec::new();
-    for loaded in &compose.projects {
+    for (i, loaded) in projects.iter().enumerate() {
         let cx = ComposeCx {
             sources,
             settings,
             project: &loaded.project,
             undefined: &loaded.undefined,
+            stack: stack.map(|stack| (stack, i)),
         };
         let out = if loaded.overlay {
             &mut of_overlays
@@ -101,12 +121,6 @@ pub fn check_compose_projects(
             .into_iter()
             .filter(|d| seen.insert((d.code, d.span, d.message.clone()))),
     );
-    let files = compose
-        .projects
-        .iter()
-        .flat_map(|p| p.project.files.iter().copied())
-        .collect();
-    (files, compose.projects)
 }
 
 pub fn check(
@@ -181,9 +195,17 @@ pub fn check_with_overlays(
         .map(|i| i.path.clone())
         .collect();
     let (compose_files, projects) =
-        check_compose_projects(&mut sources, &compose_paths, settings, &mut diagnostics);
+        load_compose_projects(&mut sources, &compose_paths, settings, &mut diagnostics);
     let stack = crate::stack::build(&mut sources, projects, settings);
     diagnostics.extend(stack.diagnostics.iter().cloned());
+    // After the stack: C007 asks which services a proxy's nginx passes to.
+    run_compose_rules(
+        &sources,
+        settings,
+        &stack.projects,
+        Some(&stack),
+        &mut diagnostics,
+    );
     // Files placed into a service are linted there (stack mode), not again on their own.
     let standalone = |k: Kind| -> Vec<&Input> {
         of_kind(k)

@@ -26,11 +26,13 @@ pub struct Undefined {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InterpError {
-    /// `${VAR:?message}` or `${VAR?message}` with the variable missing.
+    /// `${VAR:?message}` or `${VAR?message}` with the variable missing (`:?`: unset or empty).
     Required {
         name: String,
         message: String,
         range: std::ops::Range<usize>,
+        /// The variable is set, to the empty string (`${VAR:?message}` only).
+        empty: bool,
     },
     /// Malformed `${…}`.
     Invalid { range: std::ops::Range<usize> },
@@ -221,6 +223,7 @@ fn braced(
                     name: name.to_string(),
                     message,
                     range,
+                    empty: value.is_some(),
                 });
             }
             value.unwrap_or("").to_string()
@@ -254,6 +257,32 @@ mod tests {
 
     fn run(s: &str, e: &HashMap<String, String>) -> String {
         interpolate(s, e).unwrap().text
+    }
+
+    /// Every operator on a set, an empty and an unset variable, as `docker-compose config` (Compose
+    /// v2.40.3) substitutes them; `ERR` where it refuses the file.
+    #[test]
+    fn operators_match_compose() {
+        let e = env(&[("S", "x"), ("E", "")]);
+        let table = [
+            ("${V}", ["x", "", ""]),
+            ("$V", ["x", "", ""]),
+            ("${V:-d}", ["x", "d", "d"]),
+            ("${V-d}", ["x", "", "d"]),
+            ("${V:+r}", ["r", "", ""]),
+            ("${V+r}", ["r", "r", ""]),
+            ("${V:?m}", ["x", "ERR", "ERR"]),
+            ("${V?m}", ["x", "", "ERR"]),
+        ];
+        for (expr, want) in table {
+            for (var, want) in ["S", "E", "N"].iter().zip(want) {
+                let got = match interpolate(&expr.replace('V', var), &e) {
+                    Ok(r) => r.text,
+                    Err(_) => "ERR".to_string(),
+                };
+                assert_eq!(got, want, "{expr} with {var}");
+            }
+        }
     }
 
     #[test]
@@ -292,6 +321,18 @@ mod tests {
             interpolate("a${X", &e),
             Err(InterpError::Invalid { .. })
         ));
+        // `:?` refuses an empty value, `?` only an unset one (docker-compose config, Compose v2.40)
+        let e = env(&[("E", "")]);
+        assert!(matches!(
+            interpolate("${E:?m}", &e),
+            Err(InterpError::Required { empty: true, .. })
+        ));
+        assert_eq!(run("<${E?m}>", &e), "<>");
+        assert!(matches!(
+            interpolate("${N?m}", &e),
+            Err(InterpError::Required { empty: false, .. })
+        ));
+        let e = env(&[]);
         // a default means no undefined finding
         assert!(interpolate("${X:-1}", &e).unwrap().undefined.is_empty());
     }

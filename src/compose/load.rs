@@ -36,6 +36,8 @@ pub struct UndefinedVar {
     pub span: Span,
     /// `Some(message)` for `${VAR:?message}`/`${VAR?message}`: compose stops with this message.
     pub required: Option<String>,
+    /// The variable is set, to the empty string, which `${VAR:?message}` refuses too.
+    pub empty: bool,
 }
 
 /// Everything loaded from the compose inputs of a run.
@@ -423,6 +425,7 @@ impl Ctx<'_> {
                         name: u.name,
                         span,
                         required: None,
+                        empty: false,
                     });
                 }
                 r.text
@@ -431,6 +434,7 @@ impl Ctx<'_> {
                 name,
                 message,
                 range,
+                empty,
             }) => {
                 let span = inner_span(src, n, &original, &range);
                 self.env_rejected = true;
@@ -439,6 +443,7 @@ impl Ctx<'_> {
                     name,
                     span,
                     required: Some(message),
+                    empty,
                 });
                 String::new()
             }

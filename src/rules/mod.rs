@@ -103,6 +103,8 @@ pub struct ComposeCx<'a> {
     pub project: &'a crate::compose::Project,
     /// Variables used without a default that have no value (from interpolation).
     pub undefined: &'a [crate::compose::UndefinedVar],
+    /// In a full run, the stack and the index of `project` in it (its services placed).
+    pub stack: Option<(&'a crate::stack::Stack, usize)>,
 }
 
 /// How a rule is run.

@@ -50,6 +50,14 @@ fn scope_value<'a>(map: &'a HashMap<Key, String>, parents: &[&Directive]) -> Opt
 }
 
 pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
+    pass_targets_known(sources, config).0
+}
+
+/// [`pass_targets`], and whether they are all of them: `false` when a pass directive's target could not be
+/// told (a variable wirelint cannot expand, a directive in a file read out of context, a target that does
+/// not parse).
+pub fn pass_targets_known(sources: &SourceMap, config: &Config) -> (Vec<PassTarget>, bool) {
+    let mut complete = true;
     let index = Index::build(config);
     // `root` and SCRIPT_FILENAME per block (nginx inherits them inwards; order inside a block is free).
     let mut roots: HashMap<Key, String> = HashMap::new();
@@ -77,6 +85,7 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
             return;
         };
         if !v.context_known && v.context == Context::Main {
+            complete = false;
             return;
         }
         let Some(word) = d.args.first() else { return };
@@ -108,7 +117,11 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
         let texts: Vec<(String, bool)> = if word.has_variables() {
             let exp = index.expand(&word.text, v.parents);
             if exp.truncated {
+                complete = false;
                 return;
+            }
+            if exp.candidates.iter().any(|(t, _)| args::has_variables(t)) {
+                complete = false;
             }
             exp.candidates
                 .into_iter()
@@ -120,6 +133,7 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
         };
         for (text, via_var) in texts {
             let Ok(t) = args::parse_target(kind, &text) else {
+                complete = false;
                 continue;
             };
             if let Host::Name(name) = &t.host {
@@ -132,6 +146,7 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
                             let Some(w) = s.args.first() else { continue };
                             let params: Vec<&str> = s.args[1..].iter().map(|w| &*w.text).collect();
                             let Ok(server) = args::parse_upstream_server(&w.text, &params) else {
+                                complete = false;
                                 continue;
                             };
                             let span = sub_span(sources, w, server.host_span.clone());
@@ -157,7 +172,7 @@ pub fn pass_targets(sources: &SourceMap, config: &Config) -> Vec<PassTarget> {
             out.push(base(t.host.clone(), t.effective_port(), span, via_var));
         }
     });
-    out
+    (out, complete)
 }
 
 /// Every `listen` of an http/stream server, with nginx's default (`80`) for a server without one.

@@ -36,6 +36,7 @@ declare_rule! {
     ///     ports:
     ///       - "127.0.0.1:5432:5432"
     /// ```
+    /// A port published on `[::]` (every IPv6 interface) binds IPv6 loopback instead: `"[::1]:5432:5432"`.
     /// For a datastore or broker port written as a literal short mapping, `wirelint check --fix
     /// --unsafe-fixes` writes the `127.0.0.1:` for you (unsafe: anything that reached the port from other
     /// machines stops reaching it).
@@ -124,9 +125,14 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
             } else {
                 format!("/{}", b.protocol)
             };
+            // `[::]` binds IPv6 only: its loopback is `[::1]` (compose accepts `[::1]:8081:80`).
+            let loopback = match b.host_ip {
+                Some(ip) if ip.is_ipv6() => "[::1]",
+                _ => "127.0.0.1",
+            };
             let ip_prefix = match published {
-                Some(p) => format!("\"127.0.0.1:{p}:{target}{proto}\""),
-                None => format!("\"127.0.0.1::{target}{proto}\""),
+                Some(p) => format!("\"{loopback}:{p}:{target}{proto}\""),
+                None => format!("\"{loopback}::{target}{proto}\""),
             };
             if sensitive.is_none() && public_web {
                 continue;

@@ -6,7 +6,8 @@ declare_rule! {
     /// ## What it does
     /// Reports `${VAR}` or `$VAR` without a default where `VAR` is set neither in the environment wirelint
     /// runs in nor in the project's `.env` (or the `--env-file`s). A required variable (`${VAR:?message}`)
-    /// that is not set is reported here too: compose refuses to start without it. Values that become
+    /// that is not set, or is set to the empty string (which `:?` refuses too; `${VAR?message}` requires only
+    /// that it is set), is reported here too: compose refuses to start without it. Values that become
     /// invalid only because a variable is empty (a volume `${DATA_DIR}:/data`) are reported here, on the
     /// variable, rather than as C000.
     ///
@@ -120,7 +121,8 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             String::new()
         };
-        let documented = example_defining(cx, name);
+        // A variable set (empty) is not one the example file would give.
+        let documented = example_defining(cx, name).filter(|_| !first.empty);
         let example = documented
             .as_ref()
             .map(|f| format!("; {f} defines it: copy that file to `.env` and adjust it"))
@@ -132,15 +134,27 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
                 } else {
                     format!(" (\"{message}\")")
                 };
-                RULE.diag(
-                    first.span,
-                    format!(
-                        "required variable {name} is not set here: compose refuses to start without it{why}{also}"
-                    ),
-                )
-                .with_help(format!(
-                    "set {name} in the environment or in `.env` next to the compose file (in CI: `wirelint check --env-file FILE`){example}"
-                ))
+                if first.empty {
+                    RULE.diag(
+                        first.span,
+                        format!(
+                            "required variable {name} is set but empty here: `:?` rejects an empty value as it does an unset one, and compose refuses to start{why}{also}"
+                        ),
+                    )
+                    .with_help(format!(
+                        "give {name} a value where it is set (the environment or `.env`), or accept an empty value: ${{{name}?message}} requires only that it is set"
+                    ))
+                } else {
+                    RULE.diag(
+                        first.span,
+                        format!(
+                            "required variable {name} is not set here: compose refuses to start without it{why}{also}"
+                        ),
+                    )
+                    .with_help(format!(
+                        "set {name} in the environment or in `.env` next to the compose file (in CI: `wirelint check --env-file FILE`){example}"
+                    ))
+                }
             }
             None => RULE
                 .diag(
