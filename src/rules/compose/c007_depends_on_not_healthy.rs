@@ -3,6 +3,7 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::nginx::args::Host;
 use crate::rules::{Check, ComposeCx};
+use crate::stack::images::ImageRef;
 use crate::stack::resolve::{resolve, Resolution};
 use crate::stack::targets::pass_targets_known;
 
@@ -243,18 +244,12 @@ fn check(cx: &ComposeCx<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether the service's image may define a `HEALTHCHECK` of its own: one it builds, or one outside the
-/// Docker Official Images (which leave health checks to the user).
+/// Whether the service's image may define a `HEALTHCHECK` of its own: one it builds, or one other than
+/// those [`ImageRef::official`] counts (the Docker Official Images, which leave health checks to the user,
+/// also when named `docker.io/…`, and `nginxinc/nginx-unprivileged`, which defines none either).
 fn image_may_check_health(s: &Service) -> bool {
     s.build.is_some()
-        || s.image.as_ref().map_or(true, |i| {
-            let repo = i.value.split(['@']).next().unwrap_or(&i.value);
-            let path = match repo.rsplit_once(':') {
-                Some((p, t)) if !t.contains('/') => p,
-                _ => repo,
-            };
-            path.contains('/')
-                && !path.starts_with("library/")
-                && !path.starts_with("docker.io/library/")
-        })
+        || s.image
+            .as_ref()
+            .map_or(true, |i| !ImageRef::parse(&i.value, i.span, false).official)
 }
