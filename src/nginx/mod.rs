@@ -287,20 +287,29 @@ impl Config {
         }
         let mut parents: Vec<&'a Directive> = Vec::new();
         let mut via: Vec<&'a Directive> = Vec::new();
+        // The enclosing block and include chain the lists above were built for: consecutive visits
+        // (the `location`s of one server, …) often share them.
+        let (mut parents_of, mut via_of) = (None, None);
         for i in order {
             let v = &flat.visits[i as usize];
-            parents.clear();
-            let mut p = v.parent;
-            while p != NONE {
-                let pv = &flat.visits[p as usize];
-                // SAFETY: as in `walk`.
-                parents.push(unsafe { &*pv.directive });
-                p = pv.parent;
+            if parents_of != Some(v.parent) {
+                parents_of = Some(v.parent);
+                parents.clear();
+                let mut p = v.parent;
+                while p != NONE {
+                    let pv = &flat.visits[p as usize];
+                    // SAFETY: as in `walk`.
+                    parents.push(unsafe { &*pv.directive });
+                    p = pv.parent;
+                }
+                parents.reverse();
             }
-            parents.reverse();
-            via.clear();
-            // SAFETY: as in `walk`.
-            via.extend(flat.vias[v.via as usize].iter().map(|d| unsafe { &**d }));
+            if via_of != Some(v.via) {
+                via_of = Some(v.via);
+                via.clear();
+                // SAFETY: as in `walk`.
+                via.extend(flat.vias[v.via as usize].iter().map(|d| unsafe { &**d }));
+            }
             f(&Visit {
                 // SAFETY: as in `walk`.
                 directive: unsafe { &*v.directive },
