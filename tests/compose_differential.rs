@@ -55,7 +55,11 @@ fn compose_view(json: &serde_json::Value) -> View {
         for p in s["ports"].as_array().into_iter().flatten() {
             v.ports.insert((
                 p["host_ip"].as_str().unwrap_or("").to_string(),
-                p["published"].as_str().unwrap_or("").to_string(),
+                // Host port 0 is no host port (Docker picks a free one); the model says so with none.
+                match p["published"].as_str().unwrap_or("") {
+                    "0" => String::new(),
+                    x => x.to_string(),
+                },
                 p["target"].as_u64().unwrap_or(0) as u16,
                 p["protocol"].as_str().unwrap_or("tcp").to_string(),
             ));

@@ -227,8 +227,9 @@ fn quoted_value(s: &str, q: char) -> Option<(String, usize)> {
     None
 }
 
-/// The escapes of a double-quoted env file value (compose-go `expandEscapes`): `\n`, `\t`, `\\`, `\"` …
-/// as in Go, `\$` a literal `$` (written `$$` for the interpolation that follows); other backslashes stay.
+/// The escapes of a double-quoted env file value (compose-go `expandEscapes`): `\a \b \f \n \r \t \v \" \\`
+/// as in Go, `\0ddd` octal, `\$` a literal `$` (written `$$` for the interpolation that follows); other
+/// backslashes stay (`\'`, `\x41`, `\u00e9`, `\c` …).
 fn expand_escapes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -248,6 +249,30 @@ fn expand_escapes(s: &str) -> String {
             Some('"') => "\"",
             Some('\\') => "\\",
             Some('$') => "$$",
+            Some('0') => {
+                // `\0` and up to three digits: compose-go rewrites it to Go's octal `\ddd`, which is
+                // that character when the digits are three octal ones up to 0377; otherwise the text
+                // stays, without its `0`.
+                chars.next();
+                let mut digits = String::new();
+                while digits.len() < 3 {
+                    match chars.peek() {
+                        Some(d) if d.is_ascii_digit() => {
+                            digits.push(*d);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                match u32::from_str_radix(&digits, 8).ok().filter(|v| *v <= 0o377) {
+                    Some(v) if digits.len() == 3 => out.extend(char::from_u32(v)),
+                    _ => {
+                        out.push('\\');
+                        out.push_str(&digits);
+                    }
+                }
+                continue;
+            }
             _ => {
                 out.push(c);
                 continue;
@@ -1511,6 +1536,57 @@ mod tests {
         // compose: "unterminated quoted value".
         assert!(parse_env_file("A=\"open\nB=2\n", &env).is_err());
         assert!(parse_env_file("A='open\nB=2\n", &env).is_err());
+    }
+
+    #[test]
+    fn env_file_double_quoted_escapes_like_compose() {
+        // Each value written as `K="…"`; the value `docker compose config` (v2.40.3) gives it.
+        let table: &[(&str, &str)] = &[
+            (r"a\nb", "a\nb"),
+            (r"a\tb", "a\tb"),
+            (r"a\rb", "a\rb"),
+            (r"a\ab", "a\u{7}b"),
+            (r"a\bb", "a\u{8}b"),
+            (r"a\fb", "a\u{c}b"),
+            (r"a\vb", "a\u{b}b"),
+            (r"a\\b", r"a\b"),
+            (r"a\\nb", r"a\nb"),
+            (r#"a\"b"#, "a\"b"),
+            (r#"\"\""#, "\"\""),
+            (r"a\$b", "a$b"),
+            (r"a\${HOME}b", "a${HOME}b"),
+            (r"a$$b", "a$b"),
+            (r"a\'b", r"a\'b"),
+            (r"a\ b", r"a\ b"),
+            (r"a\qb", r"a\qb"),
+            (r"a\cb", r"a\cb"),
+            (r"a\x41b", r"a\x41b"),
+            (r"a\u00e9b", r"a\u00e9b"),
+            (r"a\U0001F600b", r"a\U0001F600b"),
+            (r"a\101b", r"a\101b"),
+            (r"a\1b", r"a\1b"),
+            // `\0` octal: three octal digits up to 0377; otherwise the `0` goes and the rest stays.
+            (r"a\0101b", "aAb"),
+            (r"a\0351b", "a\u{e9}b"),
+            (r"a\0377b", "a\u{ff}b"),
+            (r"a\0000b", "a\u{0}b"),
+            (r"a\0123\0124", "aST"),
+            (r"a\01012", "aA2"),
+            (r"a\0b", r"a\b"),
+            (r"\0", r"\"),
+            (r"a\00b", r"a\0b"),
+            (r"a\012b", r"a\12b"),
+            (r"a\09b", r"a\9b"),
+            (r"a\0088b", r"a\088b"),
+            (r"a\0400b", r"a\400b"),
+            (r"a\0777b", r"a\777b"),
+            (r"a\0\nb", "a\\\nb"),
+        ];
+        let env = HashMap::new();
+        for (written, want) in table {
+            let vars = parse_env_file(&format!("K=\"{written}\"\n"), &env).unwrap();
+            assert_eq!(vars, vec![("K".to_string(), want.to_string())], "{written}");
+        }
     }
 
     #[test]

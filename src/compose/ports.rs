@@ -135,6 +135,12 @@ fn full_range(s: &str) -> Option<PortRange> {
     (r.start <= r.end).then_some(r)
 }
 
+/// Host port 0 (`"0:22"`, `published: 0`) is what an empty host port means: Docker's port allocator
+/// (moby `RequestPortsInRange` with start and end 0) picks a free port from the ephemeral range.
+fn any_port(r: PortRange) -> Option<PortRange> {
+    (r.end != 0).then_some(r)
+}
+
 fn protocol(i: &str) -> IResult<&str, &str> {
     alt((tag("tcp"), tag("udp"), tag("sctp"))).parse(i)
 }
@@ -195,7 +201,7 @@ pub fn parse_short(s: &str) -> Result<Vec<ShortPort>, String> {
                 let k = k as u16;
                 out.push(ShortPort {
                     host_ip,
-                    published: Some(PortRange::single(p.start + k)),
+                    published: any_port(PortRange::single(p.start + k)),
                     target: target.start + k,
                     protocol: proto.clone(),
                 });
@@ -205,7 +211,7 @@ pub fn parse_short(s: &str) -> Result<Vec<ShortPort>, String> {
             for t in target.start..=target.end {
                 out.push(ShortPort {
                     host_ip,
-                    published,
+                    published: published.and_then(any_port),
                     target: t,
                     protocol: proto.clone(),
                 });
@@ -265,7 +271,7 @@ pub fn binding_from_node(n: &Node) -> Result<Vec<PortBinding>, (Span, String)> {
                 .ok_or_else(|| (target_node.span, "invalid target port".into()))?;
             let published = match text("published") {
                 None | Some("") => None,
-                Some(p) => Some(full_range(p).ok_or_else(|| {
+                Some(p) => any_port(full_range(p).ok_or_else(|| {
                     (
                         n.get("published").map(|x| x.span).unwrap_or(n.span),
                         format!("invalid published port \"{p}\""),
@@ -378,6 +384,14 @@ mod tests {
         assert_eq!(one("::1:80:80").host_ip, Some("::1".parse().unwrap()));
         let p = one("127.0.0.1::80");
         assert_eq!(p.published, None);
+        // Host port 0 lets Docker pick a free port, as an empty one does.
+        assert_eq!(one("0:22").published, None);
+        assert_eq!(one("0.0.0.0:0:22").published, None);
+        assert_eq!(one("0-0:22").published, None);
+        assert!(parse_short("0:80-81").is_err());
+        let v = parse_short("0-1:80-81").unwrap();
+        assert_eq!(v[0].published, None);
+        assert_eq!(v[1].published, Some(PortRange::single(1)));
         let p = one("8000-8010:80");
         assert_eq!(
             p.published,

@@ -7,7 +7,8 @@
 //! style and give only zero-length points for collections. We resolve aliases and merge keys (`<<: *x`,
 //! `<<: [*a, *b]`) ourselves, the way go-yaml v3 (what Docker Compose v2 uses) does: explicit keys win over
 //! merged ones, and earlier maps in a merge list win over later ones. Duplicate explicit keys are an error,
-//! as in go-yaml v3.
+//! as in go-yaml v3. An explicit key tagged `!reset` is the exception: compose removes it before the merge
+//! key is resolved, so the merged value shows through (`docker compose config` v2.40.3).
 //!
 //! Plain scalars resolve by YAML 1.2 core-schema rules as go-yaml v3 applies them: `yes`/`on` stay strings,
 //! `true`/`false` are booleans, `0644` is the octal integer 420 (go-yaml v3 keeps 1.1 octals), `_` in
@@ -585,11 +586,24 @@ fn build_map(raw: Vec<(Node, Node)>) -> Result<Vec<Entry>, YamlError> {
                 });
             };
             for e in src_entries {
-                if find(&entries, &index, &e.key.text).is_none() {
-                    if let Some(ix) = &mut index {
-                        ix.insert(e.key.text.clone(), entries.len());
+                match find(&entries, &index, &e.key.text) {
+                    None => {
+                        if let Some(ix) = &mut index {
+                            ix.insert(e.key.text.clone(), entries.len());
+                        }
+                        entries.push(e.clone());
                     }
-                    entries.push(e.clone());
+                    // Compose drops a `!reset` key before go-yaml resolves `<<`: the merged value shows
+                    // through, and still replaces what earlier files (or `extends`) gave the key.
+                    Some(i) if entries[i].value.has_tag("!reset") => {
+                        let mut merged = e.clone();
+                        // (A core tag such as `!!str` is kept: merging replaces scalars anyway.)
+                        if merged.value.tag.is_none() {
+                            merged.value.tag = Some("!override".into());
+                        }
+                        entries[i] = merged;
+                    }
+                    Some(_) => {}
                 }
             }
         }
@@ -632,6 +646,18 @@ mod tests {
         let p_span = z.get("p").unwrap().span;
         assert_eq!(&src[p_span.range()], "1");
         assert_eq!(p_span.start, 10);
+    }
+
+    #[test]
+    fn merge_key_shows_through_a_reset_key() {
+        let src = "x: &x {p: [1], q: 1}\nz:\n  <<: *x\n  p: !reset []\n  q: !override 2\n  r: !reset []\n";
+        let n = p(src);
+        let z = n.get("z").unwrap();
+        // The merged value, replacing whatever earlier files gave `p`.
+        assert_eq!(z.get("p").unwrap().as_seq().unwrap().len(), 1);
+        assert!(z.get("p").unwrap().has_tag("!override"));
+        assert_eq!(z.get("q").unwrap().as_str(), Some("2"));
+        assert!(z.get("r").unwrap().has_tag("!reset"));
     }
 
     #[test]

@@ -10,7 +10,8 @@ declare_rule! {
     /// Reports two services of one compose project (after merging all of its files) that publish the same
     /// host address, port and protocol. Overlapping ranges count; `0.0.0.0` (no address) overlaps every
     /// specific address of its family; `127.0.0.1` and `127.0.0.2` do not overlap. Services that can never
-    /// run together (in different profiles) are not compared.
+    /// run together (in different profiles) are not compared, nor are ports without a host port or with
+    /// host port 0 (`"0:22"`): Docker picks a free port for each.
     ///
     /// ## Why is this bad?
     /// The second container cannot bind the port: `docker compose up` fails with "port is already

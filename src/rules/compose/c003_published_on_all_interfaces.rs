@@ -218,7 +218,8 @@ fn loopback_fix(cx: &ComposeCx<'_>, b: &crate::compose::ports::PortBinding) -> O
         title: "publish on loopback only".into(),
         edits: vec![Edit {
             span: crate::source::Span::point(b.span.file, at),
-            replacement: if b.published.is_some() {
+            // `"0:5432"` has a host port (0: Docker picks one) though `published` is none.
+            replacement: if text[quote..].contains(':') {
                 "127.0.0.1:".into()
             } else {
                 "127.0.0.1::".into()
