@@ -23,7 +23,7 @@
 use super::args::{self, Host, ListenAddr, PassKind};
 use super::directives::Context;
 use super::fxhash::FxHashMap;
-use super::upstreams::{is_snippet, is_stream, lowercase, sub_span};
+use super::upstreams::{is_snippet, is_stream, key as directive_key, lowercase, sub_span};
 use super::{Config, Directive, Tag};
 use crate::diagnostic::Diagnostic;
 use crate::rules::nginx::n000_syntax_error::RULE;
@@ -121,10 +121,6 @@ fn location_kind(d: &Directive) -> Option<LocationKind<'_>> {
     }
 }
 
-fn addr_key(d: &Directive) -> usize {
-    d as *const Directive as usize
-}
-
 /// The refusals of one configuration, as N000 findings.
 pub fn check(config: &Config, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     // The whole `upstream` list is known only when nothing unseen comes before (an including file, an
@@ -193,7 +189,7 @@ pub fn check(config: &Config, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                     return;
                 };
                 let Some(word) = d.args.last() else { return };
-                let seen = locations.entry((addr_key(parent), path)).or_default();
+                let seen = locations.entry((directive_key(parent), path)).or_default();
                 let slot = &mut seen[usize::from(!exact)];
                 match slot {
                     Some(first) => out.push(
@@ -307,7 +303,7 @@ fn listen<'a>(
             .with_related(span(first), note)
     };
     let a = addresses.entry(key.clone()).or_default();
-    if let Some((_, first)) = a.servers.iter().find(|(s, _)| *s == addr_key(server)) {
+    if let Some((_, first)) = a.servers.iter().find(|(s, _)| *s == directive_key(server)) {
         out.push(report(
             "a duplicate listen",
             "remove one of the two `listen`s of this address in the server",
@@ -317,7 +313,7 @@ fn listen<'a>(
         ));
         return;
     }
-    a.servers.push((addr_key(server), word));
+    a.servers.push((directive_key(server), word));
     if l.params
         .iter()
         .any(|p| SOCKET_OPTIONS.contains(&p.name.as_str()))

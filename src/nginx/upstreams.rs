@@ -42,7 +42,8 @@ pub fn is_snippet(config: &Config) -> bool {
 /// A block a directive sits in, identified by the address of its directive; 0 is a file's top level.
 type ScopeKey = usize;
 
-fn key(d: &Directive) -> ScopeKey {
+/// A directive's identity (its address), for keying blocks in maps.
+pub(crate) fn key(d: &Directive) -> ScopeKey {
     d as *const Directive as usize
 }
 

@@ -135,12 +135,7 @@ fn describe(o: Official) -> &'static str {
 /// pre-releases.
 pub fn env_defaults(image: &str) -> super::syntax::EnvDefaults {
     use super::syntax::EnvDefaults;
-    let image = image.split('@').next().unwrap_or(image);
-    let (repo, tag) = match image.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => (r, t),
-        _ => (image, "latest"),
-    };
-    let repo_name = repo.rsplit('/').next().unwrap_or(repo);
+    let (repo_name, tag) = name_and_tag(image.split('@').next().unwrap_or(image));
     let version: Option<(u32, Option<u32>)> = match repo_name {
         "php" if tag.starts_with("fpm") => Some((8, None)),
         "php" => {
@@ -177,32 +172,25 @@ pub fn env_defaults(image: &str) -> super::syntax::EnvDefaults {
     };
     match version {
         None => EnvDefaults::Unknown,
-        // The newest release of a major: PHP 8 is past 8.3, PHP 7 and before never had it.
-        Some((major, None)) => {
-            if major >= 8 {
-                EnvDefaults::Read
-            } else {
-                EnvDefaults::NotRead
-            }
-        }
-        Some((major, Some(minor))) => {
-            if (major, minor) >= (8, 3) {
-                EnvDefaults::Read
-            } else {
-                EnvDefaults::NotRead
-            }
-        }
+        // A major alone is its newest release: PHP 8 is past 8.3, PHP 7 and before never had it.
+        Some((major, minor)) if (major, minor.unwrap_or(u32::MAX)) >= (8, 3) => EnvDefaults::Read,
+        Some(_) => EnvDefaults::NotRead,
     }
+}
+
+/// The repository's last path component and the tag (`latest` when none) of an image name.
+fn name_and_tag(image: &str) -> (&str, &str) {
+    let (repo, tag) = match image.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => (r, t),
+        _ => (image, "latest"),
+    };
+    (repo.rsplit('/').next().unwrap_or(repo), tag)
 }
 
 /// The layout for `--php-image`: `php:TAG` (any registry prefix, `library/php`), or the package layouts
 /// `debian:php8.2` and `alpine:php83`.
 pub fn layout_for(image: &str) -> Result<Layout, String> {
-    let (repo, tag) = match image.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => (r, t),
-        _ => (image, "latest"),
-    };
-    let repo_name = repo.rsplit('/').next().unwrap_or(repo);
+    let (repo_name, tag) = name_and_tag(image);
     let file = |path: &str, text: &str| StockFile {
         container_path: path.to_string(),
         text: text.to_string(),
