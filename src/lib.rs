@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod docs;
 pub mod fix;
+pub mod fsglob;
 pub mod heap;
 pub mod lint;
 pub mod lsp;

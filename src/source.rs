@@ -334,9 +334,30 @@ fn open_for_reading(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Met
 }
 
 /// The rest of a file [`open_for_reading`] opened, in a buffer sized from its metadata.
+///
+/// A file is read up to the size its metadata gave, in one `read` as a rule, and not asked for its size
+/// again: `read_to_end` asks first (`statx` and `lseek`) and reads once more to see the end, three of the
+/// eight system calls each of 2,000 included files cost. A file that grows while it is read is read as it
+/// was when opened; one whose size says nothing (0, as in `/proc`) is read to its end.
 fn read_opened(mut file: std::fs::File, meta: &std::fs::Metadata) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    use std::io::Read;
+    let size = meta.len() as usize;
+    if size == 0 {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    }
+    let mut bytes = vec![0u8; size];
+    let mut filled = 0;
+    while filled < size {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -362,6 +383,9 @@ pub struct SourceMap {
     overlays: HashMap<PathBuf, String>,
     /// Files already read from disk (while discovery told their kind), taken by [`SourceMap::load`].
     preloaded: HashMap<PathBuf, Vec<u8>>,
+    /// Files known not to be read through a symlink (a glob's directory listing said so), which
+    /// [`SourceMap::is_symlink`] need not ask the file system about.
+    not_symlinks: std::collections::HashSet<FileId>,
 }
 
 /// Largest file wirelint reads. Larger files are an I/O error (exit 2) rather than a slow run.
@@ -494,6 +518,19 @@ impl SourceMap {
         let bytes = read_opened(file, &meta).map_err(io)?;
         let file = SourceFile::from_bytes(name, Some(path.to_path_buf()), bytes);
         Ok(self.add_keyed(file, Some(key)))
+    }
+
+    /// Notes that file `id` was not read through a symlink.
+    pub fn mark_not_symlink(&mut self, id: FileId) {
+        self.not_symlinks.insert(id);
+    }
+
+    /// Whether file `id` was read from disk through a symlink (one `lstat`, unless already known).
+    pub fn is_symlink(&self, id: FileId) -> bool {
+        if self.not_symlinks.contains(&id) {
+            return false;
+        }
+        self.get(id).path.as_ref().is_some_and(|p| p.is_symlink())
     }
 
     /// The file already loaded from `path`, if any.

@@ -243,6 +243,31 @@ fn symlink_loop_is_a_finding_or_a_clear_error() {
     assert!(err.contains("loop.conf"), "{err}");
 }
 
+/// A file name that is not UTF-8 in a directory an include glob lists: nginx includes it like any other
+/// (glob(3) compares bytes). wirelint used to panic there (exit 101, in the `glob` crate).
+#[cfg(unix)]
+#[test]
+fn non_utf8_file_name_under_an_include_glob_is_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("nginx.conf"),
+        "events {}\nhttp { include */*.conf; }\n",
+    )
+    .unwrap();
+    std::fs::create_dir(d.join("conf.d")).unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.conf");
+    std::fs::write(
+        d.join("conf.d").join(odd),
+        "server { listen 80; location / { proxy_pass http://legacy:9000; } }\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_check(&d.join("nginx.conf"));
+    assert_eq!(code, 1, "{err}");
+    assert!(codes(&out).iter().any(|(c, _)| c == "N001"), "{out}");
+}
+
 #[test]
 fn binary_file_is_a_finding() {
     let dir = tempfile::tempdir().unwrap();

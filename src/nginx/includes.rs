@@ -297,15 +297,25 @@ impl Builder<'_, '_> {
         let cands = self.candidates(path)?;
         if is_glob(path) {
             for base in &cands.paths {
-                let matches = glob_sorted(base);
+                let Some(base) = base.to_str() else {
+                    continue;
+                };
+                let matches = crate::fsglob::glob_sorted(base);
                 if !matches.is_empty() {
                     if matches.len() >= READ_AHEAD_FILES {
-                        self.sources.read_ahead(&matches);
+                        let paths: Vec<PathBuf> = matches.iter().map(|m| m.path.clone()).collect();
+                        self.sources.read_ahead(&paths);
                     }
                     return Some(
                         matches
                             .iter()
-                            .filter_map(|m| self.load(m, span, chain))
+                            .filter_map(|m| {
+                                let id = self.load(&m.path, span, chain)?;
+                                if m.symlink == Some(false) {
+                                    self.sources.mark_not_symlink(id);
+                                }
+                                Some(id)
+                            })
                             .collect(),
                     );
                 }
@@ -400,30 +410,6 @@ impl Builder<'_, '_> {
         }
         None
     }
-}
-
-/// Glob matches in byte order, like glob(3) in the C locale; hidden files only when the pattern says so.
-fn glob_sorted(pattern: &Path) -> Vec<PathBuf> {
-    let Some(pat) = pattern.to_str() else {
-        return Vec::new();
-    };
-    // glob(3) has no `**`: it is just `*` there.
-    let pat = pat.replace("**", "*");
-    let opts = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
-    };
-    let mut out: Vec<PathBuf> = match glob::glob_with(&pat, opts) {
-        Ok(paths) => paths.filter_map(Result::ok).collect(),
-        Err(_) => Vec::new(),
-    };
-    out.sort_by(|a, b| {
-        a.as_os_str()
-            .as_encoded_bytes()
-            .cmp(b.as_os_str().as_encoded_bytes())
-    });
-    out
 }
 
 #[cfg(test)]

@@ -868,8 +868,8 @@ pub fn load(
 /// Candidate roots that are the same file as a symlink read under another path: Debian's
 /// `sites-enabled/default` links to `../sites-available/default`, and nginx reads the file through the
 /// link (by `include sites-enabled/*`), so the file is checked once, under the link's path, and not again
-/// as a root of its own. Costs one `lstat` per file, and a `realpath` per symlink (and per root when
-/// there is one).
+/// as a root of its own. Costs one `lstat` per file a glob did not list (its listing tells a symlink),
+/// and a `realpath` per symlink (and per root when there is one).
 fn aliased_roots(sources: &SourceMap, candidates: &[(FileId, includes::Built)]) -> Vec<FileId> {
     let mut targets: HashMap<std::path::PathBuf, FileId> = HashMap::new();
     for (_, built) in candidates {
@@ -877,7 +877,7 @@ fn aliased_roots(sources: &SourceMap, candidates: &[(FileId, includes::Built)]) 
             let Some(path) = &sources.get(*f).path else {
                 continue;
             };
-            if path.is_symlink() {
+            if sources.is_symlink(*f) {
                 if let Ok(real) = std::fs::canonicalize(path) {
                     targets.entry(real).or_insert(*f);
                 }

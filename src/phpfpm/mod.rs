@@ -1399,18 +1399,11 @@ impl SetLoader<'_> {
                 Vec::new()
             };
         }
-        let opts = glob::MatchOptions {
-            case_sensitive: true,
-            require_literal_separator: true,
-            require_literal_leading_dot: true,
-        };
-        match glob::glob_with(&resolved.to_string_lossy(), opts) {
-            Ok(paths) => paths
-                .filter_map(Result::ok)
-                .filter(|p| p.is_file())
-                .collect(),
-            Err(_) => Vec::new(),
-        }
+        crate::fsglob::glob_sorted(&resolved.to_string_lossy())
+            .into_iter()
+            .map(|m| m.path)
+            .filter(|p| p.is_file())
+            .collect()
     }
 }
 
