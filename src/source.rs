@@ -593,6 +593,11 @@ pub fn normalize(path: &Path) -> PathBuf {
         joined = working_dir().unwrap_or(Path::new("/")).join(path);
         &joined
     };
+    // Most paths are normal already: copying them is a tenth of taking them apart (2,200 instructions a
+    // path, 8.8 M on the 2,000 included files of the split benchmark, each normalised twice).
+    if is_lexically_normal(path.as_os_str().as_encoded_bytes()) {
+        return path.to_path_buf();
+    }
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -604,6 +609,21 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Whether an absolute path is what [`normalize`] makes of it: no empty, `.` or `..` component and no
+/// trailing `/` (but `/` itself).
+fn is_lexically_normal(bytes: &[u8]) -> bool {
+    if bytes == b"/" {
+        return true;
+    }
+    if bytes.first() != Some(&b'/') || bytes.last() == Some(&b'/') {
+        return false;
+    }
+    // Each component, after its `/`, is neither empty nor `.` nor `..`.
+    bytes[1..]
+        .split(|&b| b == b'/')
+        .all(|c| !matches!(c, b"" | b"." | b".."))
 }
 
 /// Shows `path` the way the user would expect: relative paths stay as given (normalised to `/`), absolute
@@ -680,6 +700,48 @@ pub fn parallel_map_with<T: Sync, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normal_paths_are_kept_and_the_rest_taken_apart() {
+        let by_components = |p: &str| {
+            let mut out = PathBuf::new();
+            for c in Path::new(p).components() {
+                match c {
+                    Component::CurDir => {}
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    other => out.push(other.as_os_str()),
+                }
+            }
+            out
+        };
+        for p in [
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/a/b/.",
+            "/a/b/..",
+            "/..",
+            "/.",
+            "/a/.b",
+            "/a/..b",
+            "/a/b..",
+            "/a.b/c",
+            "/etc/nginx/conf.d/x.conf",
+            "/a/...",
+            "///a",
+        ] {
+            assert_eq!(normalize(Path::new(p)), by_components(p), "{p}");
+        }
+        assert!(is_lexically_normal(b"/a/.b/c..d"));
+        assert!(!is_lexically_normal(b"/a/./b"));
+        assert!(!is_lexically_normal(b"a/b"));
+    }
 
     #[test]
     fn parallel_map_keeps_order_and_starts_each_new_thread_once() {
