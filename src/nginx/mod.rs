@@ -6,6 +6,7 @@
 //! including file's context).
 
 pub mod args;
+pub mod conditions;
 pub mod directives;
 mod fxhash;
 pub mod includes;
