@@ -4,7 +4,7 @@
 //! cannot overflow the stack; blocks deeper than [`MAX_DEPTH`] are reported and skipped (the tree itself
 //! is dropped and walked recursively, so it must stay shallow).
 
-use super::lexer::{unescape, Lexer, Token, TokenKind};
+use super::lexer::{unescape, Lexer, Peek, Token, TokenKind};
 use crate::source::{FileId, Span};
 use std::fmt;
 use std::ops::Deref;
@@ -24,6 +24,7 @@ enum Repr {
 }
 
 impl Text {
+    #[inline]
     pub fn new(s: &str) -> Text {
         let b = s.as_bytes();
         let len = b.len();
@@ -41,8 +42,12 @@ impl Text {
             } else if len >= 4 {
                 buf[..4].copy_from_slice(&b[..4]);
                 buf[len - 4..len].copy_from_slice(&b[len - 4..]);
-            } else {
-                buf[..len].copy_from_slice(b);
+            } else if len >= 2 {
+                // (`copy_from_slice` of a length below 4 was a `memcpy` call.)
+                buf[..2].copy_from_slice(&b[..2]);
+                buf[len - 2..len].copy_from_slice(&b[len - 2..]);
+            } else if len == 1 {
+                buf[0] = b[0];
             }
             Text(Repr::Inline {
                 len: len as u8,
@@ -410,7 +415,8 @@ pub(crate) fn parse_split(file: FileId, text: &str, at: usize) -> ParsedFile {
         });
         let mut st = State::new(file, text, markers, false);
         let mut lexer = Lexer::new(text.as_bytes());
-        if let Some((before, tok)) = st.step_until(&mut lexer, at) {
+        if let Some(before) = st.step_until(&mut lexer, at) {
+            let tok = lexer.next().expect("a token at the split");
             let fragment = tail
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -510,39 +516,60 @@ impl<'a> State<'a> {
         self.step_until(lexer, usize::MAX);
     }
 
-    /// Reads `lexer`'s tokens up to the first that starts at or after `at`, which is returned unread with
-    /// the lexer's position before it (`None` at the end of the text).
+    /// Reads `lexer`'s tokens up to the first that starts at or after `at`, which is left unread: its
+    /// spaces skipped, [`Iterator::next`] reads it. Returns the lexer's position before those spaces
+    /// (`None` at the end of the text).
     ///
     /// The two commonest tokens, a plain word and the `;` that ends a directive (90% of the tokens of
     /// a large configuration), are read here; the rest go to [`State::step`], which reads any token.
     #[inline(always)]
-    fn step_until(&mut self, lexer: &mut Lexer<'_>, at: usize) -> Option<(usize, Token)> {
+    fn step_until(&mut self, lexer: &mut Lexer<'_>, at: usize) -> Option<usize> {
         loop {
             let before = lexer.pos();
-            let tok = lexer.next_significant()?;
-            if tok.start >= at {
-                return Some((before, tok));
+            let next = lexer.peek_significant();
+            if next == Peek::End {
+                return None;
             }
-            match tok.kind {
-                // What `step` does with a word that is not glued to a quote, not too long and in a
-                // file with no `#{` or `<%` marker.
-                TokenKind::Word
-                    if !tok.glued
-                        && tok.end - tok.start < TOO_LONG_MIN
-                        && !self.markers.template =>
-                {
-                    let w = self.p.word(tok);
-                    self.words.push(w);
-                }
+            if lexer.pos() >= at {
+                return Some(before);
+            }
+            match next {
+                Peek::Word => self.read_word(lexer),
                 // Never too long, and allowed right after a quote.
-                TokenKind::Semicolon if !self.words.is_empty() => self.end_directive(tok),
-                _ => self.step(tok, lexer),
+                Peek::Semicolon if !self.words.is_empty() => {
+                    let tok = lexer.semicolon();
+                    self.end_directive(tok);
+                }
+                _ => {
+                    let tok = lexer.next().expect("a token");
+                    self.step(tok, lexer);
+                }
             }
         }
     }
 
-    /// The `;` that ends the directive in `words`.
+    /// The word [`Lexer::peek_significant`] found.
     #[inline(always)]
+    fn read_word(&mut self, lexer: &mut Lexer<'_>) {
+        let tok = lexer.word();
+        // What `step` does with a word that is not glued to a quote, not too long and in a file with no
+        // `#{` or `<%` marker.
+        if tok.end - tok.start < TOO_LONG_MIN && !self.markers.template {
+            let w = self.p.word(tok);
+            self.words.push(w);
+        } else {
+            self.step_cold(tok, lexer);
+        }
+    }
+
+    #[inline(never)]
+    #[cold]
+    fn step_cold(&mut self, tok: Token, lexer: &mut Lexer<'_>) {
+        self.step(tok, lexer);
+    }
+
+    /// The `;` that ends the directive in `words`.
+    #[inline(never)]
     fn end_directive(&mut self, tok: Token) {
         let d = directive(&mut self.words, None, tok.end, self.p.file);
         if d.args.len() == 1 && d.name.text == "include" {
