@@ -9,11 +9,16 @@
 //!   port); otherwise it is resolved with the `resolver` of the location (inherited http → server →
 //!   location), and with none every request fails: `no resolver defined to resolve …`.
 
-use super::args::{self, Host, PassKind, Piece, UpstreamTarget};
+use super::args::{self, Host, PassKind, UpstreamTarget};
 use super::directives::Context;
 use super::fxhash::{FxHashMap, FxHashSet};
 use super::{Config, Directive, Word};
 use crate::source::{SourceMap, Span};
+use smallvec::{smallvec, SmallVec};
+use std::borrow::Cow;
+
+/// The definitions of a variable that apply somewhere: nearly always one or two, kept inline.
+type Definitions<'a> = SmallVec<[Definition<'a>; 4]>;
 
 /// `name` in lower case, borrowed when it has no upper-case letter (as nearly every name is).
 pub(crate) fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
@@ -103,7 +108,7 @@ pub struct Index<'a> {
     /// The first upstream of each lowercase name, as nginx matches names; `[http, stream]`.
     by_name: [FxHashMap<String, usize>; 2],
     /// Lowercase host → ports of the groups literal targets create implicitly; `[http, stream]`.
-    implicit: [FxHashMap<String, Vec<u16>>; 2],
+    implicit: [FxHashMap<String, SmallVec<[u16; 4]>>; 2],
     resolvers: FxHashMap<ScopeKey, &'a Directive>,
     /// Blocks holding an `include` whose content is unknown (it may hold a `resolver`).
     unread_includes: FxHashSet<ScopeKey>,
@@ -113,11 +118,28 @@ pub struct Index<'a> {
     /// Variables set by something whose values are not known statically (`geo`, `js_set`, a `map` that
     /// includes a file …).
     opaque: FxHashSet<String>,
-    /// The `*_pass` directives without variables whose target is a host name, by directive address and
-    /// module (a file included both in http and in stream is read as each), with the target parsed: the
-    /// rules read it here instead of parsing each one again.
-    named_targets: FxHashMap<(ScopeKey, bool), UpstreamTarget>,
+    /// Every `*_pass` directive in walk order, with its target parsed when it has no variables and
+    /// names a host: the rules read it here (see [`Index::named_target`]) instead of parsing each one
+    /// again.
+    passes: Vec<PassTarget<'a>>,
 }
+
+/// A `*_pass` directive seen while building the index.
+pub struct PassTarget<'a> {
+    directive: &'a Directive,
+    /// Read in the stream module (a file included both in http and in stream is read as each).
+    stream: bool,
+    /// Whether its first argument has variables ([`Word::has_variables`]).
+    pub variables: bool,
+    /// Its first argument parsed, when it has no variables and names a host.
+    pub target: Option<UpstreamTarget>,
+}
+
+/// Where a walk over the `*_pass` directives is in [`Index`]'s list of them: a walk visits them in the
+/// same order, so each lookup is the next entry. (Looking them up by address in a hash table, and
+/// filling it, cost 300 instructions a directive.)
+#[derive(Default)]
+pub struct PassCursor(usize);
 
 /// Directives that define a variable named by their argument at `index`, with values not known here.
 pub(crate) const OPAQUE_DEFINERS: &[(&str, usize)] = &[
@@ -132,9 +154,14 @@ pub(crate) const OPAQUE_DEFINERS: &[(&str, usize)] = &[
 
 /// The variable a word is made of entirely (`$name`, `${name}`), if it is one.
 fn var_name(word: &Word) -> Option<String> {
+    var_name_str(word).map(str::to_string)
+}
+
+/// [`var_name`], borrowed.
+fn var_name_str(word: &Word) -> Option<&str> {
     // One variable spanning the whole word is one that starts it and leaves nothing after it.
     match args::variable(&word.text) {
-        Ok(("", name)) => Some(name.to_string()),
+        Ok(("", name)) => Some(name),
         _ => None,
     }
 }
@@ -150,9 +177,10 @@ impl<'a> Index<'a> {
             zones: Default::default(),
             definitions: Default::default(),
             opaque: Default::default(),
-            named_targets: Default::default(),
+            passes: Vec::new(),
         };
         use super::Tag;
+        index.passes.reserve_exact(config.tagged_count(Tag::Pass));
         let tags = [
             Tag::Upstream,
             Tag::Zone,
@@ -187,7 +215,7 @@ impl<'a> Index<'a> {
                     }
                 }
                 "set" if d.args.len() >= 2 => {
-                    if let Some(var) = var_name(&d.args[0]) {
+                    if let Some(var) = var_name_str(&d.args[0]) {
                         // `set` inside `if` runs as part of the enclosing location or server.
                         let scope = visit
                             .parents
@@ -197,12 +225,19 @@ impl<'a> Index<'a> {
                             .map_or(0, |p| key(p));
                         let conditional =
                             visit.parents.last().is_some_and(|p| &*p.name.text == "if");
-                        index.definitions.entry(var).or_default().push(Definition {
+                        let def = Definition {
                             directive: d,
                             value: &d.args[1],
                             scope: Some(scope),
                             conditional,
-                        });
+                        };
+                        // A variable is usually set in several places: the name is copied once.
+                        match index.definitions.get_mut(var) {
+                            Some(defs) => defs.push(def),
+                            None => {
+                                index.definitions.insert(var.to_string(), vec![def]);
+                            }
+                        }
                     }
                 }
                 "map" if d.args.len() >= 2 => {
@@ -235,8 +270,10 @@ impl<'a> Index<'a> {
                 }
                 _ => {
                     if let Some(kind) = PassKind::from_directive(name, stream) {
+                        let mut target = None;
+                        let variables = d.args.first().is_some_and(|w| w.has_variables());
                         if let Some(word) = d.args.first() {
-                            if !word.has_variables() {
+                            if !variables {
                                 if let Ok(t) = args::parse_target(kind, &word.text) {
                                     if let (Host::Name(host), Some(port)) =
                                         (&t.host, t.effective_port())
@@ -250,15 +287,21 @@ impl<'a> Index<'a> {
                                                 ports.push(port);
                                             }
                                         } else {
-                                            implicit.insert(host.into_owned(), vec![port]);
+                                            implicit.insert(host.into_owned(), smallvec![port]);
                                         }
                                     }
                                     if matches!(t.host, Host::Name(_)) {
-                                        index.named_targets.insert((key(d), stream), t);
+                                        target = Some(t);
                                     }
                                 }
                             }
                         }
+                        index.passes.push(PassTarget {
+                            directive: d,
+                            stream,
+                            variables,
+                            target,
+                        });
                     } else if let Some(&(_, at)) = OPAQUE_DEFINERS.iter().find(|(n, _)| *n == name)
                     {
                         if let Some(var) = d.args.get(at).and_then(var_name) {
@@ -278,9 +321,34 @@ impl<'a> Index<'a> {
 
     /// The target of a `*_pass` directive `d` without variables in the http or (`stream`) the stream
     /// module, when it is a host name: its first argument as [`args::parse_target`] reads it, parsed once
-    /// while building.
-    pub fn named_target(&self, d: &Directive, stream: bool) -> Option<&UpstreamTarget> {
-        self.named_targets.get(&(key(d), stream))
+    /// while building. `cursor` follows a walk over the `*_pass` directives (one cursor a walk, asked
+    /// about them in walk order); a directive it skipped is found further on, one out of order in the
+    /// whole list.
+    pub fn named_target(
+        &self,
+        cursor: &mut PassCursor,
+        d: &Directive,
+        stream: bool,
+    ) -> Option<&UpstreamTarget> {
+        self.pass(cursor, d, stream)?.target.as_ref()
+    }
+
+    /// The `*_pass` directive `d` in the http or (`stream`) the stream module as the index read it;
+    /// `cursor` as for [`Index::named_target`].
+    pub fn pass(
+        &self,
+        cursor: &mut PassCursor,
+        d: &Directive,
+        stream: bool,
+    ) -> Option<&PassTarget<'a>> {
+        let is = |p: &PassTarget| std::ptr::eq(p.directive, d) && p.stream == stream;
+        let ahead = self.passes.get(cursor.0..).unwrap_or_default();
+        let at = match ahead.iter().position(is) {
+            Some(i) => cursor.0 + i,
+            None => self.passes.iter().position(is)?,
+        };
+        cursor.0 = at + 1;
+        Some(&self.passes[at])
     }
 
     /// The `upstream` block called `name` (case-insensitive, as nginx matches).
@@ -339,14 +407,14 @@ impl<'a> Index<'a> {
     /// unconditional `set` in the directive's own block replaces every value set before it (the
     /// `set`s of enclosing blocks and earlier ones of its block); only the `set`s inside `if`s after it
     /// may still change the value.
-    fn values(&self, var: &str, parents: &[&Directive]) -> Option<(Vec<Definition<'a>>, bool)> {
+    fn values(&self, var: &str, parents: &[&Directive]) -> Option<(Definitions<'a>, bool)> {
         if self.opaque.contains(var) {
             return None;
         }
         let defs = self.definitions.get(var)?;
         // The path is a handful of blocks: a scan beats building a set.
         let on_path_scope = |s: ScopeKey| s == 0 || parents.iter().any(|p| key(p) == s);
-        let mut on_path: Vec<_> = defs
+        let mut on_path: Definitions<'a> = defs
             .iter()
             .filter(|d| d.scope.map_or(true, on_path_scope))
             .copied()
@@ -372,7 +440,7 @@ impl<'a> Index<'a> {
         if on_path.iter().any(|d| d.scope.is_some()) {
             Some((on_path, false))
         } else {
-            Some((defs.clone(), true))
+            Some((defs.iter().copied().collect(), true))
         }
     }
 
@@ -397,35 +465,50 @@ impl<'a> Index<'a> {
         flags: &mut (bool, bool),
     ) -> Vec<(String, Option<Definition<'a>>)> {
         const MAX: usize = 32;
-        let mut out: Vec<(String, Option<Definition<'a>>)> = vec![(String::new(), None)];
-        for piece in args::pieces(text) {
-            let name = match piece {
-                Piece::Literal(literal) => {
-                    // One option with no definition: every candidate (never more than MAX) gets it
-                    // appended.
-                    for (prefix, _) in &mut out {
-                        prefix.push_str(literal);
-                    }
-                    continue;
+        // Allocations were most of the cost (3,500 instructions a target with one variable): the
+        // candidate is sized for a value a little longer than the text, a value without variables is
+        // borrowed rather than expanded (and copied) on its own, and a single option is appended in
+        // place.
+        let mut out: Vec<(String, Option<Definition<'a>>)> =
+            vec![(String::with_capacity(text.len() + 24), None)];
+        let mut last = 0;
+        for (range, name) in args::var_refs(text) {
+            if range.start > last {
+                // One option with no definition: every candidate (never more than MAX) gets it
+                // appended.
+                for (prefix, _) in &mut out {
+                    prefix.push_str(&text[last..range.start]);
                 }
-                Piece::Var(name) => name,
-            };
-            let options: Vec<(String, Option<Definition<'a>>)> =
-                match (depth > 0).then(|| self.values(name, parents)).flatten() {
-                    Some((defs, g)) => {
-                        flags.0 |= g;
-                        let mut opts = Vec::new();
-                        for def in defs {
-                            for (value, _) in
-                                self.expand_depth(&def.value.text, parents, depth - 1, flags)
-                            {
-                                opts.push((value, Some(def)));
-                            }
+            }
+            last = range.end;
+            let mut options: SmallVec<[(Cow<'a, str>, Option<Definition<'a>>); 2]> =
+                SmallVec::new();
+            match (depth > 0).then(|| self.values(name, parents)).flatten() {
+                Some((defs, g)) => {
+                    flags.0 |= g;
+                    for def in defs {
+                        let value: &'a str = &def.value.text;
+                        if !args::has_variables(value) {
+                            // What expanding it would give: the value itself.
+                            options.push((Cow::Borrowed(value), Some(def)));
+                            continue;
                         }
-                        opts
+                        for (value, _) in self.expand_depth(value, parents, depth - 1, flags) {
+                            options.push((Cow::Owned(value), Some(def)));
+                        }
                     }
-                    None => vec![(format!("${{{name}}}"), None)],
-                };
+                }
+                None => options.push((Cow::Owned(format!("${{{name}}}")), None)),
+            }
+            if let [(opt, odef)] = options.as_slice() {
+                // As many candidates as before (never more than MAX): appended in place, with the
+                // first definition kept, as the loop below would.
+                for (prefix, def) in &mut out {
+                    prefix.push_str(opt);
+                    *def = def.or(*odef);
+                }
+                continue;
+            }
             let mut next = Vec::new();
             for (prefix, def) in &out {
                 for (opt, odef) in &options {
@@ -440,6 +523,11 @@ impl<'a> Index<'a> {
                 }
             }
             out = next;
+        }
+        if last < text.len() {
+            for (prefix, _) in &mut out {
+                prefix.push_str(&text[last..]);
+            }
         }
         out
     }

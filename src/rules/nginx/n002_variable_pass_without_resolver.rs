@@ -2,8 +2,9 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::nginx::args::{self, Host, PassKind};
 use crate::nginx::directives::Context;
-use crate::nginx::upstreams::{is_snippet, is_stream, sub_span, Definition};
+use crate::nginx::upstreams::{is_snippet, is_stream, sub_span, Definition, PassCursor};
 use crate::nginx::Tag;
+use crate::rules::nginx::concat;
 use crate::rules::{Check, NginxCx};
 
 declare_rule! {
@@ -105,6 +106,7 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
     }
     let snippet = is_snippet(cx.config);
     let index = cx.index();
+    let mut passes = PassCursor::default();
     cx.config.walk_tagged(&[Tag::Pass], &mut |visit| {
         let d = visit.directive;
         let stream = is_stream(visit.context);
@@ -114,8 +116,13 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         let Some(word) = d.args.first() else {
             return;
         };
+        // Whether the target has variables, as the index found (`has_variables` again cost 70
+        // instructions a directive).
+        let variables = index
+            .pass(&mut passes, d, stream)
+            .map_or_else(|| word.has_variables(), |p| p.variables);
         // An `include` wirelint cannot read (e.g. generated at container start) may hold the resolver.
-        if !word.has_variables()
+        if !variables
             || index.resolver_in_scope(visit.parents).is_some()
             || index.unread_include_in_scope(visit.parents)
         {
@@ -138,10 +145,15 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                 let mut unknown = expansion.truncated || expansion.candidates.is_empty();
                 for (candidate, def) in &expansion.candidates {
                     match args::parse_target(kind, candidate) {
-                        Ok(t) => match &t.host {
+                        Ok(t) => match t.host {
                             Host::Name(_) if snippet && t.port_span.is_none() => unknown = true,
-                            Host::Name(h) if !index.runtime_match(&t, stream) => {
-                                first_dns.get_or_insert((h.clone(), *def));
+                            Host::Name(_) if !index.runtime_match(&t, stream) => {
+                                if first_dns.is_none() {
+                                    // The parsed target is dropped here: its host is moved, not copied.
+                                    if let Host::Name(h) = t.host {
+                                        first_dns = Some((h, *def));
+                                    }
+                                }
                             }
                             Host::Variable => unknown = true,
                             _ => all_dns = false,
@@ -165,26 +177,26 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         let span = sub_span(cx.sources, word, target.host_span.clone());
         let written = &word.text[target.host_span.clone()];
         let message = if written == host {
-            [
+            concat(&[
                 "`",
                 host.as_str(),
                 "` is resolved per request (the target has variables), but no `resolver` is in scope: \
                  every request fails",
-            ].concat()
+            ])
         } else {
-            [
+            concat(&[
                 "`",
                 written,
                 "` makes nginx resolve `",
                 host.as_str(),
                 "` per request, but no `resolver` is in scope: every request fails",
-            ].concat()
+            ])
         };
         let mut diag = RULE.diag(span, message).with_help(help(stream));
         if let Some(def) = def {
             diag = diag.with_related(
                 def.directive.span,
-                ["the value `", &*def.value.text, "` comes from here"].concat(),
+                concat(&["the value `", &def.value.text, "` comes from here"]),
             );
         }
         out.push(diag);
