@@ -71,6 +71,17 @@ fn scope_of(parents: &[&Directive]) -> ScopeKey {
 pub struct Upstream<'a> {
     pub directive: &'a Directive,
     pub stream: bool,
+    /// Whether its context is known ([`super::Visit::context_known`]).
+    pub known: bool,
+}
+
+/// The `upstream` blocks of one (lowercase) name.
+#[derive(Default)]
+struct UpstreamName {
+    /// The first in each module (`[http, stream]`), as nginx matches names.
+    first: [Option<u32>; 2],
+    /// Whether one is in a known context.
+    known: bool,
 }
 
 impl<'a> Upstream<'a> {
@@ -105,8 +116,8 @@ pub struct Expansion<'a> {
 /// Upstream names, resolvers and variable definitions of one configuration.
 pub struct Index<'a> {
     upstreams: Vec<Upstream<'a>>,
-    /// The first upstream of each lowercase name, as nginx matches names; `[http, stream]`.
-    by_name: [FxHashMap<String, usize>; 2],
+    /// The upstreams of each lowercase name.
+    by_name: FxHashMap<String, UpstreamName>,
     /// Lowercase host → ports of the groups literal targets create implicitly; `[http, stream]`.
     implicit: [FxHashMap<String, SmallVec<[u16; 4]>>; 2],
     resolvers: FxHashMap<ScopeKey, &'a Directive>,
@@ -119,7 +130,7 @@ pub struct Index<'a> {
     /// includes a file …).
     opaque: FxHashSet<String>,
     /// Every `*_pass` directive in walk order, with its target parsed when it has no variables and
-    /// names a host: the rules read it here (see [`Index::named_target`]) instead of parsing each one
+    /// names a host: the rules read it here (see [`Index::pass`]) instead of parsing each one
     /// again.
     passes: Vec<PassTarget<'a>>,
     /// The enclosing blocks of the `*_pass` directives with variables, one after the other (see
@@ -138,6 +149,11 @@ pub struct PassTarget<'a> {
     pub target: Option<UpstreamTarget>,
     /// With variables: its enclosing blocks, in [`Index::pass_parents`].
     parents: std::ops::Range<u32>,
+    /// With a target: whether its host names an `upstream` block of its module ([`Index::upstream`]).
+    pub upstream_block: bool,
+    /// With a target: whether its host is the name of an `upstream` block in a known context, of either
+    /// module ([`Index::upstream_name`]).
+    pub upstream_name: bool,
 }
 
 /// Where a walk over the `*_pass` directives is in [`Index`]'s list of them: a walk visits them in the
@@ -213,6 +229,7 @@ impl<'a> Index<'a> {
                     index.upstreams.push(Upstream {
                         directive: d,
                         stream,
+                        known: visit.context_known,
                     });
                 }
                 "zone" => {
@@ -320,6 +337,9 @@ impl<'a> Index<'a> {
                             variables,
                             target,
                             parents,
+                            // Set once every `upstream` block is known.
+                            upstream_block: false,
+                            upstream_name: false,
                         });
                     } else if let Some(&(_, at)) = OPAQUE_DEFINERS.iter().find(|(n, _)| *n == name)
                     {
@@ -331,25 +351,24 @@ impl<'a> Index<'a> {
             }
         });
         for (i, u) in index.upstreams.iter().enumerate() {
-            index.by_name[usize::from(u.stream)]
+            let name = index
+                .by_name
                 .entry(u.name().to_ascii_lowercase())
-                .or_insert(i);
+                .or_default();
+            name.first[usize::from(u.stream)].get_or_insert(i as u32);
+            name.known |= u.known;
+        }
+        // Whether each target names an `upstream` block, asked once here: N001 and N000 both need it.
+        for pass in &mut index.passes {
+            let Some(Host::Name(host)) = pass.target.as_ref().map(|t| &t.host) else {
+                continue;
+            };
+            if let Some(name) = index.by_name.get(&*lowercase(host)) {
+                pass.upstream_block = name.first[usize::from(pass.stream)].is_some();
+                pass.upstream_name = name.known;
+            }
         }
         index
-    }
-
-    /// The target of a `*_pass` directive `d` without variables in the http or (`stream`) the stream
-    /// module, when it is a host name: its first argument as [`args::parse_target`] reads it, parsed once
-    /// while building. `cursor` follows a walk over the `*_pass` directives (one cursor a walk, asked
-    /// about them in walk order); a directive it skipped is found further on, one out of order in the
-    /// whole list.
-    pub fn named_target(
-        &self,
-        cursor: &mut PassCursor,
-        d: &Directive,
-        stream: bool,
-    ) -> Option<&UpstreamTarget> {
-        self.pass(cursor, d, stream)?.target.as_ref()
     }
 
     /// The `*_pass` directives whose first argument has variables, in walk order, each with whether it
@@ -364,8 +383,10 @@ impl<'a> Index<'a> {
         })
     }
 
-    /// The `*_pass` directive `d` in the http or (`stream`) the stream module as the index read it;
-    /// `cursor` as for [`Index::named_target`].
+    /// The `*_pass` directive `d` in the http or (`stream`) the stream module as the index read it: its
+    /// target parsed once while building (when it has no variables and names a host). `cursor` follows
+    /// a walk over the `*_pass` directives (one cursor a walk, asked about them in walk order); a
+    /// directive it skipped is found further on, one out of order in the whole list.
     pub fn pass(
         &self,
         cursor: &mut PassCursor,
@@ -384,9 +405,14 @@ impl<'a> Index<'a> {
 
     /// The `upstream` block called `name` (case-insensitive, as nginx matches).
     pub fn upstream(&self, name: &str, stream: bool) -> Option<Upstream<'a>> {
-        self.by_name[usize::from(stream)]
-            .get(&*lowercase(name))
-            .map(|&i| self.upstreams[i])
+        let first = self.by_name.get(&*lowercase(name))?.first[usize::from(stream)];
+        first.map(|i| self.upstreams[i as usize])
+    }
+
+    /// Whether `name` is that of an `upstream` block in a known context, of either module
+    /// (case-insensitive).
+    pub fn upstream_name(&self, name: &str) -> bool {
+        self.by_name.get(&*lowercase(name)).is_some_and(|n| n.known)
     }
 
     /// The `resolver` that applies to a directive with these parents: the innermost enclosing block's,

@@ -396,7 +396,10 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         };
         // Parsed while the index was built: only targets without variables (evaluated per request,
         // N002's concern) that name a host are kept.
-        let Some(target) = index.named_target(&mut passes, d, stream) else {
+        let Some((target, upstream_block)) = index
+            .pass(&mut passes, d, stream)
+            .and_then(|p| Some((p.target.as_ref()?, p.upstream_block)))
+        else {
             return;
         };
         let Host::Name(host) = &target.host else {
@@ -404,7 +407,7 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
         };
         // With a port, a name of an upstream block is an error of its own (`upstream "php" may not have
         // port 9000`), not a DNS lookup.
-        if target.host.is_localhost() || index.upstream(host, stream).is_some() {
+        if target.host.is_localhost() || upstream_block {
             return;
         }
         if snippet && target.port_span.is_none() {
