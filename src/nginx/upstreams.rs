@@ -133,9 +133,19 @@ pub struct Index<'a> {
     /// names a host: the rules read it here (see [`Index::pass`]) instead of parsing each one
     /// again.
     passes: Vec<PassTarget<'a>>,
-    /// The enclosing blocks of the `*_pass` directives with variables, one after the other (see
-    /// [`Index::variable_passes`]).
+    /// The enclosing blocks of the `*_pass` directives, one after the other (see [`Index::passes`]).
     pass_parents: Vec<&'a Directive>,
+}
+
+impl<'a> PassTarget<'a> {
+    pub fn directive(&self) -> &'a Directive {
+        self.directive
+    }
+
+    /// Whether it is read in the stream module.
+    pub fn stream(&self) -> bool {
+        self.stream
+    }
 }
 
 /// A `*_pass` directive seen while building the index.
@@ -147,7 +157,7 @@ pub struct PassTarget<'a> {
     pub variables: bool,
     /// Its first argument parsed, when it has no variables and names a host.
     pub target: Option<UpstreamTarget>,
-    /// With variables: its enclosing blocks, in [`Index::pass_parents`].
+    /// Its enclosing blocks, in [`Index::pass_parents`].
     parents: std::ops::Range<u32>,
     /// With a target: whether its host names an `upstream` block of its module ([`Index::upstream`]).
     pub upstream_block: bool,
@@ -325,12 +335,9 @@ impl<'a> Index<'a> {
                                 }
                             }
                         }
-                        let mut parents = 0..0;
-                        if variables {
-                            let start = index.pass_parents.len() as u32;
-                            index.pass_parents.extend_from_slice(visit.parents);
-                            parents = start..index.pass_parents.len() as u32;
-                        }
+                        let start = index.pass_parents.len() as u32;
+                        index.pass_parents.extend_from_slice(visit.parents);
+                        let parents = start..index.pass_parents.len() as u32;
                         index.passes.push(PassTarget {
                             directive: d,
                             stream,
@@ -371,15 +378,13 @@ impl<'a> Index<'a> {
         index
     }
 
-    /// The `*_pass` directives whose first argument has variables, in walk order, each with whether it
-    /// is read in the stream module and its enclosing blocks (as [`Config::walk`] gives them): what a
-    /// rule about per-request targets looks at, without a walk of its own over every directive.
-    pub fn variable_passes(
-        &self,
-    ) -> impl Iterator<Item = (&'a Directive, bool, &[&'a Directive])> + '_ {
-        self.passes.iter().filter(|p| p.variables).map(|p| {
+    /// The `*_pass` directives in walk order, each with its enclosing blocks (as [`Config::walk`] gives
+    /// them): what the rules about targets look at, without a walk of their own over every directive
+    /// (which cost 150 instructions a directive).
+    pub fn passes(&self) -> impl Iterator<Item = (&PassTarget<'a>, &[&'a Directive])> + '_ {
+        self.passes.iter().map(|p| {
             let parents = &self.pass_parents[p.parents.start as usize..p.parents.end as usize];
-            (p.directive, p.stream, parents)
+            (p, parents)
         })
     }
 

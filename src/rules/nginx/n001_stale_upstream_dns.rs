@@ -2,7 +2,7 @@ use crate::declare_rule;
 use crate::diagnostic::Diagnostic;
 use crate::nginx::args::{self, Host, PassKind, UpstreamTarget};
 use crate::nginx::directives::Context;
-use crate::nginx::upstreams::{is_snippet, is_stream, sub_span, PassCursor};
+use crate::nginx::upstreams::{is_snippet, is_stream, sub_span};
 use crate::nginx::Tag;
 use crate::rules::nginx::concat;
 use crate::rules::{Check, NginxCx};
@@ -347,17 +347,13 @@ fn in_stack(cx: &NginxCx<'_>, host: &str, mut d: Diagnostic) -> Option<Diagnosti
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
     let index = cx.index();
     let snippet = is_snippet(cx.config);
-    let mut help_parts = PassHelpParts::default();
-    let mut passes = PassCursor::default();
-    cx.config
-        .walk_tagged(&[Tag::Server, Tag::Pass], &mut |visit| {
+    cx.config.walk_tagged(&[Tag::Server], &mut |visit| {
         let d = visit.directive;
-        let name: &str = &d.name.text;
         let stream = is_stream(visit.context);
         let Some(word) = d.args.first() else {
             return;
         };
-        if name == "server" && matches!(visit.context, Context::Upstream | Context::StreamUpstream) {
+        if matches!(visit.context, Context::Upstream | Context::StreamUpstream) {
             let params: Vec<&str> = d.args[1..].iter().map(|w| &*w.text).collect();
             let Ok(server) = args::parse_upstream_server(&word.text, &params) else {
                 return;
@@ -389,36 +385,40 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                     has_resolver,
                 ));
             out.extend(in_stack(cx, host, d));
-            return;
         }
-        let Some(kind) = PassKind::from_directive(name, stream) else {
-            return;
+    });
+    // The targets from the index, which parsed them (and keeps them in walk order with their enclosing
+    // blocks): only those without variables (evaluated per request, N002's concern) that name a host.
+    // Their findings come after those of the `server`s above; the report sorts them by place.
+    let mut help_parts = PassHelpParts::default();
+    for (pass, parents) in index.passes() {
+        let Some(target) = &pass.target else {
+            continue;
         };
-        // Parsed while the index was built: only targets without variables (evaluated per request,
-        // N002's concern) that name a host are kept.
-        let Some((target, upstream_block)) = index
-            .pass(&mut passes, d, stream)
-            .and_then(|p| Some((p.target.as_ref()?, p.upstream_block)))
-        else {
-            return;
+        let (d, stream) = (pass.directive(), pass.stream());
+        let Some(word) = d.args.first() else {
+            continue;
+        };
+        let Some(kind) = PassKind::from_directive(&d.name.text, stream) else {
+            continue;
         };
         let Host::Name(host) = &target.host else {
-            return;
+            continue;
         };
         // With a port, a name of an upstream block is an error of its own (`upstream "php" may not have
         // port 9000`), not a DNS lookup.
-        if target.host.is_localhost() || upstream_block {
-            return;
+        if target.host.is_localhost() || pass.upstream_block {
+            continue;
         }
         if snippet && target.port_span.is_none() {
-            return; // may name an upstream block of the file that includes this snippet
+            continue; // may name an upstream block of the file that includes this snippet
         }
         if target.effective_port().is_none() {
             // `fastcgi_pass php;` names an upstream group defined elsewhere, or nginx refuses it
             // ("no port in upstream"): not a DNS matter either way.
-            return;
+            continue;
         }
-        let resolver = index.resolver_in_scope(visit.parents);
+        let resolver = index.resolver_in_scope(parents);
         let mut diag = RULE
             .diag(
                 sub_span(cx.sources, word, target.host_span.clone()),
@@ -444,5 +444,5 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
         out.extend(in_stack(cx, host, diag));
-    });
+    }
 }
