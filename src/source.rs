@@ -195,33 +195,71 @@ impl SourceFile {
     /// offsets inside a multi-byte character count that character.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let starts = self.starts();
-        let line = match starts.binary_search(&(offset as u32)) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = starts[line] as usize;
+        let line = self.line_near(offset, usize::MAX);
+        (line + 1, self.column(line, offset))
+    }
+
+    /// 1-based column of `offset` (clamped) on the 0-based line `line` that holds it.
+    fn column(&self, line: usize, offset: usize) -> usize {
+        let start = self.starts()[line] as usize;
         let end = floor_char_boundary(&self.text, offset);
-        let col = self.text[start..end].chars().count() + 1;
-        (line + 1, col)
+        char_count(&self.text[start..end]) + 1
+    }
+
+    /// 0-based index of the line holding `offset` (at most the text's length). When line `hint` starts at
+    /// or before it, the search gallops forward from there: a report's findings come sorted by position,
+    /// the next one usually a few lines after the last (a binary search over the 170,000 lines of the
+    /// benchmark configuration took 17 steps for each of its 13,600 positions).
+    fn line_near(&self, offset: usize, hint: usize) -> usize {
+        let starts = self.starts();
+        let target = offset as u32;
+        match starts.get(hint) {
+            Some(&s) if s <= target => {
+                let mut lo = hint;
+                let mut step = 1;
+                while starts.get(lo + step).is_some_and(|&s| s <= target) {
+                    lo += step;
+                    step *= 2;
+                }
+                // `starts[lo]` is at or before the offset, `starts[lo + step]` (if any) after it.
+                let hi = (lo + step).min(starts.len());
+                lo + starts[lo..hi].partition_point(|&s| s <= target) - 1
+            }
+            _ => starts.partition_point(|&s| s <= target) - 1,
+        }
     }
 
     /// [`line_col`](Self::line_col) of the span's start and end. An end on the start's line (nearly
     /// always) is found from the start without a second search or counting the line again.
     pub fn line_cols(&self, span: Span) -> ((usize, usize), (usize, usize)) {
-        let start = (span.start as usize).min(self.text.len());
-        let end = (span.end as usize).min(self.text.len());
-        let (line, column) = self.line_col(start);
-        let next_line = self.starts().get(line).map_or(usize::MAX, |&s| s as usize);
-        if end < start || end >= next_line {
-            return ((line, column), self.line_col(end));
-        }
+        let mut no_hint = usize::MAX;
+        self.line_cols_near(span, &mut no_hint)
+    }
+
+    /// [`line_cols`](Self::line_cols), searching the line forward from the 0-based line `*hint` when the
+    /// span starts at or after it (`usize::MAX`: no hint), and leaving the start's line in `*hint` for
+    /// the next span: the line of each span of a sorted report is found from the previous one.
+    pub fn line_cols_near(&self, span: Span, hint: &mut usize) -> ((usize, usize), (usize, usize)) {
         let text = &*self.text;
+        let start = (span.start as usize).min(text.len());
+        let end = (span.end as usize).min(text.len());
+        let line = self.line_near(start, *hint);
+        *hint = line;
+        let column = self.column(line, start);
+        let next_line = self
+            .starts()
+            .get(line + 1)
+            .map_or(usize::MAX, |&s| s as usize);
+        if end < start || end >= next_line {
+            let end_line = self.line_near(end, line);
+            return (
+                (line + 1, column),
+                (end_line + 1, self.column(end_line, end)),
+            );
+        }
         let end_column = column
-            + text[floor_char_boundary(text, start)..floor_char_boundary(text, end)]
-                .chars()
-                .count();
-        ((line, column), (line, end_column))
+            + char_count(&text[floor_char_boundary(text, start)..floor_char_boundary(text, end)]);
+        ((line + 1, column), (line + 1, end_column))
     }
 
     /// The text of the 1-based line `line`, without its line terminator.
@@ -254,6 +292,30 @@ impl SourceFile {
     pub fn line_count(&self) -> usize {
         self.starts().len()
     }
+}
+
+/// `s.chars().count()`, eight bytes at a time: the bytes that do not continue a character
+/// (`0b10xx_xxxx`). The standard library counts a short text (a line up to a finding) a byte at a time;
+/// the columns of a report's 13,600 positions took 2.9 M instructions that way.
+fn char_count(s: &str) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let bytes = s.as_bytes();
+    let mut words = bytes.chunks_exact(8);
+    let mut continuing = 0;
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        // The high bit of each byte whose next bit is clear, moved to the byte's low bit; the multiply
+        // adds the eight bytes up in the top byte.
+        let flags = (w & !(w << 1) & HIGH) >> 7;
+        continuing += (flags.wrapping_mul(ONES) >> 56) as usize;
+    }
+    continuing += words
+        .remainder()
+        .iter()
+        .filter(|&&b| b & 0xc0 == 0x80)
+        .count();
+    bytes.len() - continuing
 }
 
 /// Where each line starts: 0, and the offset after each `\n`.
@@ -835,6 +897,53 @@ mod tests {
                     "{start}..{end}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn positions_equal_a_count_from_the_start_whatever_the_hint() {
+        let text = "ab\nçd€\r\nx\n\nyz\n".repeat(5)
+            + "a line longer than sixteen bytes, with é and €, then more text\n\nend";
+        let f = SourceFile::new("a".into(), None, text.clone());
+        let naive = |offset: usize| {
+            let before = &text[..floor_char_boundary(&text, offset.min(text.len()))];
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            (before.matches('\n').count() + 1, column)
+        };
+        let lines = f.line_count();
+        for start in 0..text.len() + 2 {
+            assert_eq!(f.line_col(start), naive(start), "{start}");
+            for end in [
+                0,
+                start.saturating_sub(3),
+                start,
+                start + 1,
+                start + 7,
+                start + 40,
+            ] {
+                let span = Span {
+                    file: FileId(0),
+                    start: start as u32,
+                    end: end as u32,
+                };
+                for hint in [usize::MAX, 0, 1, 4, lines / 2, lines - 1, lines, lines + 5] {
+                    let mut h = hint;
+                    let found = f.line_cols_near(span, &mut h);
+                    assert_eq!(
+                        found,
+                        (naive(start), naive(end)),
+                        "{start}..{end} from {hint}"
+                    );
+                    assert_eq!(h + 1, found.0 .0);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn char_count_counts_chars(s in "\\PC{0,40}") {
+            proptest::prop_assert_eq!(char_count(&s), s.chars().count());
         }
     }
 

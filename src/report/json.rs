@@ -114,25 +114,82 @@ fn word_needs_escape(w: u64) -> bool {
     (swar::below(w, 0x20) | swar::equal(w, b'"') | swar::equal(w, b'\\')) != 0
 }
 
+/// The index of the first byte at or after `from` that needs escaping, or the length if none does.
+fn next_escape(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    #[cfg(target_arch = "x86_64")]
+    if bytes.len() >= 16 {
+        return next_escape_simd(bytes, i);
+    }
+    while let Some(w) = swar::load8(bytes, i) {
+        if word_needs_escape(w) {
+            break;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && !NEEDS_ESCAPE[bytes[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// [`next_escape`] for a text of 16 bytes or more, 16 bytes at a time (the last 16 for what is left at
+/// the end). The 8.6 MB report of the benchmark configuration escapes 2.8 MB of messages and helps:
+/// 8 bytes at a time that was 13.7 M instructions.
+#[cfg(target_arch = "x86_64")]
+fn next_escape_simd(bytes: &[u8], from: usize) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    debug_assert!(bytes.len() >= 16);
+    // SAFETY: SSE2 is part of every x86_64 CPU; each unaligned load reads 16 bytes starting at `at`,
+    // with `at + 16 <= bytes.len()`.
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let control = _mm_set1_epi8(0x1f);
+        // Bit i set when byte i of the block at `at` needs escaping: a control (unsigned, at most
+        // 0x1f: the minimum with 0x1f is itself), `"` or `\`.
+        let flags = |at: usize| -> u32 {
+            let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
+            let controls = _mm_cmpeq_epi8(_mm_min_epu8(v, control), v);
+            let quotes = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+            _mm_movemask_epi8(_mm_or_si128(controls, quotes)) as u32
+        };
+        let mut at = from;
+        while at + 16 <= bytes.len() {
+            let mask = flags(at);
+            if mask != 0 {
+                return at + mask.trailing_zeros() as usize;
+            }
+            at += 16;
+        }
+        if at == bytes.len() {
+            return at;
+        }
+        // The last 16 bytes, without those before `at` (checked above).
+        let last = bytes.len() - 16;
+        let mask = flags(last) >> (at - last);
+        match mask {
+            0 => bytes.len(),
+            _ => at + mask.trailing_zeros() as usize,
+        }
+    }
+}
+
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it. Clean runs are copied
-/// whole; the scan looks at 8 bytes at a time.
+/// whole.
 fn push_str_literal(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut run = 0; // start of the run not yet copied
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(w) = swar::load8(bytes, i) {
-            if !word_needs_escape(w) {
-                i += 8;
-                continue;
-            }
-        }
-        let b = bytes[i];
-        if !NEEDS_ESCAPE[b as usize] {
-            i += 1;
-            continue;
-        }
+    loop {
+        let i = next_escape(bytes, run);
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         // Escaped bytes are ASCII, so `run..i` and `i + 1..` are on character boundaries.
         out.push_str(&s[run..i]);
         match b {
@@ -150,8 +207,7 @@ fn push_str_literal(out: &mut String, s: &str) {
                 out.push(HEX[usize::from(b & 0xf)] as char);
             }
         }
-        i += 1;
-        run = i;
+        run = i + 1;
     }
     out.push_str(&s[run..]);
     out.push('"');
@@ -159,6 +215,8 @@ fn push_str_literal(out: &mut String, s: &str) {
 
 /// The keys of a position, each with the comma and indentation before it.
 struct PositionKeys {
+    /// A finding's own position (not a related location's).
+    main: bool,
     file: &'static str,
     line: &'static str,
     column: &'static str,
@@ -167,6 +225,7 @@ struct PositionKeys {
 }
 
 const FINDING: PositionKeys = PositionKeys {
+    main: true,
     file: ",\n      \"file\": ",
     line: ",\n      \"line\": ",
     column: ",\n      \"column\": ",
@@ -175,6 +234,7 @@ const FINDING: PositionKeys = PositionKeys {
 };
 
 const RELATED: PositionKeys = PositionKeys {
+    main: false,
     file: "\n          \"file\": ",
     line: ",\n          \"line\": ",
     column: ",\n          \"column\": ",
@@ -196,6 +256,9 @@ struct Writer<'a> {
     heads: Vec<(&'static str, Severity, String)>,
     /// Recent help texts and their literals.
     help: Recent<&'a str, HELP_CACHE>,
+    /// The file and 0-based line of the last finding's start, where the search for the next one's starts
+    /// (see [`crate::source::SourceFile::line_cols_near`]); related locations search on their own.
+    line: Option<(FileId, usize)>,
 }
 
 impl<'a> Writer<'a> {
@@ -215,7 +278,15 @@ impl<'a> Writer<'a> {
                 self.file = Some((span.file, literal));
             }
         }
-        let ((line, column), (end_line, end_column)) = sources.get(span.file).line_cols(span);
+        let mut hint = match self.line {
+            Some((file, line)) if file == span.file && keys.main => line,
+            _ => usize::MAX,
+        };
+        let ((line, column), (end_line, end_column)) =
+            sources.get(span.file).line_cols_near(span, &mut hint);
+        if keys.main {
+            self.line = Some((span.file, hint));
+        }
         self.number(keys.line, line);
         self.number(keys.column, column);
         self.number(keys.end_line, end_line);
@@ -349,6 +420,28 @@ mod tests {
             summary,
         };
         serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn literals_equal_serde_json_at_every_length_and_position() {
+        // Around the 16-byte blocks and the last, overlapping one; bytes just inside and outside the
+        // escaped set (0x1f/0x20, and bytes from 0x80 up, which an unsigned compare must not flag).
+        for len in 0..50 {
+            for filler in ["a", " ", "\u{7f}", "é", "\u{ff}"] {
+                let base: String = filler.repeat(len);
+                let mut texts = vec![base.clone()];
+                for at in (0..base.len()).filter(|&i| base.is_char_boundary(i)) {
+                    for escaped in ["\"", "\\", "\u{1f}", "\0", "\n"] {
+                        texts.push(format!("{}{escaped}{}", &base[..at], &base[at..]));
+                    }
+                }
+                for text in texts {
+                    let mut ours = String::new();
+                    push_str_literal(&mut ours, &text);
+                    assert_eq!(ours, serde_json::to_string(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]

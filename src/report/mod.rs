@@ -70,19 +70,36 @@ pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
     });
 }
 
+/// The decimal digits of 0–99, two bytes each.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Appends `n` in decimal (the JSON writer's numbers, the human writer's line numbers: thousands per
-/// report, without `fmt`'s machinery).
+/// report, without `fmt`'s machinery). Two digits per division: a byte offset has seven.
 pub(crate) fn push_decimal(out: &mut String, n: usize) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
     let mut rest = n;
-    loop {
+    while rest >= 100 {
+        let pair = (rest % 100) * 2;
+        rest /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if rest >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[rest * 2..rest * 2 + 2]);
+    } else {
         at -= 1;
-        buf[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+        buf[at] = b'0' + rest as u8;
     }
     // SAFETY: `buf[at..]` holds only ASCII digits. (Pushing them one `char` at a time, or checking them
     // with `from_utf8`, took 140 instructions a number; a report writes four per finding.)
@@ -229,5 +246,23 @@ pub fn render(
         Format::Sarif => sarif::render(sources, diagnostics),
         Format::Github => github::render(sources, diagnostics),
         Format::Gitlab => gitlab::render(sources, diagnostics),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimals_equal_to_string() {
+        let mut numbers: Vec<usize> = (0..1100).collect();
+        for digits in 1..20 {
+            let p = 10usize.pow(digits);
+            numbers.extend([p - 1, p, p + 1, p + 99, 3 * p + 7]);
+        }
+        numbers.push(usize::MAX);
+        for n in numbers {
+            let mut out = String::from("x");
+            super::push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
     }
 }

@@ -49,5 +49,5 @@ declare_rule! {
 /// directive table and what nginx refuses while building the configuration ([`crate::nginx::refusals`]).
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
     crate::nginx::validate::check(cx.config, cx.sources, "N000", out);
-    crate::nginx::refusals::check(cx.config, cx.sources, out);
+    crate::nginx::refusals::check(cx.config, cx.sources, cx.index(), out);
 }

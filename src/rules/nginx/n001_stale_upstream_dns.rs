@@ -4,8 +4,11 @@ use crate::nginx::args::{self, Host, PassKind, UpstreamTarget};
 use crate::nginx::directives::Context;
 use crate::nginx::upstreams::{is_snippet, is_stream, sub_span};
 use crate::nginx::Tag;
+use crate::rules::nginx::concat;
 use crate::rules::{Check, NginxCx};
 use crate::settings::Version;
+use smallvec::SmallVec;
+use std::borrow::Cow;
 
 declare_rule! {
     /// ## What it does
@@ -85,18 +88,32 @@ pub fn resolve_available(cx: &NginxCx<'_>) -> bool {
         .map_or(true, |v| v >= RESOLVE_SINCE)
 }
 
-/// A variable name derived from a host (`legacy` → `upstream_legacy`).
-fn var_for(host: &str) -> String {
-    let mut s = String::with_capacity(9 + host.len());
-    s.push_str("upstream_");
-    s.extend(host.chars().map(|c| {
-        if c.is_ascii_alphanumeric() {
-            c.to_ascii_lowercase()
-        } else {
-            '_'
-        }
-    }));
-    s
+/// The host as a variable name's tail (`legacy-1` → `legacy_1`): ASCII letters and digits in lower
+/// case, any other character `_`. The variable is `upstream_` and this. Written to `buf` when the host
+/// is ASCII (as nearly every one is: pushing `char`s one at a time, then a `String` of its own, cost
+/// 400 instructions a finding).
+fn var_tail<'b>(host: &str, buf: &'b mut SmallVec<[u8; 64]>) -> Cow<'b, str> {
+    if host.is_ascii() {
+        buf.extend(host.bytes().map(|b| {
+            if b.is_ascii_alphanumeric() {
+                b.to_ascii_lowercase()
+            } else {
+                b'_'
+            }
+        }));
+        return Cow::Borrowed(std::str::from_utf8(buf).expect("ASCII"));
+    }
+    Cow::Owned(
+        host.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Where a `resolver` may go for a directive of this module.
@@ -108,48 +125,12 @@ fn resolver_place(stream: bool) -> &'static str {
     }
 }
 
-fn pass_help(
-    cx: &NginxCx<'_>,
-    kind: PassKind,
-    word: &str,
-    target: &UpstreamTarget,
-    host: &str,
-    has_resolver: bool,
-) -> String {
+/// What [`pass_help`] writes between the pass line and the upstream group's name: the same for every
+/// finding with the same module, resolver state and URI presence, so it is written once per check
+/// (with the version text, which is the same for the whole run).
+fn pass_help_middle(cx: &NginxCx<'_>, stream: bool, has_resolver: bool, uri: bool) -> String {
     use std::fmt::Write;
-    // Built in one buffer: this runs once per finding, thousands of times in a large configuration.
-    let stream = kind == PassKind::StreamProxy;
-    let var = var_for(host);
-    // `host:port`, written twice below.
-    let push_authority = |help: &mut String| {
-        help.push_str(host);
-        if let Some(p) = target.port {
-            help.push(':');
-            crate::report::push_decimal(help, usize::from(p));
-        }
-    };
-    let mut help = String::with_capacity(600);
-    help.push_str(
-        "`resolver` alone does not re-resolve a literal name. Resolve per request through a variable: `set $",
-    );
-    help.push_str(&var);
-    help.push(' ');
-    push_authority(&mut help);
-    help.push_str(";` then `");
-    // The pass line: the same directive, the scheme as written, the variable, and for http `proxy_pass`
-    // the URI as written.
-    help.push_str(kind.directive());
-    help.push(' ');
-    help.push_str(&word[..target.host_span.start]);
-    help.push('$');
-    help.push_str(&var);
-    let uri = match (kind, &target.uri_span) {
-        (PassKind::Proxy, Some(uri)) => Some(uri.clone()),
-        _ => None,
-    };
-    if let Some(uri) = &uri {
-        help.push_str(&word[uri.clone()]);
-    }
+    let mut help = String::new();
     help.push_str(";`, and ");
     if has_resolver {
         help.push_str("the `resolver` already in scope will then be used");
@@ -159,39 +140,126 @@ fn pass_help(
         );
         help.push_str(resolver_place(stream));
     }
-    if uri.is_some() {
+    if uri {
         help.push_str(
             " — with a variable, the URI is sent as written instead of replacing the matched \
              location prefix, so pass the full URI you want (e.g. `$request_uri`)",
         );
     }
     if resolve_available(cx) {
-        let group = var.trim_start_matches("upstream_");
-        let module = if stream { "stream" } else { "http" };
-        for part in [
-            ". Or (nginx ≥ 1.27.3) use an upstream group that re-resolves: `upstream ",
-            group,
-            "_backend { zone ",
-            group,
-            "_backend 64k; server ",
-        ] {
-            help.push_str(part);
-        }
-        push_authority(&mut help);
-        for part in [
-            " resolve; }` with a `resolver` in ",
-            module,
-            ", and pass to `",
-            group,
-            "_backend`",
-        ] {
-            help.push_str(part);
-        }
+        help.push_str(". Or (nginx ≥ 1.27.3) use an upstream group that re-resolves: `upstream ");
     } else if let Some(v) = cx.settings.nginx.version {
         let _ = write!(
             help,
             " (nginx {v} cannot re-resolve upstream groups: `server … resolve` needs 1.27.3)"
         );
+    }
+    help
+}
+
+/// The parts of [`pass_help`] that do not depend on the target, made on first use: writing the help
+/// piece by piece took 1,900 instructions a finding (6,000 findings in the benchmark configuration).
+#[derive(Default)]
+struct PassHelpParts {
+    /// By module, resolver state and URI presence.
+    middle: [Option<String>; 8],
+}
+
+impl PassHelpParts {
+    fn middle(&mut self, cx: &NginxCx<'_>, stream: bool, has_resolver: bool, uri: bool) -> &str {
+        let i = usize::from(stream) | usize::from(has_resolver) << 1 | usize::from(uri) << 2;
+        self.middle[i].get_or_insert_with(|| pass_help_middle(cx, stream, has_resolver, uri))
+    }
+}
+
+/// The pass line's start up to the target: `` ;` then `proxy_pass `` (the directive as written).
+fn then_directive(kind: PassKind) -> &'static str {
+    match kind {
+        PassKind::Proxy | PassKind::StreamProxy => ";` then `proxy_pass ",
+        PassKind::FastCgi => ";` then `fastcgi_pass ",
+        PassKind::Uwsgi => ";` then `uwsgi_pass ",
+        PassKind::Scgi => ";` then `scgi_pass ",
+        PassKind::Grpc => ";` then `grpc_pass ",
+        PassKind::Memcached => ";` then `memcached_pass ",
+    }
+}
+
+fn pass_help(
+    cx: &NginxCx<'_>,
+    parts: &mut PassHelpParts,
+    kind: PassKind,
+    word: &str,
+    target: &UpstreamTarget,
+    host: &str,
+    has_resolver: bool,
+) -> String {
+    let stream = kind == PassKind::StreamProxy;
+    let mut buf = SmallVec::new();
+    let tail = var_tail(host, &mut buf);
+    // `host:port`, written twice below: the target's own text when its port is written as printed
+    // (no leading zero), as it nearly always is.
+    let mut built = String::new();
+    let authority: &str = match (target.port, &target.port_span) {
+        (None, _) => host,
+        (Some(_), Some(span))
+            if !word[span.clone()].starts_with('0')
+                && &word[target.host_span.clone()] == host
+                && target.host_span.end + 1 == span.start =>
+        {
+            &word[target.host_span.start..span.end]
+        }
+        (Some(p), _) => {
+            built.push_str(host);
+            built.push(':');
+            crate::report::push_decimal(&mut built, usize::from(p));
+            &built
+        }
+    };
+    // The pass line: the same directive, the scheme as written, the variable, and for http `proxy_pass`
+    // the URI as written.
+    let uri = match (kind, &target.uri_span) {
+        (PassKind::Proxy, Some(uri)) => Some(&word[uri.clone()]),
+        _ => None,
+    };
+    let middle = parts.middle(cx, stream, has_resolver, uri.is_some());
+    // `trim_start_matches`, without the searcher it builds for a `&str` pattern (375 instructions).
+    let mut group: &str = &tail;
+    while let Some(rest) = group.strip_prefix("upstream_") {
+        group = rest;
+    }
+    let mut help = String::with_capacity(480 + middle.len() + 4 * tail.len());
+    for part in [
+        "`resolver` alone does not re-resolve a literal name. Resolve per request through a variable: \
+         `set $upstream_",
+        &tail,
+        " ",
+        authority,
+        then_directive(kind),
+        &word[..target.host_span.start],
+        "$upstream_",
+        &tail,
+        uri.unwrap_or(""),
+        middle,
+    ] {
+        help.push_str(part);
+    }
+    if resolve_available(cx) {
+        for part in [
+            group,
+            "_backend { zone ",
+            group,
+            "_backend 64k; server ",
+            authority,
+            if stream {
+                " resolve; }` with a `resolver` in stream, and pass to `"
+            } else {
+                " resolve; }` with a `resolver` in http, and pass to `"
+            },
+            group,
+            "_backend`",
+        ] {
+            help.push_str(part);
+        }
     }
     help
 }
@@ -279,15 +347,13 @@ fn in_stack(cx: &NginxCx<'_>, host: &str, mut d: Diagnostic) -> Option<Diagnosti
 fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
     let index = cx.index();
     let snippet = is_snippet(cx.config);
-    cx.config
-        .walk_tagged(&[Tag::Server, Tag::Pass], &mut |visit| {
+    cx.config.walk_tagged(&[Tag::Server], &mut |visit| {
         let d = visit.directive;
-        let name: &str = &d.name.text;
         let stream = is_stream(visit.context);
         let Some(word) = d.args.first() else {
             return;
         };
-        if name == "server" && matches!(visit.context, Context::Upstream | Context::StreamUpstream) {
+        if matches!(visit.context, Context::Upstream | Context::StreamUpstream) {
             let params: Vec<&str> = d.args[1..].iter().map(|w| &*w.text).collect();
             let Ok(server) = args::parse_upstream_server(&word.text, &params) else {
                 return;
@@ -319,46 +385,52 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
                     has_resolver,
                 ));
             out.extend(in_stack(cx, host, d));
-            return;
         }
-        let Some(kind) = PassKind::from_directive(name, stream) else {
-            return;
+    });
+    // The targets from the index, which parsed them (and keeps them in walk order with their enclosing
+    // blocks): only those without variables (evaluated per request, N002's concern) that name a host.
+    // Their findings come after those of the `server`s above; the report sorts them by place.
+    let mut help_parts = PassHelpParts::default();
+    for (pass, parents) in index.passes() {
+        let Some(target) = &pass.target else {
+            continue;
         };
-        if word.has_variables() {
-            return; // evaluated per request: N002's concern
-        }
-        // Parsed while the index was built (only literal targets naming a host are kept).
-        let Some(target) = index.named_target(d, stream) else {
-            return;
+        let (d, stream) = (pass.directive(), pass.stream());
+        let Some(word) = d.args.first() else {
+            continue;
+        };
+        let Some(kind) = PassKind::from_directive(&d.name.text, stream) else {
+            continue;
         };
         let Host::Name(host) = &target.host else {
-            return;
+            continue;
         };
         // With a port, a name of an upstream block is an error of its own (`upstream "php" may not have
         // port 9000`), not a DNS lookup.
-        if target.host.is_localhost() || index.upstream(host, stream).is_some() {
-            return;
+        if target.host.is_localhost() || pass.upstream_block {
+            continue;
         }
         if snippet && target.port_span.is_none() {
-            return; // may name an upstream block of the file that includes this snippet
+            continue; // may name an upstream block of the file that includes this snippet
         }
         if target.effective_port().is_none() {
             // `fastcgi_pass php;` names an upstream group defined elsewhere, or nginx refuses it
             // ("no port in upstream"): not a DNS matter either way.
-            return;
+            continue;
         }
-        let resolver = index.resolver_in_scope(visit.parents);
+        let resolver = index.resolver_in_scope(parents);
         let mut diag = RULE
             .diag(
                 sub_span(cx.sources, word, target.host_span.clone()),
-                [
+                concat(&[
                     "`",
                     host.as_str(),
                     "` is resolved once at start-up; nginx keeps that address until reload",
-                ].concat(),
+                ]),
             )
             .with_help(pass_help(
                 cx,
+                &mut help_parts,
                 kind,
                 &word.text,
                 target,
@@ -372,5 +444,5 @@ fn check(cx: &NginxCx<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
         out.extend(in_stack(cx, host, diag));
-    });
+    }
 }
