@@ -255,6 +255,17 @@ fn visit<'a>(
                 || (a.text.contains('$') && is_template_file(sources, v.file))
         })
     };
+    // nginx reads an `if` block's condition once the argument count is right (`ngx_conf_handler`, then
+    // the rewrite module's handler).
+    if arity_ok && d.block.is_some() && name == "if" && !rendered_later() {
+        if let Some(bad) = super::conditions::check(&d.args) {
+            out.push(
+                n000_syntax_error::RULE
+                    .diag(d.args[bad.arg].span, bad.message)
+                    .with_help(bad.help),
+            );
+        }
+    }
     if !arity_ok && !rendered_later() {
         let n = d.args.len();
         let head = d

@@ -15,7 +15,10 @@ declare_rule! {
     /// two `upstream` blocks of one name, two exact or two prefix `location`s of one path at one level
     /// (`duplicate location "/api"`), a server listening twice on one address, socket options or
     /// `default_server` on two `listen`s of one address and port, and a `proxy_pass` with a URI part in
-    /// a regular expression or named location, an `if` or a `limit_except` block.
+    /// a regular expression or named location, an `if` or a `limit_except` block. And an `if` condition
+    /// nginx cannot read: `($var == value)` (`unexpected "==" in condition`; nginx compares with `=`),
+    /// `($var =value)` or `($var = two words)` (`invalid condition "$var"`), a file test other than
+    /// `-f`, `-d`, `-e`, `-x` and their `!` forms.
     ///
     /// ## Why is this bad?
     /// `nginx -t` fails and the server does not start or reload; the previous configuration stays live.
