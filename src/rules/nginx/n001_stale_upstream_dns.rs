@@ -92,7 +92,14 @@ pub fn resolve_available(cx: &NginxCx<'_>) -> bool {
 /// case, any other character `_`. The variable is `upstream_` and this. Written to `buf` when the host
 /// is ASCII (as nearly every one is: pushing `char`s one at a time, then a `String` of its own, cost
 /// 400 instructions a finding).
-fn var_tail<'b>(host: &str, buf: &'b mut SmallVec<[u8; 64]>) -> Cow<'b, str> {
+fn var_tail<'b>(host: &'b str, buf: &'b mut SmallVec<[u8; 64]>) -> Cow<'b, str> {
+    if host
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        // Nothing to change (`app`, `php1`).
+        return Cow::Borrowed(host);
+    }
     if host.is_ascii() {
         buf.extend(host.bytes().map(|b| {
             if b.is_ascii_alphanumeric() {
