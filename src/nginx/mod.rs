@@ -316,7 +316,9 @@ impl<'a> Parents<'a> {
 /// (three word compares; hashing the name and comparing it with `memcmp` cost 120 instructions a
 /// directive in the table checks). Names longer than 22 bytes are not cached.
 pub(crate) struct NameCache<V> {
-    slots: Box<[([u64; 3], V); NAME_SLOTS]>,
+    /// The key's three words and the value. (Words rather than an array: the array was copied
+    /// through the stack on every lookup.)
+    slots: Box<[(u64, u64, u64, V); NAME_SLOTS]>,
 }
 
 const NAME_SLOTS: usize = 256;
@@ -326,25 +328,27 @@ impl<V: Copy> NameCache<V> {
     /// never returned for a name.
     pub(crate) fn new(empty: V) -> Self {
         NameCache {
-            slots: Box::new([([0; 3], empty); NAME_SLOTS]),
+            slots: Box::new([(0, 0, 0, empty); NAME_SLOTS]),
         }
     }
 
     /// The value for `name`: cached, or `compute(name)` (then cached).
     #[inline]
     pub(crate) fn get<'t>(&mut self, name: &'t Text, compute: impl FnOnce(&'t Text) -> V) -> V {
-        let Some(key) = name.short_key().filter(|k| *k != [0; 3]) else {
+        let Some([a, b, c]) = name.short_key() else {
             return compute(name);
         };
-        let slot = ((key[0] ^ key[1].rotate_left(21) ^ key[2].rotate_left(42))
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        if a | b | c == 0 {
+            return compute(name);
+        }
+        let slot = ((a ^ b.rotate_left(21) ^ c.rotate_left(42)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
             >> 56) as usize;
-        let (seen, value) = self.slots[slot];
-        if seen == key {
-            return value;
+        let entry = &mut self.slots[slot];
+        if entry.0 == a && entry.1 == b && entry.2 == c {
+            return entry.3;
         }
         let value = compute(name);
-        self.slots[slot] = (key, value);
+        *entry = (a, b, c, value);
         value
     }
 }
