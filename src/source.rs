@@ -275,11 +275,13 @@ impl SourceFile {
 
     /// 0-based index of the line holding byte `offset` (clamped to the text), by binary search.
     pub fn line_index(&self, offset: usize) -> usize {
-        let offset = offset.min(self.text.len());
-        match self.starts().binary_search(&(offset as u32)) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        }
+        self.line_index_near(offset, usize::MAX)
+    }
+
+    /// [`line_index`](Self::line_index), searched forward from the 0-based line `hint` when `offset` is
+    /// at or after its start (see [`SourceFile::line_cols_near`]).
+    pub fn line_index_near(&self, offset: usize, hint: usize) -> usize {
+        self.line_near(offset.min(self.text.len()), hint)
     }
 
     /// Byte offset where the 0-based line `index` starts; the text's length past the last line.

@@ -275,6 +275,9 @@ struct Renderer<'a> {
     related: Recent<(u8, Span, &'a str), RECENT>,
     /// [`code`] of each rule code met (`format!` for each finding was an eighth of the rendering).
     codes: Vec<(&'static str, String)>,
+    /// The file and 0-based line of the last finding drawn: findings come sorted, and the next one's
+    /// line is searched from there.
+    line: Option<(crate::source::FileId, usize)>,
 }
 
 impl<'a> Renderer<'a> {
@@ -286,6 +289,7 @@ impl<'a> Renderer<'a> {
             footers: Recent::default(),
             related: Recent::default(),
             codes: Vec::new(),
+            line: None,
         }
     }
 
@@ -342,7 +346,15 @@ impl<'a> Renderer<'a> {
         let drawn = !self.color && {
             let file = sources.get(d.span.file);
             let (start, end) = (d.span.start as usize, d.span.end as usize);
-            snippet::finding(out, file, start, end, self.code(d), severity, &d.message)
+            let mut line = match self.line {
+                Some((f, line)) if f == d.span.file => line,
+                _ => usize::MAX,
+            };
+            let code = self.code(d);
+            let drawn =
+                snippet::finding(out, file, start, end, code, severity, &d.message, &mut line);
+            self.line = Some((d.span.file, line));
+            drawn
         };
         if !drawn {
             self.handler.render_report(out, &main_report(sources, d))?;
@@ -736,6 +748,8 @@ mod fast_path_tests {
                 text.clone(),
             ));
             let other = sources.add(SourceFile::new("other.conf".into(), None, "x;\ny ü;\n"));
+            // The line of the last finding drawn (the spans go forward and back).
+            let mut hint = usize::MAX;
             for (i, (start, end)) in spans(&text).into_iter().enumerate() {
                 let file = sources.get(id);
                 let severity = [Severity::Error, Severity::Warning, Severity::Info][i % 3];
@@ -775,6 +789,7 @@ mod fast_path_tests {
                         &code(&d),
                         s,
                         message,
+                        &mut hint,
                     ) {
                         true => fast += 1,
                         false => slow += 1,
@@ -801,7 +816,8 @@ mod fast_path_tests {
         let s = miette::Severity::Error;
         let draw = |f: &SourceFile, start, end| {
             let mut out = String::new();
-            snippet::finding(&mut out, f, start, end, "N001", s, "m").then_some(out)
+            let mut no_hint = usize::MAX;
+            snippet::finding(&mut out, f, start, end, "N001", s, "m", &mut no_hint).then_some(out)
         };
         let plain = file("ab;\ncd;\nef;\n");
         assert!(draw(&plain, 4, 6).is_some());

@@ -18,7 +18,9 @@ const WRAP_WIDTH: usize = 118;
 
 /// Appends the header, message and source excerpt of a finding with `code`, as miette renders a report
 /// without help and related reports; false (and nothing appended) if the span is outside the shape
-/// [`excerpt`] draws.
+/// [`excerpt`] draws. `line` is the 0-based line of the last finding drawn in this file (`usize::MAX`
+/// for none), where the search for this one's starts; it is left at this one's.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn finding(
     out: &mut String,
     file: &SourceFile,
@@ -27,12 +29,13 @@ pub(super) fn finding(
     code: &str,
     severity: miette::Severity,
     message: &str,
+    line: &mut usize,
 ) -> bool {
     let mark = out.len();
     out.push_str(code);
     out.push_str("\n\n");
     message_line(out, severity, message);
-    if !excerpt(out, file, start, end, Some("here")) {
+    if !excerpt(out, file, start, end, Some("here"), line) {
         out.truncate(mark);
         return false;
     }
@@ -50,26 +53,39 @@ pub(super) fn related(
     let mut out = String::with_capacity(message.len() + 512);
     out.push_str("\nAdvice: \n");
     message_line(&mut out, miette::Severity::Advice, message);
-    excerpt(&mut out, file, start, end, None).then_some(out)
+    let mut no_hint = usize::MAX;
+    excerpt(&mut out, file, start, end, None, &mut no_hint).then_some(out)
 }
 
 /// miette's help section (`render_footer`).
 pub(super) fn help(help: &str) -> String {
     // Room for the indents of a few wrapped lines.
     let mut out = String::with_capacity(help.len() + 64);
-    fill(&mut out, help, "  help: ", "        ");
+    let (initial, subsequent) = ("  help: ", "        ");
+    fill(
+        &mut out,
+        help,
+        initial,
+        subsequent,
+        line_widths(initial, subsequent),
+    );
     out.push('\n');
     out
 }
 
 /// miette's message line (`render_causes` without a cause chain).
 fn message_line(out: &mut String, severity: miette::Severity, message: &str) {
-    let initial = match severity {
-        miette::Severity::Error => "  × ",
-        miette::Severity::Warning => "  ⚠ ",
-        miette::Severity::Advice => "  ☞ ",
+    const MARKS: [&str; 3] = ["  × ", "  ⚠ ", "  ☞ "];
+    const SUBSEQUENT: &str = "  │ ";
+    // Measured once: `display_width` of the marks was 3 M instructions over a report's 12,600 messages.
+    static WIDTHS: std::sync::OnceLock<[[usize; 2]; 3]> = std::sync::OnceLock::new();
+    let widths = WIDTHS.get_or_init(|| MARKS.map(|mark| line_widths(mark, SUBSEQUENT)));
+    let i = match severity {
+        miette::Severity::Error => 0,
+        miette::Severity::Warning => 1,
+        miette::Severity::Advice => 2,
     };
-    fill(out, message, initial, "  │ ");
+    fill(out, message, MARKS[i], SUBSEQUENT, widths[i]);
     out.push('\n');
 }
 
@@ -88,8 +104,9 @@ fn wrap_options<'a>(initial: &'a str, subsequent: &'a str) -> textwrap::Options<
 /// puts a zero-width word first (because of the indent), and starts a new line when the next word
 /// would pass the width. That is reproduced here for one line of text whose words all fit in a line;
 /// anything else (line breaks, control characters, words textwrap would break) goes to textwrap.
-fn fill(out: &mut String, text: &str, initial: &str, subsequent: &str) {
-    if !first_fit(out, text, initial, subsequent) {
+/// `widths` are [`line_widths`] of the indents.
+fn fill(out: &mut String, text: &str, initial: &str, subsequent: &str, widths: [usize; 2]) {
+    if !first_fit(out, text, initial, subsequent, widths) {
         out.push_str(&textwrap::fill(text, wrap_options(initial, subsequent)));
     }
 }
@@ -104,8 +121,13 @@ const WIDE_CHARS: usize = 16;
 /// each line is found with one measure and a look back from its end to the last word end before it,
 /// not word by word: the 4,300 helps of 470 bytes of the benchmark took 7,400 instructions each word by
 /// word ([`first_fit_by_word`], which takes the texts this cannot measure this way).
-fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> bool {
-    let widths = line_widths(initial, subsequent);
+fn first_fit(
+    out: &mut String,
+    text: &str,
+    initial: &str,
+    subsequent: &str,
+    widths: [usize; 2],
+) -> bool {
     let bytes = text.as_bytes();
     // One pass that vectorises; textwrap measures control characters its own way.
     if bytes
@@ -117,7 +139,7 @@ fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> b
     // A first line wider than the others would have to check each of its words against the others'
     // width (a word wider than that makes textwrap break it).
     if widths[0] > widths[1] {
-        return first_fit_by_word(out, text, initial, subsequent);
+        return first_fit_by_word(out, text, initial, subsequent, widths);
     }
     // Columns: one per byte, less what the characters outside ASCII take beyond their width. Each
     // entry is such a character's start, end and the column at its end.
@@ -133,7 +155,7 @@ fn first_fit(out: &mut String, text: &str, initial: &str, subsequent: &str) -> b
         let width = textwrap::core::display_width(&text[start..end]);
         // Wider than long (no character is, in unicode-width) or too many to list.
         if width > c.len_utf8() || wide_count == WIDE_CHARS {
-            return first_fit_by_word(out, text, initial, subsequent);
+            return first_fit_by_word(out, text, initial, subsequent, widths);
         }
         excess += c.len_utf8() - width;
         wide[wide_count] = (start, end, end - excess);
@@ -238,8 +260,13 @@ fn line_widths(initial: &str, subsequent: &str) -> [usize; 2] {
 }
 
 /// [`first_fit`] word by word, for any text without control characters.
-fn first_fit_by_word(out: &mut String, text: &str, initial: &str, subsequent: &str) -> bool {
-    let widths = line_widths(initial, subsequent);
+fn first_fit_by_word(
+    out: &mut String,
+    text: &str,
+    initial: &str,
+    subsequent: &str,
+    widths: [usize; 2],
+) -> bool {
     let bytes = text.as_bytes();
     let ascii = text.is_ascii();
     let mark = out.len();
@@ -306,6 +333,7 @@ fn excerpt(
     start: usize,
     end: usize,
     label: Option<&str>,
+    hint: &mut usize,
 ) -> bool {
     let text = &*file.text;
     let bytes = text.as_bytes();
@@ -316,7 +344,8 @@ fn excerpt(
     {
         return false;
     }
-    let line = file.line_index(start);
+    let line = file.line_index_near(start, *hint);
+    *hint = line;
     let content = |index: usize| -> (usize, usize) {
         let from = file.line_start(index);
         let mut to = file.line_start(index + 1);
@@ -353,7 +382,7 @@ fn excerpt(
     // Columns as miette counts them (`line_visual_char_width`, unicode-width 0.1 like miette); printable
     // ASCII is one column a byte.
     let columns = |s: &str| -> usize {
-        match s.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        match printable_ascii(s.as_bytes()) {
             true => s.len(),
             false => s.chars().map(|c| c.width().unwrap_or(0)).sum(),
         }
@@ -406,12 +435,31 @@ fn excerpt(
     true
 }
 
+/// Whether every byte is printable ASCII (`b' '..0x7f`), eight at a time.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let clean = words.all(|w| {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        // Controls, and bytes with the low seven bits all set (0x7f, 0xff) or the high bit set: no
+        // carry leaves a byte, as each low half is at most 0x7f before the add.
+        (crate::swar::below(w, 0x20) | ((((w & LOW) + crate::swar::ONES) | w) & HIGH)) == 0
+    });
+    clean && words.remainder().iter().all(|b| (b' '..0x7f).contains(b))
+}
+
 const SPACES: &str = "                                                                ";
 const RULE: &str = "────────────────────────────────────────────────────────────────";
 
 /// Appends `n` copies of the one character `run` is made of (in pieces of `run`, not a char at a time).
 fn repeat(out: &mut String, run: &str, n: usize) {
     let width = run.chars().next().map_or(1, char::len_utf8);
+    // Nearly always: one piece (a report pads 100,000 times, mostly by a few spaces).
+    if let Some(piece) = run.get(..n * width) {
+        out.push_str(piece);
+        return;
+    }
     let mut left = n;
     while left > 0 {
         let piece = left.min(run.len() / width);
@@ -438,6 +486,24 @@ mod tests {
     /// zero-width ones.
     const CHARS: &[&str] = &["a", "bb", "é", "日", "—", "≥", "e\u{301}", "\u{200b}", "🎉"];
 
+    #[test]
+    fn printable_ascii_at_every_position() {
+        for len in 0..20 {
+            assert!(printable_ascii(&vec![b'~'; len]));
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![b' '; len];
+                    bytes[at] = byte;
+                    assert_eq!(
+                        printable_ascii(&bytes),
+                        (b' '..0x7f).contains(&byte),
+                        "{len} {at} {byte:#x}"
+                    );
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
         #[test]
@@ -462,8 +528,9 @@ mod tests {
             let initial = ["  help: ", "  × ", "  ⚠ ", "", "日本"][indents.0];
             let subsequent = ["        ", "  │ ", "日本語 "][indents.1];
             let (mut ours, mut theirs) = (String::from("~"), String::from("~"));
-            let fast = first_fit(&mut ours, &text, initial, subsequent);
-            let by_word = first_fit_by_word(&mut theirs, &text, initial, subsequent);
+            let widths = line_widths(initial, subsequent);
+            let fast = first_fit(&mut ours, &text, initial, subsequent, widths);
+            let by_word = first_fit_by_word(&mut theirs, &text, initial, subsequent, widths);
             proptest::prop_assert_eq!(fast, by_word, "{:?}", text);
             proptest::prop_assert_eq!(&ours, &theirs, "{:?}", text);
             if fast {
