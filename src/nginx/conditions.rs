@@ -17,6 +17,8 @@ use super::syntax::Word;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadCondition {
     pub arg: usize,
+    /// The bytes of that argument's text nginx names (without a `(` or `)` glued to it).
+    pub value: std::ops::Range<usize>,
     pub message: String,
     pub help: &'static str,
 }
@@ -24,9 +26,16 @@ pub struct BadCondition {
 const HELP_OPERATOR: &str = "compare with `=` or `!=`, match a regular expression with `~`, `~*`, `!~` or `!~*` (there is no `==`)";
 const HELP_SHAPE: &str = "write the condition as `($variable)`, `($variable = value)`, `($variable ~ regex)` or `(-f $path)`, with spaces around the operator";
 
-fn invalid(arg: usize, value: &str) -> Option<BadCondition> {
+/// Where `value`, a slice of argument `arg`'s text, lies in that text.
+fn range_in(args: &[Word], arg: usize, value: &str) -> std::ops::Range<usize> {
+    let start = value.as_ptr() as usize - args[arg].text.as_ptr() as usize;
+    start..start + value.len()
+}
+
+fn invalid(args: &[Word], arg: usize, value: &str) -> Option<BadCondition> {
     Some(BadCondition {
         arg,
+        value: range_in(args, arg, value),
         message: format!("invalid condition \"{value}\""),
         help: HELP_SHAPE,
     })
@@ -42,7 +51,7 @@ pub fn check(args: &[Word]) -> Option<BadCondition> {
     let mut values: Vec<&str> = args.iter().map(|w| &*w.text).collect();
     let first = values[0];
     if !first.starts_with('(') {
-        return invalid(0, first);
+        return invalid(args, 0, first);
     }
     let cur = if first.len() == 1 {
         1
@@ -53,7 +62,7 @@ pub fn check(args: &[Word]) -> Option<BadCondition> {
     let mut last = values.len() - 1;
     let tail = values[last];
     if !tail.ends_with(')') {
-        return invalid(last, tail);
+        return invalid(args, last, tail);
     }
     if tail.len() == 1 {
         // `last` may go below `cur` (`if ( )`): nginx then reads the `)` it left in place.
@@ -64,7 +73,7 @@ pub fn check(args: &[Word]) -> Option<BadCondition> {
     let p = values[cur];
     if p.len() > 1 && p.starts_with('$') {
         if cur != last && cur + 2 != last {
-            return invalid(cur, p);
+            return invalid(args, cur, p);
         }
         if cur == last {
             return None;
@@ -74,6 +83,7 @@ pub fn check(args: &[Word]) -> Option<BadCondition> {
             "=" | "!=" | "~" | "~*" | "!~" | "!~*" => None,
             _ => Some(BadCondition {
                 arg: cur + 1,
+                value: range_in(args, cur + 1, op),
                 message: format!("unexpected \"{op}\" in condition"),
                 help: HELP_OPERATOR,
             }),
@@ -83,14 +93,14 @@ pub fn check(args: &[Word]) -> Option<BadCondition> {
     let file_test = (b.len() == 2 && b[0] == b'-') || (b.len() == 3 && b.starts_with(b"!-"));
     if file_test {
         if cur + 1 != last {
-            return invalid(cur, p);
+            return invalid(args, cur, p);
         }
         let letter = b[b.len() - 1];
         if matches!(letter, b'f' | b'd' | b'e' | b'x') {
             return None;
         }
     }
-    invalid(cur, p)
+    invalid(args, cur, p)
 }
 
 #[cfg(test)]
@@ -163,5 +173,15 @@ mod tests {
         for (args, message) in bad {
             assert_eq!(verdict(args).as_deref(), Some(*message), "{args:?}");
         }
+    }
+
+    #[test]
+    fn names_the_value_without_glued_parentheses() {
+        let at = |args: &[&str]| check(&words(args)).map(|b| (b.arg, b.value));
+        assert_eq!(at(&["($host", "=example.com)"]), Some((0, 1..6)));
+        assert_eq!(at(&["($a", "==", "b)"]), Some((1, 0..2)));
+        assert_eq!(at(&["(", "$a", "=", "b"]), Some((3, 0..1)));
+        assert_eq!(at(&["(-q", "$a)"]), Some((0, 1..3)));
+        assert_eq!(at(&["()"]), Some((0, 1..2)));
     }
 }

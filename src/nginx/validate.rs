@@ -11,7 +11,7 @@ use crate::rules::nginx::{
     n000_syntax_error, n005_unknown_directive, n006_directive_not_allowed_here,
     n007_wrong_argument_count,
 };
-use crate::source::SourceMap;
+use crate::source::{SourceMap, Span};
 
 /// Whether `name` could be the name of some module's directive (`[a-z0-9_]+`, any case).
 fn looks_like_directive_name(name: &str) -> bool {
@@ -203,9 +203,20 @@ fn if_condition(v: &Visit<'_, '_>, sources: &SourceMap, out: &mut Vec<Diagnostic
         return;
     }
     if let Some(bad) = super::conditions::check(&d.args) {
+        let word = &d.args[bad.arg];
+        // Underlines what nginx names, without a glued `(` or `)`, when the text is the source as written.
+        let span = if !word.quoted && word.span.len() == word.text.len() {
+            Span::new(
+                word.span.file,
+                word.span.start as usize + bad.value.start,
+                word.span.start as usize + bad.value.end,
+            )
+        } else {
+            word.span
+        };
         out.push(
             n000_syntax_error::RULE
-                .diag(d.args[bad.arg].span, bad.message)
+                .diag(span, bad.message)
                 .with_help(bad.help),
         );
     }
